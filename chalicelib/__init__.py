@@ -1,0 +1,1 @@
+"""OptClass: session balances and attendance for schools that sell session packages."""

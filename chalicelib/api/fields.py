@@ -1,0 +1,48 @@
+"""Reusable field types for request schemas: what a valid name, email, id or time zone is."""
+import re
+import zoneinfo
+from datetime import date
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+# A login's subject as the identity provider issues it (Cognito: a UUID).
+UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@:+-]{1,128}$")]
+# Server-made ids (ULIDs, or two joined by a dot). A malformed id is refused before any lookup.
+Id = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{26}$")]
+Threshold = Annotated[int, Field(ge=0, le=1000)]
+Sessions = Annotated[int, Field(ge=1, le=10000)]
+Balance = Annotated[int, Field(ge=0, le=10000)]
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones() | {"UTC"})
+
+
+def _timezone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError("must be an IANA time zone name such as Europe/Berlin")
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _hhmm(value: str) -> str:
+    if not _HHMM.match(value):
+        raise ValueError("must be a 24-hour time HH:MM")
+    return value
+
+
+LocalTime = Annotated[str, AfterValidator(_hhmm)]
+Date = date

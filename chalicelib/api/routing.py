@@ -1,0 +1,230 @@
+"""Declaring routes: who may call them, what they take, what they answer.
+
+`route(...)` registers a view with Chalice and records its spec in `ROUTES`. The spec is
+what the middleware checks roles against, what the OpenAPI document is built from, and
+what the authorization matrix test enumerates. The wrapper around every view parses the
+query and body against their models, runs the use case under the store's retry policy
+(with Idempotency-Key handling where the route changes a balance), presents the result
+with the response model, and turns business exceptions into the contract's errors.
+"""
+import contextvars
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from ..errors import IdempotencyKeyReused, InvalidInput, OptClassError
+from ..services.context import ADMIN, STAFF, STUDENT, TEACHER, Actor, IdempotencyClaim
+from ..store import idempotency as idem_store
+from ..store.pages import Page
+from ..store.tx import retrying
+from .errors import error_response
+from .schemas import ListQuery
+
+PUBLIC: frozenset[str] = frozenset()
+ADMIN_ONLY = frozenset({ADMIN})
+STAFF_ROLES = frozenset({ADMIN, STAFF})
+TEACHING_ROLES = frozenset({ADMIN, STAFF, TEACHER})
+STUDENT_ONLY = frozenset({STUDENT})
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    method: str
+    roles: frozenset[str]
+    public: bool
+    summary: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    many: bool
+    status: int
+    idempotent: bool
+    content_types: tuple[str, ...]
+    tags: tuple[str, ...] = field(default=())
+
+
+ROUTES: dict[tuple[str, str], RouteSpec] = {}
+
+
+@dataclass
+class RequestState:
+    """What the middleware learned about the request, for the view wrapper."""
+
+    request: Any
+    spec: RouteSpec | None
+    actor: Actor | None
+
+
+_state: contextvars.ContextVar[RequestState | None] = contextvars.ContextVar("optclass_request", default=None)
+
+
+def set_state(state: RequestState) -> None:
+    _state.set(state)
+
+
+def current_state() -> RequestState | None:
+    return _state.get()
+
+
+@dataclass
+class Req:
+    """What a view gets: the caller, the parsed input, and the idempotency claim if any."""
+
+    actor: Actor
+    params: dict[str, str]
+    body: Any
+    query: Any
+    headers: Any
+    claim: IdempotencyClaim | None
+    raw_body: bytes
+
+    @property
+    def if_match(self) -> int | None:
+        value = self.headers.get("if-match")
+        if value is None:
+            return None
+        text = value.strip().removeprefix("W/").strip('"')
+        if not text.isdigit():
+            raise InvalidInput("If-Match must be a version number", [{"field": "If-Match", "message": "not a version"}])
+        return int(text)
+
+
+def spec_for(path: str, method: str) -> RouteSpec | None:
+    return ROUTES.get((path, method.upper()))
+
+
+def _validation_details(exc: ValidationError, prefix: str) -> list[dict[str, str]]:
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+        details.append({"field": f"{prefix}.{loc}" if loc else prefix, "message": err.get("msg", "invalid")})
+    return details
+
+
+def parse_body(model: type[BaseModel], raw: bytes) -> BaseModel:
+    if not raw or not raw.strip():
+        raise InvalidInput("a JSON body is required", [{"field": "body", "message": "missing"}])
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}", [{"field": "body", "message": "malformed JSON"}])
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object", [{"field": "body", "message": "not an object"}])
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        details = _validation_details(exc, "body")
+        names = ", ".join(d["field"] for d in details)
+        raise InvalidInput(f"invalid fields: {names}", details)
+
+
+def parse_query(model: type[BaseModel] | None, params: Any) -> BaseModel | None:
+    given = dict(params or {})
+    if model is None:
+        if given:
+            names = ", ".join(sorted(given))
+            raise InvalidInput(f"unknown query parameters: {names}",
+                               [{"field": f"query.{n}", "message": "unknown parameter"} for n in sorted(given)])
+        return None
+    try:
+        return model.model_validate(given)
+    except ValidationError as exc:
+        details = _validation_details(exc, "query")
+        raise InvalidInput("invalid query parameters: " + ", ".join(d["field"] for d in details), details)
+
+
+def present(spec: RouteSpec, result: Any) -> Any:
+    if isinstance(result, Response):
+        return result
+    if spec.response is None:
+        return result
+    if isinstance(result, Page):
+        return {"items": [spec.response.of(i).model_dump(mode="json") for i in result.items], "next": result.next}
+    if isinstance(result, list):
+        return {"items": [spec.response.of(i).model_dump(mode="json") for i in result], "next": None}
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    return spec.response.of(result).model_dump(mode="json")
+
+
+def _fingerprint(method: str, path: str, raw_body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(raw_body or b"null"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = (raw_body or b"").decode("utf-8", "replace")
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Response:
+    key = req.headers.get("idempotency-key") if spec.idempotent else None
+    if key is None:
+        result = retrying(lambda: fn(req))
+        return Response(body=present(spec, result), status_code=spec.status)
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters",
+                           [{"field": "Idempotency-Key", "message": "invalid"}])
+    fingerprint = _fingerprint(spec.method, path, req.raw_body)
+    actor = req.actor
+
+    def attempt():
+        record = idem_store.get_record(actor.company_id, actor.subject, key)
+        if record is not None:
+            if record.fingerprint != fingerprint:
+                raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
+                                           [{"field": "Idempotency-Key", "message": "reused with a different body"}])
+            return Response(body=json.loads(record.body), status_code=int(record.status_code),
+                            headers={"Idempotent-Replayed": "true"})
+        req.claim = IdempotencyClaim(actor.company_id, actor.subject, key, fingerprint,
+                                     render=lambda r: (spec.status, json.dumps(present(spec, r))))
+        return Response(body=present(spec, fn(req)), status_code=spec.status)
+
+    return retrying(attempt)
+
+
+def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summary: str,
+          body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+          response: type[BaseModel] | None = None, many: bool = False, status: int = 200,
+          idempotent: bool = False, content_types: tuple[str, ...] = ("application/json",),
+          tags: tuple[str, ...] = ()) -> Callable:
+    """Register `fn(req) -> result` as `method path` on the blueprint."""
+    method = method.upper()
+    if many and query is None:
+        query = ListQuery
+
+    def decorator(fn: Callable[[Req], Any]) -> Callable:
+        spec = RouteSpec(path=path, method=method, roles=roles, public=roles is PUBLIC, summary=summary,
+                         body=body, query=query, response=response, many=many, status=status,
+                         idempotent=idempotent, content_types=content_types, tags=tags)
+        if (path, method) in ROUTES:
+            raise ValueError(f"route {method} {path} declared twice")
+        ROUTES[(path, method)] = spec
+
+        def view(**params: str) -> Response:
+            state = current_state()
+            try:
+                if state is None or (not spec.public and state.actor is None):
+                    raise RuntimeError("the request did not pass the authentication middleware")
+                request = state.request
+                raw = request.raw_body or b""
+                req = Req(actor=state.actor, params=params, query=parse_query(spec.query, request.query_params),
+                          body=parse_body(spec.body, raw) if spec.body else None, headers=request.headers,
+                          claim=None, raw_body=raw)
+                concrete = re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), ""), path)
+                return _run(spec, fn, req, concrete)
+            except OptClassError as exc:
+                return error_response(exc)
+
+        view.__name__ = fn.__name__
+        view.__doc__ = fn.__doc__
+        bp.route(path, methods=[method], content_types=list(content_types))(view)
+        return fn
+
+    return decorator

@@ -1,0 +1,350 @@
+"""Request and response bodies. The same models validate requests, shape responses and
+generate the OpenAPI document, so the contract cannot drift from the code."""
+from datetime import date
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .. import ids
+from .fields import Balance, Email, Id, LocalTime, Name, Note, Sessions, Threshold, TimeZone, UserId
+
+Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+class In(BaseModel):
+    """A request body: unknown fields and loose types are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class PatchIn(In):
+    """A partial update: absent fields are left alone; only `nullable` fields accept null."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self):
+        bad = [name for name in self.model_fields_set if getattr(self, name) is None and name not in self.nullable]
+        if bad:
+            raise ValueError(f"may not be null: {', '.join(sorted(bad))}")
+        if not self.model_fields_set:
+            raise ValueError("at least one field must be given")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, mode="python")
+
+
+class Query(BaseModel):
+    """Query parameters: all arrive as text; unknown ones are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListQuery(Query):
+    limit: int = Field(50, ge=1, le=200)
+    next: str | None = Field(None, max_length=2048)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+T = TypeVar("T")
+
+
+class ListOf(BaseModel, Generic[T]):
+    items: list[T]
+    next: str | None
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail]
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+# --- company -------------------------------------------------------------------------
+
+class CompanyIn(In):
+    name: Name
+    timezone: TimeZone = "UTC"
+    low_balance_threshold: Threshold = 2
+
+
+class CompanyOut(Out):
+    id: str
+    name: str
+    timezone: str
+    low_balance_threshold: int
+    version: int
+
+    @classmethod
+    def of(cls, c) -> "CompanyOut":
+        return cls(id=c.company_id, name=c.name, timezone=c.timezone,
+                   low_balance_threshold=int(c.low_balance_threshold), version=int(c.version or 0))
+
+
+# --- people --------------------------------------------------------------------------
+
+class StaffIn(In):
+    name: Name
+    email: Email
+    role: Literal["admin", "staff", "teacher"]
+    user_id: UserId | None = None
+
+
+class StaffOut(Out):
+    id: str
+    name: str
+    email: str
+    role: str
+    user_id: str | None
+    created_at: str
+
+    @classmethod
+    def of(cls, s) -> "StaffOut":
+        return cls(id=s.staff_id, name=s.name, email=s.email, role=s.role, user_id=s.user_id,
+                   created_at=s.created_at)
+
+
+class StudentIn(In):
+    name: Name
+    email: Email
+    user_id: UserId | None = None
+
+
+class StudentOut(Out):
+    id: str
+    name: str
+    email: str
+    user_id: str | None
+    created_at: str
+
+    @classmethod
+    def of(cls, s) -> "StudentOut":
+        return cls(id=s.student_id, name=s.name, email=s.email, user_id=s.user_id, created_at=s.created_at)
+
+
+# --- schedules -----------------------------------------------------------------------
+
+class RecurrenceIn(In):
+    weekdays: list[Weekday] = Field(min_length=1, max_length=7)
+    start_time: LocalTime
+    duration_minutes: int = Field(ge=5, le=1440)
+    start_date: date
+    end_date: date | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if len(set(self.weekdays)) != len(self.weekdays):
+            raise ValueError("weekdays must not repeat")
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        return {"weekdays": list(self.weekdays), "start_time": self.start_time,
+                "duration_minutes": self.duration_minutes, "start_date": self.start_date.isoformat(),
+                "end_date": self.end_date.isoformat() if self.end_date else None}
+
+
+class PolicyIn(In):
+    cancelled: Literal["credit", "deduct"] = "credit"
+    no_show: Literal["deduct", "hold"] = "deduct"
+    late_cancel_hours: int | None = Field(None, ge=0, le=720)
+    overdraft: int = Field(0, ge=0, le=100)
+
+
+class PolicyPatch(PatchIn):
+    nullable = frozenset({"late_cancel_hours"})
+    cancelled: Literal["credit", "deduct"] | None = None
+    no_show: Literal["deduct", "hold"] | None = None
+    late_cancel_hours: int | None = Field(None, ge=0, le=720)
+    overdraft: int | None = Field(None, ge=0, le=100)
+
+
+class ScheduleIn(In):
+    name: Name
+    kind: Literal["group", "one_to_one"]
+    teacher_id: Id
+    capacity: int | None = Field(None, ge=1, le=1000)
+    timezone: TimeZone | None = None
+    recurrence: RecurrenceIn | None = None
+    policy: PolicyIn | None = None
+    low_balance_threshold: Threshold | None = None
+
+    @model_validator(mode="after")
+    def _capacity(self):
+        if self.kind == "group" and self.capacity is None:
+            raise ValueError("capacity is required for a group schedule")
+        if self.kind == "one_to_one" and self.capacity not in (None, 1):
+            raise ValueError("a one_to_one schedule has capacity 1")
+        return self
+
+
+class SchedulePatch(PatchIn):
+    nullable = frozenset({"recurrence", "low_balance_threshold"})
+    name: Name | None = None
+    teacher_id: Id | None = None
+    capacity: int | None = Field(None, ge=1, le=1000)
+    timezone: TimeZone | None = None
+    recurrence: RecurrenceIn | None = None
+    policy: PolicyPatch | None = None
+    low_balance_threshold: Threshold | None = None
+
+    def changes(self) -> dict[str, Any]:
+        out = super().changes()
+        if "recurrence" in out and self.recurrence is not None:
+            out["recurrence"] = self.recurrence.stored()
+        if "policy" in out:
+            out["policy"] = self.policy.changes()
+        return out
+
+
+class RecurrenceOut(Out):
+    weekdays: list[str]
+    start_time: str
+    duration_minutes: int
+    start_date: str
+    end_date: str | None
+
+
+class PolicyOut(Out):
+    cancelled: str
+    no_show: str
+    late_cancel_hours: int | None
+    overdraft: int
+
+
+class ScheduleOut(Out):
+    id: str
+    name: str
+    kind: str
+    teacher_id: str
+    teacher_name: str | None
+    capacity: int | None
+    timezone: str
+    recurrence: RecurrenceOut | None
+    policy: PolicyOut
+    low_balance_threshold: int | None
+    version: int
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, s) -> "ScheduleOut":
+        rec = s.recurrence
+        recurrence = None if rec is None else RecurrenceOut(
+            weekdays=list(rec.weekdays), start_time=rec.start_time, duration_minutes=int(rec.duration_minutes),
+            start_date=rec.start_date, end_date=rec.end_date)
+        p = s.policy
+        policy = PolicyOut(cancelled=p.cancelled, no_show=p.no_show,
+                           late_cancel_hours=None if p.late_cancel_hours is None else int(p.late_cancel_hours),
+                           overdraft=int(p.overdraft))
+        return cls(id=s.schedule_id, name=s.name, kind=s.kind, teacher_id=s.teacher_id, teacher_name=s.teacher_name,
+                   capacity=None if s.capacity is None else int(s.capacity), timezone=s.timezone,
+                   recurrence=recurrence, policy=policy,
+                   low_balance_threshold=None if s.low_balance_threshold is None else int(s.low_balance_threshold),
+                   version=int(s.version or 0), created_at=s.created_at, updated_at=s.updated_at)
+
+
+# --- enrollments and the ledger ------------------------------------------------------
+
+class EnrollmentIn(In):
+    student_id: Id
+    initial_balance: Balance
+    responsible_staff_id: Id
+    low_balance_threshold: Threshold | None = None
+
+
+class EnrollmentPatch(PatchIn):
+    nullable = frozenset({"low_balance_threshold"})
+    status: Literal["active", "ended"] | None = None
+    responsible_staff_id: Id | None = None
+    low_balance_threshold: Threshold | None = None
+    balance: int | None = Field(None, ge=-100, le=10000)
+    initial_balance: Balance | None = None
+    reason: Note | None = None
+
+    @model_validator(mode="after")
+    def _corrections(self):
+        if self.balance is not None and self.initial_balance is not None:
+            raise ValueError("give either balance or initial_balance, not both")
+        if self.balance is not None and self.reason is None:
+            raise ValueError("a new balance needs a reason")
+        return self
+
+
+class TopUpIn(In):
+    sessions: Sessions
+    note: Note | None = None
+
+
+class AdjustmentIn(In):
+    delta: int = Field(ge=-10000, le=10000)
+    reason: Note
+
+    @model_validator(mode="after")
+    def _nonzero(self):
+        if self.delta == 0:
+            raise ValueError("delta must not be 0")
+        return self
+
+
+class EnrollmentOut(Out):
+    id: str
+    schedule_id: str
+    student_id: str
+    student_name: str
+    schedule_name: str
+    initial_balance: int
+    balance: int
+    status: str
+    responsible_staff_id: str
+    low_balance_threshold: int | None
+    version: int
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, e) -> "EnrollmentOut":
+        return cls(id=ids.enrollment_id(e.schedule_id, e.student_id), schedule_id=e.schedule_id,
+                   student_id=e.student_id, student_name=e.student_name, schedule_name=e.schedule_name,
+                   initial_balance=int(e.initial_balance), balance=int(e.balance), status=e.status,
+                   responsible_staff_id=e.responsible_staff_id,
+                   low_balance_threshold=None if e.low_balance_threshold is None else int(e.low_balance_threshold),
+                   version=int(e.version or 0), created_at=e.created_at, updated_at=e.updated_at)
+
+
+class LedgerEntryOut(Out):
+    id: str
+    enrollment_id: str
+    seq: int
+    at: str
+    delta: int
+    balance_after: int
+    kind: str
+    actor: str
+    reference: str | None
+    note: str | None
+
+    @classmethod
+    def of(cls, x) -> "LedgerEntryOut":
+        enrollment_id = ids.enrollment_id(x.schedule_id, x.student_id)
+        return cls(id=f"{enrollment_id}.{int(x.seq)}", enrollment_id=enrollment_id, seq=int(x.seq), at=x.at,
+                   delta=int(x.delta), balance_after=int(x.balance_after), kind=x.kind, actor=x.actor,
+                   reference=x.reference, note=x.note)

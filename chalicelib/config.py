@@ -1,0 +1,72 @@
+"""Settings, read from the stage's environment variables on every call.
+
+Nothing here is cached at import time: tests, the local runner and Lambda all set the
+environment first and the code reads it when it needs it.
+"""
+import os
+
+LOCAL_STAGE = "local"
+
+
+def _get(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def stage() -> str:
+    return _get("OPTCLASS_STAGE", LOCAL_STAGE)
+
+
+def is_local() -> bool:
+    return stage() == LOCAL_STAGE
+
+
+def table_name() -> str:
+    return _get("OPTCLASS_TABLE", "optclass-local")
+
+
+def region() -> str:
+    return _get("AWS_REGION") or _get("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def dynamodb_endpoint() -> str | None:
+    """An explicit DynamoDB endpoint (moto server, DynamoDB Local); None means AWS."""
+    return _get("OPTCLASS_DYNAMODB_ENDPOINT")
+
+
+def dev_jwt_secret() -> str | None:
+    """HS256 secret for the local stage only."""
+    return _get("OPTCLASS_DEV_JWT_SECRET")
+
+
+def jwt_issuer() -> str | None:
+    return _get("OPTCLASS_JWT_ISSUER")
+
+
+def jwt_audience() -> str | None:
+    return _get("OPTCLASS_JWT_AUDIENCE")
+
+
+def jwks_url() -> str | None:
+    explicit = _get("OPTCLASS_JWKS_URL")
+    if explicit:
+        return explicit
+    issuer = jwt_issuer()
+    return f"{issuer.rstrip('/')}/.well-known/jwks.json" if issuer else None
+
+
+def max_body_bytes() -> int:
+    return int(_get("OPTCLASS_MAX_BODY_BYTES", "65536"))
+
+
+def idempotency_ttl_seconds() -> int:
+    return int(_get("OPTCLASS_IDEMPOTENCY_TTL_SECONDS", str(24 * 3600)))
+
+
+def store_max_attempts() -> int:
+    """Attempts for a request against transient store errors, the first included."""
+    return int(_get("OPTCLASS_STORE_MAX_ATTEMPTS", "4"))
+
+
+def store_backoff_base_seconds() -> float:
+    return float(_get("OPTCLASS_STORE_BACKOFF_SECONDS", "0.05"))

@@ -1,0 +1,1 @@
+"""Pure rules of the school's business: no DynamoDB, no HTTP, no clock."""

@@ -1,0 +1,32 @@
+"""Ids made by the server.
+
+Plain ids are ULIDs: unique, and sortable by creation time, which suits sort keys.
+Two ids are composite because the thing they name lives inside a schedule's partition:
+an enrollment id is `{schedule_id}.{student_id}`. Clients treat them as opaque; parsing
+here refuses anything malformed so a made-up id is simply "not found".
+"""
+import re
+
+from ulid import ULID
+
+_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+SEP = "."
+
+
+def new_id() -> str:
+    return str(ULID())
+
+
+def is_id(value: str) -> bool:
+    return bool(_ULID.match(value or ""))
+
+
+def enrollment_id(schedule_id: str, student_id: str) -> str:
+    return f"{schedule_id}{SEP}{student_id}"
+
+
+def parse_enrollment_id(value: str) -> tuple[str, str] | None:
+    parts = (value or "").split(SEP)
+    if len(parts) == 2 and all(is_id(p) for p in parts):
+        return parts[0], parts[1]
+    return None

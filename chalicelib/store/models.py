@@ -1,0 +1,174 @@
+"""PynamoDB models of every item in the OptClass table.
+
+All items share one table and one base class, `Item`; the `type` discriminator lets a
+query over an item collection come back as the right classes. Key attributes are set by
+the repositories from `keys.py`; nothing else builds keys.
+"""
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
+from pynamodb.models import Model
+
+from . import schema
+
+
+class _Timeline(LocalSecondaryIndex):
+    class Meta:
+        index_name = schema.TIMELINE
+        projection = AllProjection()
+
+    PK = UnicodeAttribute(hash_key=True)
+    LSI1SK = UnicodeAttribute(range_key=True)
+
+
+def _gsi(name: str, pk: str, sk: str) -> type[GlobalSecondaryIndex]:
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    attrs = {
+        "Meta": meta,
+        pk: UnicodeAttribute(hash_key=True),
+        sk: UnicodeAttribute(range_key=True),
+    }
+    return type(f"_{name}", (GlobalSecondaryIndex,), attrs)
+
+
+class Item(Model):
+    """Base of every item: keys, index keys and the type discriminator."""
+
+    class Meta:
+        # Bound at run time by `engine.bind` from the stage configuration.
+        table_name = "unbound"
+        host = None
+        region = "us-east-1"
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 5
+        max_retry_attempts = 2
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    LSI1SK = UnicodeAttribute(null=True)
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
+    GSI4PK = UnicodeAttribute(null=True)
+    GSI4SK = UnicodeAttribute(null=True)
+    type = DiscriminatorAttribute(attr_name="type")
+
+    timeline = _Timeline()
+    by_person = _gsi(schema.BY_PERSON, "GSI1PK", "GSI1SK")()
+    by_teacher = _gsi(schema.BY_TEACHER, "GSI2PK", "GSI2SK")()
+    by_email = _gsi(schema.BY_EMAIL, "GSI3PK", "GSI3SK")()
+    attention = _gsi(schema.ATTENTION, "GSI4PK", "GSI4SK")()
+
+
+class Company(Item, discriminator="company"):
+    company_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    low_balance_threshold = NumberAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class StaffMember(Item, discriminator="staff"):
+    staff_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    role = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class Student(Item, discriminator="student"):
+    student_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class UserRef(Item, discriminator="user_ref"):
+    """Makes `user_id` unique in a company and maps a token's `sub` to a person."""
+
+    user_id = UnicodeAttribute()
+    person_kind = UnicodeAttribute()  # "staff" or "student"
+    person_id = UnicodeAttribute()
+
+
+class Policy(MapAttribute):
+    cancelled = UnicodeAttribute()
+    no_show = UnicodeAttribute()
+    late_cancel_hours = NumberAttribute(null=True)
+    overdraft = NumberAttribute()
+
+
+class Recurrence(MapAttribute):
+    weekdays = ListAttribute(of=UnicodeAttribute)
+    start_time = UnicodeAttribute()
+    duration_minutes = NumberAttribute()
+    start_date = UnicodeAttribute()
+    end_date = UnicodeAttribute(null=True)
+
+
+class Schedule(Item, discriminator="schedule"):
+    schedule_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    teacher_id = UnicodeAttribute()
+    teacher_name = UnicodeAttribute(null=True)
+    capacity = NumberAttribute(null=True)
+    timezone = UnicodeAttribute()
+    recurrence = Recurrence(null=True)
+    policy = Policy()
+    low_balance_threshold = NumberAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class Enrollment(Item, discriminator="enrollment"):
+    schedule_id = UnicodeAttribute()
+    student_id = UnicodeAttribute()
+    student_name = UnicodeAttribute()
+    schedule_name = UnicodeAttribute()
+    initial_balance = NumberAttribute()
+    balance = NumberAttribute()
+    seq = NumberAttribute()  # sequence number of the latest ledger entry
+    status = UnicodeAttribute()
+    responsible_staff_id = UnicodeAttribute()
+    low_balance_threshold = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class LedgerEntry(Item, discriminator="ledger"):
+    schedule_id = UnicodeAttribute()
+    student_id = UnicodeAttribute()
+    seq = NumberAttribute()
+    at = UnicodeAttribute()
+    delta = NumberAttribute()
+    balance_after = NumberAttribute()
+    kind = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    reference = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+
+
+class IdempotencyRecord(Item, discriminator="idempotency"):
+    fingerprint = UnicodeAttribute()
+    status_code = NumberAttribute()
+    body = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute()  # TTL, epoch seconds

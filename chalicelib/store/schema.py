@@ -1,0 +1,69 @@
+"""The one definition of the OptClass table: keys, indexes and TTL.
+
+Used by the local bootstrap and the tests (`create_table`) and by `tools/gen_infra.py`,
+which writes the CloudFormation resource merged by `chalice package`. Index names are
+the constants below; the PynamoDB models refer to them.
+"""
+from typing import Any
+
+TIMELINE = "Timeline"  # LSI: time order inside a schedule partition
+BY_PERSON = "ByPerson"  # GSI1: a student's enrollments, marks, own sessions
+BY_TEACHER = "ByTeacher"  # GSI2: a teacher's schedules and sessions
+BY_EMAIL = "ByEmail"  # GSI3: people by email within a company
+ATTENTION = "Attention"  # GSI4: sparse, items that need attention
+
+TTL_ATTRIBUTE = "expires_at"
+
+_GSIS = [
+    (BY_PERSON, "GSI1PK", "GSI1SK"),
+    (BY_TEACHER, "GSI2PK", "GSI2SK"),
+    (BY_EMAIL, "GSI3PK", "GSI3SK"),
+    (ATTENTION, "GSI4PK", "GSI4SK"),
+]
+
+
+def key_attributes() -> list[str]:
+    names = ["PK", "SK", "LSI1SK"]
+    for _, pk, sk in _GSIS:
+        names += [pk, sk]
+    return names
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """Keyword arguments for DynamoDB CreateTable (on-demand billing)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in key_attributes()
+        ],
+        "KeySchema": [
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        "LocalSecondaryIndexes": [
+            {
+                "IndexName": TIMELINE,
+                "KeySchema": [
+                    {"AttributeName": "PK", "KeyType": "HASH"},
+                    {"AttributeName": "LSI1SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": name,
+                "KeySchema": [
+                    {"AttributeName": pk, "KeyType": "HASH"},
+                    {"AttributeName": sk, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for name, pk, sk in _GSIS
+        ],
+    }
+
+
+def ttl_specification() -> dict[str, Any]:
+    return {"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
