@@ -141,9 +141,13 @@ def parse_query(model: type[BaseModel] | None, params: Any) -> BaseModel | None:
         raise InvalidInput("invalid query parameters: " + ", ".join(d["field"] for d in details), details)
 
 
-def present(spec: RouteSpec, result: Any) -> Any:
+def respond(spec: RouteSpec, result: Any) -> Response:
     if isinstance(result, Response):
         return result
+    return Response(body=present(spec, result), status_code=spec.status)
+
+
+def present(spec: RouteSpec, result: Any) -> Any:
     if spec.response is None:
         return result
     if isinstance(result, Page):
@@ -166,8 +170,7 @@ def _fingerprint(method: str, path: str, raw_body: bytes) -> str:
 def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Response:
     key = req.headers.get("idempotency-key") if spec.idempotent else None
     if key is None:
-        result = retrying(lambda: fn(req))
-        return Response(body=present(spec, result), status_code=spec.status)
+        return respond(spec, retrying(lambda: fn(req)))
     if not _IDEMPOTENCY_KEY.match(key):
         raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters",
                            [{"field": "Idempotency-Key", "message": "invalid"}])
@@ -184,7 +187,7 @@ def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Resp
                             headers={"Idempotent-Replayed": "true"})
         req.claim = IdempotencyClaim(actor.company_id, actor.subject, key, fingerprint,
                                      render=lambda r: (spec.status, json.dumps(present(spec, r))))
-        return Response(body=present(spec, fn(req)), status_code=spec.status)
+        return respond(spec, fn(req))
 
     return retrying(attempt)
 

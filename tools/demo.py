@@ -1,0 +1,74 @@
+"""The demo school that `make run` loads: an admin, two staff, two teachers, six
+students, a group schedule and a 1:1 schedule, and enrollments with balances.
+
+Loaded through the same services the API uses. Loading twice changes nothing: the
+company's name marks it as loaded.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from chalicelib.services import company, enrollments, people, schedules  # noqa: E402
+from chalicelib.services.context import Actor  # noqa: E402
+
+COMPANY_ID = "demo-school"
+USERS = {
+    "admin": "demo-admin",
+    "staff": "demo-staff-1",
+    "teacher": "demo-teacher-1",
+    "student": "demo-student-1",
+}
+
+
+def load() -> dict:
+    admin = Actor(COMPANY_ID, USERS["admin"], "admin")
+    if company.get_company(admin).name:
+        return {"loaded": False}
+    company.put_company(admin, name="Demo Music School", timezone="Europe/Berlin", low_balance_threshold=2)
+    people.create_staff(admin, name="Ada Admin", email="ada@demo.optclass.example", role="admin",
+                        user_id=USERS["admin"])
+    staff = [
+        people.create_staff(admin, name=name, email=email, role="staff", user_id=uid)
+        for name, email, uid in (("Sam Staff", "sam@demo.optclass.example", "demo-staff-1"),
+                                 ("Sky Staff", "sky@demo.optclass.example", "demo-staff-2"))
+    ]
+    teachers = [
+        people.create_staff(admin, name=name, email=email, role="teacher", user_id=uid)
+        for name, email, uid in (("Tina Teacher", "tina@demo.optclass.example", "demo-teacher-1"),
+                                 ("Theo Teacher", "theo@demo.optclass.example", "demo-teacher-2"))
+    ]
+    names = ["Mia Meyer", "Leo Laurent", "Ana Alves", "Ben Becker", "Ivy Ito", "Noah Novak"]
+    students = [
+        people.create_student(admin, name=name, email=f"{name.split()[0].lower()}@students.example",
+                              user_id=f"demo-student-{i + 1}")
+        for i, name in enumerate(names)
+    ]
+    group = schedules.create_schedule(
+        admin, name="Beginners Guitar (group)", kind="group", teacher_id=teachers[0].staff_id, capacity=8,
+        timezone="Europe/Berlin",
+        recurrence={"weekdays": ["MO", "WE"], "start_time": "17:00", "duration_minutes": 60,
+                    "start_date": "2026-11-02", "end_date": None},
+        policy={"cancelled": "credit", "no_show": "deduct", "late_cancel_hours": 24, "overdraft": 0},
+        low_balance_threshold=None)
+    one_to_one = schedules.create_schedule(
+        admin, name="Piano 1:1", kind="one_to_one", teacher_id=teachers[1].staff_id, capacity=None,
+        timezone="Europe/Berlin",
+        recurrence={"weekdays": ["TU"], "start_time": "16:00", "duration_minutes": 45,
+                    "start_date": "2026-11-03", "end_date": None},
+        policy={"cancelled": "deduct", "no_show": "hold", "late_cancel_hours": None, "overdraft": 1},
+        low_balance_threshold=3)
+    made = []
+    for student, balance in zip(students[:4], (10, 6, 2, 1)):
+        made.append(enrollments.enroll(admin, group.schedule_id, student_id=student.student_id,
+                                       initial_balance=balance, responsible_staff_id=staff[0].staff_id,
+                                       low_balance_threshold=None))
+    for student, balance in zip(students[4:], (8, 3)):
+        made.append(enrollments.enroll(admin, one_to_one.schedule_id, student_id=student.student_id,
+                                       initial_balance=balance, responsible_staff_id=staff[1].staff_id,
+                                       low_balance_threshold=None))
+    made.append(enrollments.enroll(admin, one_to_one.schedule_id, student_id=students[0].student_id,
+                                   initial_balance=5, responsible_staff_id=staff[1].staff_id,
+                                   low_balance_threshold=None))
+    return {"loaded": True, "group_id": group.schedule_id, "one_to_one_id": one_to_one.schedule_id,
+            "enrollment_ids": [enrollments.enrollment_id_of(e) for e in made]}

@@ -1,0 +1,113 @@
+"""`make run`: the whole OptClass stack on one machine.
+
+Starts the embedded DynamoDB (moto in server mode) unless OPTCLASS_DYNAMODB_ENDPOINT
+names another engine, creates the table, loads the demo school (unless OPTCLASS_DEMO=0),
+prints a token per demo role and a few curl lines, and serves the API in the `local`
+stage on http://127.0.0.1:$PORT (default 8000). Ctrl-C stops everything it started.
+"""
+import os
+import socket
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+DEFAULT_DEV_SECRET = "optclass-local-development-secret-not-for-production"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _environment() -> None:
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ["OPTCLASS_STAGE"] = "local"
+    os.environ.setdefault("OPTCLASS_TABLE", "optclass-local")
+    if not os.environ.get("OPTCLASS_DEV_JWT_SECRET"):
+        os.environ["OPTCLASS_DEV_JWT_SECRET"] = DEFAULT_DEV_SECRET
+
+
+def _start_embedded_dynamodb():
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per DynamoDB call
+    port = int(os.environ.get("OPTCLASS_DYNAMODB_PORT") or _free_port())
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ["OPTCLASS_DYNAMODB_ENDPOINT"] = f"http://127.0.0.1:{port}"
+    return server
+
+
+def _tokens() -> dict[str, str]:
+    import jwt
+
+    from tools.demo import COMPANY_ID, USERS
+
+    now = int(time.time())
+    return {
+        role: jwt.encode({"sub": sub, "company_id": COMPANY_ID, "role": role, "iat": now,
+                          "exp": now + 7 * 24 * 3600}, os.environ["OPTCLASS_DEV_JWT_SECRET"], algorithm="HS256")
+        for role, sub in USERS.items()
+    }
+
+
+def _banner(port: int, demo: dict | None) -> None:
+    base = f"http://127.0.0.1:{port}"
+    lines = ["", f"OptClass is serving {base} (stage local, DynamoDB at {os.environ['OPTCLASS_DYNAMODB_ENDPOINT']})"]
+    if demo is not None:
+        tokens = _tokens()
+        lines.append("Demo tokens (valid 7 days):")
+        for role, tok in tokens.items():
+            lines.append(f"  export OPTCLASS_{role.upper()}_TOKEN={tok}")
+        lines += [
+            "Try:",
+            f"  curl -s {base}/health",
+            f"  curl -s -H \"Authorization: Bearer $OPTCLASS_STAFF_TOKEN\" {base}/schedules",
+            f"  curl -s -H \"Authorization: Bearer $OPTCLASS_STAFF_TOKEN\" {base}/students",
+        ]
+        if demo.get("enrollment_ids"):
+            eid = demo["enrollment_ids"][0]
+            lines.append(f"  curl -s -X POST -H \"Authorization: Bearer $OPTCLASS_STAFF_TOKEN\" "
+                         f"-H 'Content-Type: application/json' -d '{{\"sessions\": 5}}' "
+                         f"{base}/enrollments/{eid}/top-ups")
+    lines.append("Ctrl-C stops it.")
+    print("\n".join(lines), flush=True)
+
+
+def main() -> int:
+    _environment()
+    port = int(os.environ.get("PORT") or 8000)
+    moto_server = None if os.environ.get("OPTCLASS_DYNAMODB_ENDPOINT") else _start_embedded_dynamodb()
+    try:
+        from chalice.cli import create_local_server
+        from chalice.cli.factory import CLIFactory
+
+        from chalicelib.store import engine
+
+        engine.create_table()
+        demo = None
+        if os.environ.get("OPTCLASS_DEMO", "1") != "0":
+            from tools import demo as demo_data
+
+            demo = demo_data.load()
+        server = create_local_server(CLIFactory(ROOT), "127.0.0.1", port, "local")
+        _banner(port, demo)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nstopped", flush=True)
+    finally:
+        if moto_server is not None:
+            moto_server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
