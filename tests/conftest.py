@@ -29,6 +29,9 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib.store import engine  # noqa: E402
+from tools.embedded_dynamodb import make_serializable  # noqa: E402
+
+make_serializable()
 
 
 def _rebind():

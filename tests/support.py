@@ -21,3 +21,32 @@ def bearer(tok: str) -> dict[str, str]:
 
 def new_company_id() -> str:
     return f"co{uuid.uuid4().hex[:16]}"
+
+
+def table_items() -> list[dict]:
+    """Every item in the test table, in a stable order (tests only: a Scan is fine here)."""
+    from chalicelib import config
+    from chalicelib.store import engine
+
+    client = engine.boto_client()
+    items, kwargs = [], {"TableName": config.table_name(), "ConsistentRead": True}
+    while True:
+        page = client.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+
+
+def ledger_sum_matches(items: list[dict]) -> list[str]:
+    """Enrollments whose balance differs from the sum of their ledger deltas (should be none)."""
+    balances, sums = {}, {}
+    for item in items:
+        kind = item.get("type", {}).get("S")
+        if kind == "enrollment":
+            balances[(item["PK"]["S"], item["student_id"]["S"])] = int(item["balance"]["N"])
+        elif kind == "ledger":
+            key = (item["PK"]["S"], item["student_id"]["S"])
+            sums[key] = sums.get(key, 0) + int(item["delta"]["N"])
+    return [f"{k}: balance {b} != ledger {sums.get(k, 0)}" for k, b in balances.items() if sums.get(k, 0) != b]

@@ -38,6 +38,9 @@ def _start_embedded_dynamodb():
 
     from moto.server import ThreadedMotoServer
 
+    from tools.embedded_dynamodb import make_serializable
+
+    make_serializable()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per DynamoDB call
     port = int(os.environ.get("OPTCLASS_DYNAMODB_PORT") or _free_port())
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -89,6 +92,11 @@ def main() -> int:
     try:
         from chalice.cli import create_local_server
         from chalice.cli.factory import CLIFactory
+        from chalice.local import ThreadedHTTPServer
+
+        # socketserver's default listen backlog is 5; clients opening more connections at
+        # once than that get resets. API Gateway has no such limit, so neither should we.
+        ThreadedHTTPServer.request_queue_size = 128
 
         from chalicelib.store import engine
 

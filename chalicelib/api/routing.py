@@ -105,8 +105,13 @@ def _validation_details(exc: ValidationError, prefix: str) -> list[dict[str, str
     details = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
-        details.append({"field": f"{prefix}.{loc}" if loc else prefix, "message": err.get("msg", "invalid")})
+        message = err.get("msg", "invalid").removeprefix("Value error, ")
+        details.append({"field": loc or prefix, "message": message})
     return details
+
+
+def _summary(details: list[dict[str, str]]) -> str:
+    return "invalid input: " + "; ".join(f"{d['field']}: {d['message']}" for d in details)
 
 
 def parse_body(model: type[BaseModel], raw: bytes) -> BaseModel:
@@ -122,8 +127,7 @@ def parse_body(model: type[BaseModel], raw: bytes) -> BaseModel:
         return model.model_validate_json(raw)
     except ValidationError as exc:
         details = _validation_details(exc, "body")
-        names = ", ".join(d["field"] for d in details)
-        raise InvalidInput(f"invalid fields: {names}", details)
+        raise InvalidInput(_summary(details), details)
 
 
 def parse_query(model: type[BaseModel] | None, params: Any) -> BaseModel | None:
@@ -132,13 +136,13 @@ def parse_query(model: type[BaseModel] | None, params: Any) -> BaseModel | None:
         if given:
             names = ", ".join(sorted(given))
             raise InvalidInput(f"unknown query parameters: {names}",
-                               [{"field": f"query.{n}", "message": "unknown parameter"} for n in sorted(given)])
+                               [{"field": n, "message": "unknown parameter"} for n in sorted(given)])
         return None
     try:
         return model.model_validate(given)
     except ValidationError as exc:
         details = _validation_details(exc, "query")
-        raise InvalidInput("invalid query parameters: " + ", ".join(d["field"] for d in details), details)
+        raise InvalidInput(_summary(details), details)
 
 
 def respond(spec: RouteSpec, result: Any) -> Response:

@@ -3,7 +3,7 @@ generate the OpenAPI document, so the contract cannot drift from the code."""
 from datetime import date
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import ids
 from .fields import Balance, Email, Id, LocalTime, Name, Note, Sessions, Threshold, TimeZone, UserId
@@ -298,11 +298,12 @@ class AdjustmentIn(In):
     delta: int = Field(ge=-10000, le=10000)
     reason: Note
 
-    @model_validator(mode="after")
-    def _nonzero(self):
-        if self.delta == 0:
-            raise ValueError("delta must not be 0")
-        return self
+    @field_validator("delta")
+    @classmethod
+    def _nonzero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must not be 0")
+        return value
 
 
 class EnrollmentOut(Out):

@@ -8,8 +8,10 @@ from typing import Any
 from .. import clock, ids
 from ..domain import ledger
 from ..errors import AlreadyEnrolled, InvalidInput, NotFound, VersionMismatch
+from ..store import batch
 from ..store import enrollments as store
 from ..store import people as people_store
+from ..store import schedules as schedules_store
 from ..store.models import Enrollment, LedgerEntry
 from ..store.pages import Page
 from ..store.tx import Transaction
@@ -30,11 +32,20 @@ def _require_staff(actor: Actor, staff_id: str, field: str = "responsible_staff_
 
 def enroll(actor: Actor, schedule_id: str, *, student_id: str, initial_balance: int,
            responsible_staff_id: str, low_balance_threshold: int | None) -> Enrollment:
-    schedule = get_schedule(actor, schedule_id)
-    student = people_store.get_student(actor.company_id, student_id) if ids.is_id(student_id) else None
+    cid = actor.company_id
+    wanted = {"schedule": schedules_store.schedule_key(cid, schedule_id),
+              "student": people_store.student_key(cid, student_id),
+              "staff": people_store.staff_key(cid, responsible_staff_id)}
+    found = batch.load(wanted.values()) if ids.is_id(schedule_id) else {}
+    schedule = found.get(wanted["schedule"])
+    if schedule is None:
+        raise NotFound("schedule", schedule_id)
+    student = found.get(wanted["student"])
     if student is None:
         raise _field_error("student_id", "no student with this id", "the student does not exist")
-    _require_staff(actor, responsible_staff_id)
+    if found.get(wanted["staff"]) is None:
+        raise _field_error("responsible_staff_id", "no staff member with this id",
+                           "the responsible staff member does not exist")
     now = clock.now_iso()
     enrollment = store.new_enrollment(
         actor.company_id, schedule.schedule_id, student_id, student_name=student.name,

@@ -3,22 +3,27 @@ from typing import Any
 
 from .. import clock, ids
 from ..errors import Forbidden, InvalidInput, NotFound, VersionMismatch
+from ..store import batch
 from ..store import people as people_store
 from ..store import schedules as store
 from ..store.models import Policy, Recurrence, Schedule
 from ..store.pages import Page
-from .company import get_company
+from .company import DEFAULT_TIMEZONE
 from .context import TEACHER, Actor
 from .people import own_staff_id
 
 DEFAULT_POLICY = {"cancelled": "credit", "no_show": "deduct", "late_cancel_hours": None, "overdraft": 0}
 
 
+def _no_teacher() -> InvalidInput:
+    return InvalidInput("the teacher is not a staff member of this company",
+                        [{"field": "teacher_id", "message": "no staff member with this id"}])
+
+
 def _teacher(actor: Actor, teacher_id: str):
     member = people_store.get_staff(actor.company_id, teacher_id) if ids.is_id(teacher_id) else None
     if member is None:
-        raise InvalidInput("the teacher is not a staff member of this company",
-                           [{"field": "teacher_id", "message": "no staff member with this id"}])
+        raise _no_teacher()
     return member
 
 
@@ -30,12 +35,18 @@ def _policy(values: dict[str, Any] | None) -> Policy:
 def create_schedule(actor: Actor, *, name: str, kind: str, teacher_id: str, capacity: int | None,
                     timezone: str | None, recurrence: dict | None, policy: dict | None,
                     low_balance_threshold: int | None) -> Schedule:
-    teacher = _teacher(actor, teacher_id)
+    cid = actor.company_id
+    wanted = {"teacher": people_store.staff_key(cid, teacher_id), "company": people_store.company_key(cid)}
+    found = batch.load(wanted.values()) if ids.is_id(teacher_id) else {}
+    teacher = found.get(wanted["teacher"])
+    if teacher is None:
+        raise _no_teacher()
+    company = found.get(wanted["company"])
     now = clock.now_iso()
     schedule = store.new_schedule(
         actor.company_id, ids.new_id(), name=name, kind=kind, teacher_id=teacher_id,
         teacher_name=teacher.name, capacity=capacity if kind == "group" else 1,
-        timezone=timezone or get_company(actor).timezone,
+        timezone=timezone or (company.timezone if company else DEFAULT_TIMEZONE),
         recurrence=Recurrence(**recurrence) if recurrence else None,
         policy=_policy(policy), low_balance_threshold=low_balance_threshold,
         created_at=now, updated_at=now,

@@ -11,6 +11,18 @@ from .pages import Page, query_page
 from .tx import ConditionFailed, Transaction, translate
 
 
+def company_key(cid: str) -> tuple[str, str]:
+    return keys.company_pk(cid), keys.COMPANY_SK
+
+
+def staff_key(cid: str, staff_id: str) -> tuple[str, str]:
+    return keys.company_pk(cid), keys.staff_sk(staff_id)
+
+
+def student_key(cid: str, student_id: str) -> tuple[str, str]:
+    return keys.company_pk(cid), keys.student_sk(student_id)
+
+
 @translate
 def get_company(cid: str) -> Company | None:
     try:

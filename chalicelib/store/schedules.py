@@ -21,6 +21,10 @@ def index_by_teacher(cid: str, schedule: Schedule) -> None:
     schedule.GSI2SK = keys.schedule_sk(schedule.schedule_id)
 
 
+def schedule_key(cid: str, schedule_id: str) -> tuple[str, str]:
+    return keys.company_pk(cid), keys.schedule_sk(schedule_id)
+
+
 @translate
 def get_schedule(cid: str, schedule_id: str) -> Schedule | None:
     try:

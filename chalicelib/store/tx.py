@@ -71,6 +71,14 @@ def _chain(exc: BaseException):
         exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
 
 
+def _reasons(error: ClientError) -> list[str | None]:
+    raw = error.response.get("CancellationReasons")
+    if raw:
+        return [r.get("Code") for r in raw]
+    # PynamoDB keeps the reasons on its own error, with None for "no failure here".
+    return [getattr(r, "code", None) for r in getattr(error, "cancellation_reasons", None) or []]
+
+
 def classify(exc: BaseException) -> Exception | None:
     """Translate a store exception into ConditionFailed / TransientStoreError, else None."""
     for link in _chain(exc):
@@ -78,7 +86,7 @@ def classify(exc: BaseException) -> Exception | None:
             return TransientStoreError(str(link))
         if isinstance(link, ClientError):
             code = link.response.get("Error", {}).get("Code", "")
-            reasons = [r.get("Code") for r in link.response.get("CancellationReasons", []) or []]
+            reasons = _reasons(link)
             if code in TRANSIENT_CODES or any(r in TRANSIENT_REASONS for r in reasons):
                 return TransientStoreError(code)
             if code == "ConditionalCheckFailedException":

@@ -35,7 +35,7 @@ class Api:
             parsed = json.loads(text) if text else None
         except ValueError:
             parsed = text
-        return Answer(response.status_code, parsed, dict(response.headers))
+        return Answer(response.status_code, parsed, {k.lower(): v for k, v in response.headers.items()})
 
     def get(self, path, **kw):
         return self.call("GET", path, **kw)

@@ -1,0 +1,84 @@
+"""Shared set-up for the benchmarks: an in-process app on moto, tokens, and a counter of
+DynamoDB calls and items read taken at the botocore level (independent of the app's own
+instrumentation)."""
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from unittest import mock
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+SECRET = "bench-secret-bench-secret-bench-secret"
+os.environ.update({
+    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench", "OPTCLASS_STAGE": "local", "OPTCLASS_DEV_JWT_SECRET": SECRET,
+    "OPTCLASS_TABLE": "optclass-bench",
+})
+os.environ.pop("OPTCLASS_DYNAMODB_ENDPOINT", None)
+
+import jwt  # noqa: E402
+import moto  # noqa: E402,F401
+from botocore.client import BaseClient  # noqa: E402
+
+from tools.embedded_dynamodb import make_serializable  # noqa: E402
+
+make_serializable()
+_real = BaseClient._make_api_call
+
+
+class Counter:
+    def __init__(self):
+        self.calls: list[str] = []
+        self.items_read = 0
+
+    def reset(self):
+        self.calls, self.items_read = [], 0
+
+
+@contextmanager
+def counting():
+    counter = Counter()
+
+    def patched(client, operation, params):
+        response = _real(client, operation, params)
+        if client.meta.service_model.service_name == "dynamodb":
+            counter.calls.append(operation)
+            if operation == "GetItem":
+                counter.items_read += 1 if response.get("Item") else 0
+            elif operation in ("Query", "Scan"):
+                counter.items_read += response.get("ScannedCount", 0)
+            elif operation in ("BatchGetItem",):
+                counter.items_read += sum(len(v) for v in response.get("Responses", {}).values())
+            elif operation == "TransactGetItems":
+                counter.items_read += sum(1 for r in response.get("Responses", []) if r.get("Item"))
+        return response
+
+    with mock.patch.object(BaseClient, "_make_api_call", patched):
+        yield counter
+
+
+def token(company_id: str, role: str, sub: str) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": sub, "company_id": company_id, "role": role, "iat": now, "exp": now + 3600},
+                      SECRET, algorithm="HS256")
+
+
+class Http:
+    """JSON calls through chalice's test client."""
+
+    def __init__(self, client, tok):
+        self.client, self.tok = client, tok
+
+    def call(self, method, path, body=None, headers=None):
+        h = {"Authorization": f"Bearer {self.tok}", "Content-Type": "application/json", **(headers or {})}
+        r = getattr(self.client.http, method.lower())(path, headers=h, body=json.dumps(body) if body else None)
+        return r.status_code, (json.loads(r.body) if r.body else None)
+
+
+def table(rows: list[list], headers: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows])

@@ -1,0 +1,79 @@
+"""DynamoDB requests (and items read) for one call of each route, counted at the botocore
+level, on an in-process app over moto.
+
+    .venv/bin/python bench/requests_per_route.py
+"""
+from common import Http, counting, table, token  # noqa: I001
+
+from moto import mock_aws
+
+
+def main() -> None:
+    with mock_aws():
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib.store import engine
+
+        engine._bound["key"] = None
+        engine.create_table()
+        cid = "bench-co"
+        with Client(app, stage_name="local") as client:
+            admin = Http(client, token(cid, "admin", "bench-admin"))
+            staff = Http(client, token(cid, "staff", "bench-staff"))
+            admin.call("PUT", "/company", {"name": "Bench"})
+            _, teacher = admin.call("POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher"})
+            _, member = admin.call("POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff",
+                                                     "user_id": "bench-staff"})
+            _, student = staff.call("POST", "/students", {"name": "N", "email": "n@b.example"})
+            _, schedule = staff.call("POST", "/schedules", {"name": "G", "kind": "group", "capacity": 5,
+                                                            "teacher_id": teacher["id"]})
+            _, other = staff.call("POST", "/students", {"name": "O", "email": "o@b.example"})
+            _, enrollment = staff.call("POST", f"/schedules/{schedule['id']}/enrollments",
+                                       {"student_id": student["id"], "initial_balance": 10,
+                                        "responsible_staff_id": member["id"]})
+            eid, sid, sch = enrollment["id"], student["id"], schedule["id"]
+            scenario = [
+                ("GET", "/health", None, {}),
+                ("GET", "/company", None, {}),
+                ("PUT", "/company", {"name": "Bench 2"}, {}),
+                ("POST", "/staff", {"name": "X", "email": "x@b.example", "role": "staff"}, {}),
+                ("GET", "/staff", None, {}),
+                ("GET", f"/staff/{teacher['id']}", None, {}),
+                ("POST", "/students", {"name": "Y", "email": "y@b.example"}, {}),
+                ("GET", "/students", None, {}),
+                ("GET", f"/students/{sid}", None, {}),
+                ("GET", f"/students/{sid}/enrollments", None, {}),
+                ("POST", "/schedules", {"name": "H", "kind": "one_to_one", "teacher_id": teacher["id"]}, {}),
+                ("GET", "/schedules", None, {}),
+                ("GET", f"/schedules/{sch}", None, {}),
+                ("PATCH", f"/schedules/{sch}", {"name": "G2"}, {}),
+                ("POST", f"/schedules/{sch}/enrollments", {"student_id": other["id"], "initial_balance": 5,
+                                                           "responsible_staff_id": member["id"]}, {}),
+                ("GET", f"/schedules/{sch}/enrollments", None, {}),
+                ("GET", f"/enrollments/{eid}", None, {}),
+                ("PATCH", f"/enrollments/{eid}", {"low_balance_threshold": 3}, {}),
+                ("POST", f"/enrollments/{eid}/top-ups", {"sessions": 2}, {}),
+                ("POST", f"/enrollments/{eid}/top-ups", {"sessions": 2}, {"Idempotency-Key": "b-1"}),
+                ("POST", f"/enrollments/{eid}/top-ups", {"sessions": 2}, {"Idempotency-Key": "b-1"}),
+                ("POST", f"/enrollments/{eid}/adjustments", {"delta": -1, "reason": "r"}, {}),
+                ("GET", f"/enrollments/{eid}/ledger", None, {}),
+            ]
+            rows = []
+            with counting() as counter:
+                for method, path, body, headers in scenario:
+                    counter.reset()
+                    status, _ = (admin if path.startswith(("/staff", "/company")) else staff).call(
+                        method, path, body, headers)
+                    label = f"{method} {path.replace(eid, '{enrollment_id}').replace(sch, '{schedule_id}')}"
+                    label = label.replace(sid, "{student_id}").replace(teacher["id"], "{staff_id}")
+                    if headers:
+                        label += " (Idempotency-Key" + (", replay)" if counter.calls and
+                                                        "TransactWriteItems" not in counter.calls else ")")
+                    ops = ", ".join(f"{op}" for op in counter.calls)
+                    rows.append([label, status, len(counter.calls), counter.items_read, ops])
+    print(table(rows, ["route", "status", "DynamoDB requests", "items read", "operations"]))
+
+
+if __name__ == "__main__":
+    main()

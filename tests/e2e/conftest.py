@@ -1,0 +1,70 @@
+"""The `make run` stack, started once for the e2e tests on free ports.
+
+It is the real command: `make run` in a process group of its own, with the embedded
+DynamoDB (or the engine named by OPTCLASS_DYNAMODB_ENDPOINT when pytest started).
+"""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests import conftest as root
+from tests.support import DEV_SECRET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, base: str, output_path: str):
+        self.base = base
+        self.output_path = output_path
+
+    def output(self) -> str:
+        with open(self.output_path) as f:
+            return f.read()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTCLASS_")}
+    env.update({"PORT": str(port), "OPTCLASS_DYNAMODB_PORT": str(free_port()), "OPTCLASS_DEV_JWT_SECRET": DEV_SECRET})
+    if root.EXTERNAL_ENDPOINT:
+        env["OPTCLASS_DYNAMODB_ENDPOINT"] = root.EXTERNAL_ENDPOINT
+        env["OPTCLASS_TABLE"] = f"optclass-e2e-{port}"
+    log_path = str(tmp_path_factory.mktemp("stack") / "make-run.log")
+    log = open(log_path, "w")
+    process = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"make run exited early:\n{open(log_path).read()}")
+            try:
+                if requests.get(f"{base}/health", timeout=2).status_code == 200 and "Ctrl-C" in open(log_path).read():
+                    break
+            except requests.RequestException:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError(f"make run did not come up:\n{open(log_path).read()}")
+            time.sleep(0.3)
+        yield Stack(base, log_path)
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()

@@ -1,0 +1,187 @@
+"""Every route of the app against every kind of caller.
+
+The table below must name every route the app registers: a new route without an entry
+fails `test_every_route_has_an_entry`. Each route is called with no token, an expired
+token, a token with a bad signature, an admin of another company, a student, the
+schedule's teacher, another teacher, staff and an admin. Refused calls change nothing.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+
+from chalicelib.services import people
+from chalicelib.services.context import Actor
+from tests.functional.helpers import Api, build_world
+from tests.support import DEV_SECRET, new_company_id, table_items, token
+
+ADMIN, STAFF, TEACHER, STUDENT = "admin", "staff", "teacher", "student"
+STAFFS = {ADMIN, STAFF}
+TEACHING = {ADMIN, STAFF, TEACHER}
+
+
+@dataclass
+class Case:
+    allowed: set[str]
+    ok: int = 200
+    body: Callable[["Ctx"], dict] | None = None
+    # True when a teacher is allowed only on their own schedule (another teacher gets 403).
+    own_schedule_only: bool = False
+    public: bool = False
+    path_ids: bool = True
+    # What another company's admin gets when the body names our records (they are unknown there).
+    foreign: int | None = None
+
+
+@dataclass
+class Ctx:
+    world: object
+    schedule_id: str
+    enrollment_id: str
+    ids: dict = field(default_factory=dict)
+
+    def fresh_student(self) -> str:
+        actor = Actor(self.world.company_id, "fixture", ADMIN)
+        return people.create_student(actor, name="Fresh", email="fresh@example.com", user_id=None).student_id
+
+
+def _schedule_body(ctx):
+    return {"name": "Another", "kind": "group", "capacity": 5, "teacher_id": ctx.world.ids["teacher_id"]}
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/health"): Case(allowed=set(), public=True, path_ids=False),
+    ("GET", "/company"): Case(allowed=STAFFS, path_ids=False),
+    ("PUT", "/company"): Case(allowed={ADMIN}, path_ids=False, body=lambda c: {"name": "Renamed School"}),
+    ("POST", "/staff"): Case(allowed={ADMIN}, ok=201, path_ids=False,
+                             body=lambda c: {"name": "New", "email": "new@example.com", "role": "staff"}),
+    ("GET", "/staff"): Case(allowed=STAFFS, path_ids=False),
+    ("GET", "/staff/{staff_id}"): Case(allowed=STAFFS),
+    ("POST", "/students"): Case(allowed=STAFFS, ok=201, path_ids=False,
+                                body=lambda c: {"name": "Newt", "email": "newt@example.com"}),
+    ("GET", "/students"): Case(allowed=STAFFS, path_ids=False),
+    ("GET", "/students/{student_id}"): Case(allowed=STAFFS),
+    ("GET", "/students/{student_id}/enrollments"): Case(allowed=STAFFS),
+    ("POST", "/schedules"): Case(allowed=STAFFS, ok=201, path_ids=False, body=_schedule_body, foreign=400),
+    ("GET", "/schedules"): Case(allowed=TEACHING, path_ids=False),
+    ("GET", "/schedules/{schedule_id}"): Case(allowed=TEACHING, own_schedule_only=True),
+    ("PATCH", "/schedules/{schedule_id}"): Case(allowed=STAFFS, body=lambda c: {"name": "Renamed"}),
+    ("POST", "/schedules/{schedule_id}/enrollments"): Case(
+        allowed=STAFFS, ok=201,
+        body=lambda c: {"student_id": c.fresh_student(), "initial_balance": 4,
+                        "responsible_staff_id": c.world.ids["staff_id"]}),
+    ("GET", "/schedules/{schedule_id}/enrollments"): Case(allowed=TEACHING, own_schedule_only=True),
+    ("GET", "/enrollments/{enrollment_id}"): Case(allowed=STAFFS),
+    ("PATCH", "/enrollments/{enrollment_id}"): Case(allowed=STAFFS, body=lambda c: {"low_balance_threshold": 3}),
+    ("POST", "/enrollments/{enrollment_id}/top-ups"): Case(allowed=STAFFS, body=lambda c: {"sessions": 1}),
+    ("POST", "/enrollments/{enrollment_id}/adjustments"): Case(
+        allowed=STAFFS, body=lambda c: {"delta": -1, "reason": "correction"}),
+    ("GET", "/enrollments/{enrollment_id}/ledger"): Case(allowed=STAFFS),
+}
+
+CALLERS = ["none", "expired", "bad_signature", "other_company", STUDENT, "own_teacher", "other_teacher",
+           STAFF, ADMIN]
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {(method, path) for path, methods in app.routes.items() for method in methods}
+
+
+def test_every_route_has_an_entry(app):
+    missing = app_routes(app) - set(CASES)
+    extra = set(CASES) - app_routes(app)
+    assert not missing, f"routes without an authorization entry: {sorted(missing)}"
+    assert not extra, f"entries for routes that do not exist: {sorted(extra)}"
+
+
+@pytest.fixture
+def ctx(client):
+    w = build_world(client)
+    schedule = w.staff.post("/schedules", {"name": "Guitar", "kind": "group", "capacity": 6,
+                                           "teacher_id": w.ids["teacher_id"]}).body
+    enrollment = w.staff.post(f"/schedules/{schedule['id']}/enrollments",
+                              {"student_id": w.ids["student_id"], "initial_balance": 10,
+                               "responsible_staff_id": w.ids["staff_id"]}).body
+    return Ctx(world=w, schedule_id=schedule["id"], enrollment_id=enrollment["id"])
+
+
+def _path(template: str, ctx: Ctx) -> str:
+    values = {"staff_id": ctx.world.ids["staff_id"], "student_id": ctx.world.ids["student_id"],
+              "schedule_id": ctx.schedule_id, "enrollment_id": ctx.enrollment_id}
+    return template.format(**values)
+
+
+def _caller(kind: str, ctx: Ctx) -> Api:
+    w, cid = ctx.world, ctx.world.company_id
+    return {
+        "none": Api(w.client, None),
+        "expired": Api(w.client, token(cid, ADMIN, f"admin-{cid}", expires_in=-3600)),
+        "bad_signature": Api(w.client, token(cid, ADMIN, f"admin-{cid}", secret=DEV_SECRET + "x")),
+        "other_company": Api(w.client, token(new_company_id(), ADMIN)),
+        STUDENT: w.student,
+        "own_teacher": w.teacher,
+        "other_teacher": w.other_teacher,
+        STAFF: w.staff,
+        ADMIN: w.admin,
+    }[kind]
+
+
+def expected_status(case: Case, caller: str) -> int:
+    if case.public:
+        return case.ok
+    if caller in ("none", "expired", "bad_signature"):
+        return 401
+    if caller == "other_company":
+        if ADMIN not in case.allowed:
+            return 403
+        if case.path_ids:
+            return 404
+        return case.foreign or case.ok
+    role = TEACHER if caller in ("own_teacher", "other_teacher") else caller
+    if role not in case.allowed:
+        return 403
+    if caller == "other_teacher" and case.own_schedule_only:
+        return 403
+    return case.ok
+
+
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_answers_each_caller_as_expected(app, ctx, route):
+    method, template = route
+    case = CASES[route]
+    for caller in CALLERS:
+        api = _caller(caller, ctx)
+        body = case.body(ctx) if case.body else None
+        before = table_items() if method != "GET" else None
+        answer = api.call(method, _path(template, ctx), body)
+        want = expected_status(case, caller)
+        assert answer.status == want, f"{caller}: {method} {template} answered {answer.status} {answer.body}"
+        if want >= 400:
+            assert answer.body["error"]["code"], answer.body
+            if before is not None and caller != "other_company":
+                assert table_items() == before, f"{caller}: refused {method} {template} changed state"
+            if before is not None and caller == "other_company":
+                # Anything the other company did happened in its own partitions, never in ours.
+                ours = [i for i in table_items() if ctx.world.company_id in i["PK"]["S"]]
+                assert ours == [i for i in before if ctx.world.company_id in i["PK"]["S"]]
+
+
+def test_another_companys_ids_are_not_found_and_lists_show_nothing_of_ours(client, ctx):
+    other = build_world(client)
+    assert other.admin.get(f"/schedules/{ctx.schedule_id}").status == 404
+    assert other.admin.get(f"/enrollments/{ctx.enrollment_id}").status == 404
+    assert other.staff.get(f"/students/{ctx.world.ids['student_id']}").status == 404
+    assert other.staff.post(f"/enrollments/{ctx.enrollment_id}/top-ups", {"sessions": 9}).status == 404
+    listed = other.staff.get("/students").body["items"]
+    assert [s["name"] for s in listed] == ["Stella Student"] and listed[0]["id"] == other.ids["student_id"]
+    assert ctx.world.staff.get(f"/enrollments/{ctx.enrollment_id}").body["balance"] == 10
+
+
+def test_a_cursor_from_another_company_is_refused(client, ctx):
+    for _ in range(3):
+        ctx.world.staff.post("/students", {"name": "Page", "email": "p@example.com"})
+    page = ctx.world.staff.get("/students?limit=2").body
+    assert page["next"]
+    other = build_world(client)
+    stolen = other.staff.get(f"/students?limit=2&next={page['next']}")
+    assert stolen.status == 400 and stolen.body["error"]["details"][0]["field"] == "next"

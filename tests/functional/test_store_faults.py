@@ -1,0 +1,61 @@
+"""Throttling, transaction conflicts and timeouts: retried a bounded number of times, then
+answered 503 with Retry-After, with nothing half written."""
+import pytest
+
+from tests.faults import conflict, inject, throttling, timeout
+from tests.support import ledger_sum_matches, table_items
+
+
+@pytest.fixture
+def enrollment(world):
+    schedule = world.staff.post("/schedules", {"name": "Piano", "kind": "one_to_one",
+                                               "teacher_id": world.ids["teacher_id"]}).body
+    return world.staff.post(f"/schedules/{schedule['id']}/enrollments",
+                            {"student_id": world.ids["student_id"], "initial_balance": 10,
+                             "responsible_staff_id": world.ids["staff_id"]}).body
+
+
+@pytest.mark.parametrize("make_error", [throttling, conflict, timeout], ids=["throttling", "conflict", "timeout"])
+def test_a_transient_failure_of_the_transaction_is_retried_and_applied_once(world, enrollment, make_error):
+    with inject(make_error, fail_at=[1], operations=["TransactWriteItems"]) as injector:
+        answer = world.staff.post(f"/enrollments/{enrollment['id']}/top-ups", {"sessions": 2})
+    assert injector.failed == 1
+    assert answer.status == 200 and answer.body["balance"] == 12
+    ledger = world.staff.get(f"/enrollments/{enrollment['id']}/ledger").body["items"]
+    assert [e["delta"] for e in ledger] == [10, 2]
+
+
+@pytest.mark.parametrize("make_error", [throttling, conflict, timeout], ids=["throttling", "conflict", "timeout"])
+def test_persistent_transient_failures_answer_503_with_retry_after_and_write_nothing(world, enrollment,
+                                                                                     make_error):
+    before = table_items()
+    with inject(make_error, fail_at=range(1, 100), operations=["TransactWriteItems"]) as injector:
+        answer = world.staff.post(f"/enrollments/{enrollment['id']}/top-ups", {"sessions": 2})
+    assert answer.status == 503 and answer.error_code == "store_unavailable"
+    assert answer.headers["retry-after"] == "1"
+    assert 1 < injector.failed <= 10
+    assert table_items() == before
+
+
+def test_a_throttled_read_is_retried_too(world, enrollment):
+    with inject(throttling, fail_at=[1], operations=["GetItem"]):
+        answer = world.staff.get(f"/enrollments/{enrollment['id']}")
+    assert answer.status == 200 and answer.body["balance"] == 10
+
+
+def test_every_single_failure_point_of_a_top_up_leaves_balance_equal_to_ledger(world, enrollment):
+    for k in range(1, 4):
+        with inject(throttling, fail_at=[k]):
+            answer = world.staff.post(f"/enrollments/{enrollment['id']}/top-ups", {"sessions": 1},
+                                      headers={"Idempotency-Key": f"fault-{k}"})
+        assert answer.status == 200
+        assert ledger_sum_matches(table_items()) == []
+    assert world.staff.get(f"/enrollments/{enrollment['id']}").body["balance"] == 13
+
+
+def test_health_reports_503_when_the_store_does_not_answer(client):
+    from tests.functional.helpers import Api
+
+    with inject(throttling, fail_at=range(1, 50)):
+        answer = Api(client, None).get("/health")
+    assert answer.status == 503 and answer.body == {"status": "unavailable"}

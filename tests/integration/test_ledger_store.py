@@ -1,0 +1,97 @@
+"""The balance/ledger transaction against the store itself."""
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib import clock
+from chalicelib.errors import InsufficientBalance
+from chalicelib.services import enrollments
+from chalicelib.store import enrollments as store
+from chalicelib.store.tx import ConditionFailed, Transaction, retrying
+from tests.support import ledger_sum_matches, table_items
+
+
+def _ledger(actor, eid):
+    return enrollments.ledger_of(actor, eid, 200, None).items
+
+
+def test_a_stale_version_cannot_commit(school):
+    actor, eid = school["actor"], school["enrollment_id"]
+    stale = enrollments.get_enrollment(actor, eid)
+    enrollments.top_up(actor, eid, sessions=1, note=None)
+    entry = store.new_ledger_entry(actor.company_id, stale, int(stale.seq) + 1, at=clock.now_iso(), delta=3,
+                                   balance_after=int(stale.balance) + 3, kind="top_up", actor="test")
+    with pytest.raises(ConditionFailed):
+        store.add_balance_change(Transaction(), stale, 3, 0, entry, clock.now_iso()).commit()
+    assert enrollments.get_enrollment(actor, eid).balance == 6
+    assert ledger_sum_matches(table_items()) == []
+
+
+def test_the_store_refuses_to_cross_the_floor_even_if_the_rule_in_python_is_skipped(school):
+    actor, eid = school["actor"], school["enrollment_id"]
+    current = enrollments.get_enrollment(actor, eid)
+    entry = store.new_ledger_entry(actor.company_id, current, int(current.seq) + 1, at=clock.now_iso(), delta=-6,
+                                   balance_after=-1, kind="adjustment", actor="test")
+    with pytest.raises(ConditionFailed) as failed:
+        store.add_balance_change(Transaction(), current, -6, 0, entry, clock.now_iso()).commit()
+    assert failed.value.failed_at(0)
+    assert enrollments.get_enrollment(actor, eid).balance == 5
+    assert len(_ledger(actor, eid)) == 1
+
+
+def test_concurrent_top_ups_in_threads_all_land(school):
+    actor, eid = school["actor"], school["enrollment_id"]
+    errors = []
+
+    def one():
+        try:
+            retrying(lambda: enrollments.top_up(actor, eid, sessions=1, note=None))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    entries = _ledger(actor, eid)
+    assert enrollments.get_enrollment(actor, eid).balance == 17 == sum(e.delta for e in entries)
+    assert [e.seq for e in entries] == list(range(1, 14))
+
+
+changes = st.lists(st.one_of(st.tuples(st.just("top_up"), st.integers(1, 5)),
+                             st.tuples(st.just("adjust"), st.integers(-6, 6).filter(lambda d: d != 0))),
+                   min_size=1, max_size=12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=changes)
+def test_any_sequence_of_changes_keeps_balance_equal_to_ledger_and_never_below_zero(school, steps):
+    actor = school["actor"]
+    made = enrollments.enroll(actor, school["schedule"].schedule_id, student_id=_fresh_student(actor),
+                              initial_balance=2, responsible_staff_id=school["staff"].staff_id,
+                              low_balance_threshold=None)
+    eid = enrollments.enrollment_id_of(made)
+    expected = 2
+    for kind, amount in steps:
+        try:
+            if kind == "top_up":
+                enrollments.top_up(actor, eid, sessions=amount, note=None)
+            else:
+                enrollments.adjust(actor, eid, delta=amount, reason="r")
+            expected += amount
+        except InsufficientBalance:
+            assert expected + amount < 0
+        balance = enrollments.get_enrollment(actor, eid).balance
+        entries = _ledger(actor, eid)
+        assert balance == expected == sum(e.delta for e in entries) >= 0
+        assert entries[-1].balance_after == balance
+
+
+def _fresh_student(actor):
+    from chalicelib.services import people
+
+    return people.create_student(actor, name="H", email="h@x.example", user_id=None).student_id
