@@ -1,12 +1,24 @@
 """OptClass: the Chalice application. Wiring only: middleware, blueprints, schedules."""
-from chalice import Chalice
+from chalice import Chalice, Cron
 
-from chalicelib.api import company, enrollments, health, people, schedules
+from chalicelib import config, jobs
+from chalicelib.api import attendance, boards, company, enrollments, health, people, schedules, sessions
 from chalicelib.api.middleware import http_middleware
 
 app = Chalice(app_name="optclass")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (health.bp, company.bp, people.bp, schedules.bp, enrollments.bp):
+for blueprint in (health.bp, company.bp, people.bp, schedules.bp, enrollments.bp, sessions.bp, attendance.bp,
+                  boards.bp):
     app.register_blueprint(blueprint)
 
+if config.is_local():
+    from chalicelib.api import local
+
+    app.register_blueprint(local.bp)
+
+
+@app.schedule(Cron(15, 1, "*", "*", "?", "*"), name="session-horizon")
+def session_horizon(event):
+    """Daily: keep every recurring schedule's sessions made 8 weeks ahead."""
+    return jobs.run("session-horizon")

@@ -15,9 +15,11 @@ SECRET = "bench-secret-bench-secret-bench-secret"
 os.environ.update({
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench", "OPTCLASS_STAGE": "local", "OPTCLASS_DEV_JWT_SECRET": SECRET,
-    "OPTCLASS_TABLE": "optclass-bench",
+    "OPTCLASS_TABLE": "optclass-bench", "OPTCLASS_LOG_LEVEL": "WARNING",
 })
 os.environ.pop("OPTCLASS_DYNAMODB_ENDPOINT", None)
+
+import logging  # noqa: E402
 
 import jwt  # noqa: E402
 import moto  # noqa: E402,F401
@@ -26,6 +28,7 @@ from botocore.client import BaseClient  # noqa: E402
 from tools.embedded_dynamodb import make_serializable  # noqa: E402
 
 make_serializable()
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 _real = BaseClient._make_api_call
 
 
@@ -82,3 +85,11 @@ def table(rows: list[list], headers: list[str]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
     return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows])
+
+
+def ops(calls: list[str]) -> str:
+    """`BatchGetItem x11, TransactWriteItems x10`: each operation with its count, in first-use order."""
+    counts: dict[str, int] = {}
+    for call in calls:
+        counts[call] = counts.get(call, 0) + 1
+    return ", ".join(f"{name} x{n}" if n > 1 else name for name, n in counts.items())

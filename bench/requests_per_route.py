@@ -3,7 +3,7 @@ level, on an in-process app over moto.
 
     .venv/bin/python bench/requests_per_route.py
 """
-from common import Http, counting, table, token  # noqa: I001
+from common import Http, counting, ops, table, token  # noqa: I001
 
 from moto import mock_aws
 
@@ -70,8 +70,7 @@ def main() -> None:
                     if headers:
                         label += " (Idempotency-Key" + (", replay)" if counter.calls and
                                                         "TransactWriteItems" not in counter.calls else ")")
-                    ops = ", ".join(f"{op}" for op in counter.calls)
-                    rows.append([label, status, len(counter.calls), counter.items_read, ops])
+                    rows.append([label, status, len(counter.calls), counter.items_read, ops(counter.calls)])
     print(table(rows, ["route", "status", "DynamoDB requests", "items read", "operations"]))
 
 

@@ -50,6 +50,18 @@ class AlreadyEnrolled(Conflict):
     code = "already_enrolled"
 
 
+class NotEnrolled(Conflict):
+    """The student has no active enrollment in the session's schedule."""
+
+    code = "not_enrolled"
+
+
+class SessionCancelled(Conflict):
+    """The school cancelled the session: nobody's attendance can be recorded on it."""
+
+    code = "session_cancelled"
+
+
 class InsufficientBalance(Conflict):
     """A charge or correction would take a balance below its floor."""
 

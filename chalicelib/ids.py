@@ -30,3 +30,19 @@ def parse_enrollment_id(value: str) -> tuple[str, str] | None:
     if len(parts) == 2 and all(is_id(p) for p in parts):
         return parts[0], parts[1]
     return None
+
+
+_OCCURRENCE = re.compile(r"^R\d{8}$")
+
+
+def session_id(schedule_id: str, session_key: str) -> str:
+    """A session id names its schedule and its key there (a ULID, or `R<local date>` for
+    an occurrence of the schedule's recurrence)."""
+    return f"{schedule_id}{SEP}{session_key}"
+
+
+def parse_session_id(value: str) -> tuple[str, str] | None:
+    parts = (value or "").split(SEP)
+    if len(parts) == 2 and is_id(parts[0]) and (is_id(parts[1]) or _OCCURRENCE.match(parts[1])):
+        return parts[0], parts[1]
+    return None

@@ -5,6 +5,7 @@ asked of DynamoDB. Tokens, secrets and bodies are never logged.
 """
 import json
 import logging
+import os
 import sys
 
 _logger = logging.getLogger("optclass")
@@ -12,7 +13,7 @@ if not _logger.handlers:
     _handler = logging.StreamHandler(sys.stdout)
     _handler.setFormatter(logging.Formatter("%(message)s"))
     _logger.addHandler(_handler)
-    _logger.setLevel(logging.INFO)
+    _logger.setLevel(os.environ.get("OPTCLASS_LOG_LEVEL", "INFO"))
     _logger.propagate = False
 
 

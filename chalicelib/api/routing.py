@@ -49,6 +49,7 @@ class RouteSpec:
     idempotent: bool
     content_types: tuple[str, ...]
     tags: tuple[str, ...] = field(default=())
+    optional_body: bool = False
 
 
 ROUTES: dict[tuple[str, str], RouteSpec] = {}
@@ -151,6 +152,12 @@ def respond(spec: RouteSpec, result: Any) -> Response:
     return Response(body=present(spec, result), status_code=spec.status)
 
 
+def _body(spec: RouteSpec, raw: bytes) -> BaseModel | None:
+    if spec.body is None or (spec.optional_body and not raw.strip()):
+        return None
+    return parse_body(spec.body, raw)
+
+
 def present(spec: RouteSpec, result: Any) -> Any:
     if spec.response is None:
         return result
@@ -189,9 +196,12 @@ def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Resp
                                            [{"field": "Idempotency-Key", "message": "reused with a different body"}])
             return Response(body=json.loads(record.body), status_code=int(record.status_code),
                             headers={"Idempotent-Replayed": "true"})
-        req.claim = IdempotencyClaim(actor.company_id, actor.subject, key, fingerprint,
-                                     render=lambda r: (spec.status, json.dumps(present(spec, r))))
-        return respond(spec, fn(req))
+        req.claim = claim = IdempotencyClaim(actor.company_id, actor.subject, key, fingerprint,
+                                             render=lambda r: (spec.status, json.dumps(present(spec, r))))
+        result = fn(req)
+        if not claim.used and not isinstance(result, Response):
+            claim.record_alone(result)
+        return respond(spec, result)
 
     return retrying(attempt)
 
@@ -200,7 +210,7 @@ def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summa
           body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
           response: type[BaseModel] | None = None, many: bool = False, status: int = 200,
           idempotent: bool = False, content_types: tuple[str, ...] = ("application/json",),
-          tags: tuple[str, ...] = ()) -> Callable:
+          tags: tuple[str, ...] = (), optional_body: bool = False) -> Callable:
     """Register `fn(req) -> result` as `method path` on the blueprint."""
     method = method.upper()
     if many and query is None:
@@ -209,7 +219,8 @@ def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summa
     def decorator(fn: Callable[[Req], Any]) -> Callable:
         spec = RouteSpec(path=path, method=method, roles=roles, public=roles is PUBLIC, summary=summary,
                          body=body, query=query, response=response, many=many, status=status,
-                         idempotent=idempotent, content_types=content_types, tags=tags)
+                         idempotent=idempotent, content_types=content_types, tags=tags,
+                         optional_body=optional_body)
         if (path, method) in ROUTES:
             raise ValueError(f"route {method} {path} declared twice")
         ROUTES[(path, method)] = spec
@@ -222,7 +233,7 @@ def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summa
                 request = state.request
                 raw = request.raw_body or b""
                 req = Req(actor=state.actor, params=params, query=parse_query(spec.query, request.query_params),
-                          body=parse_body(spec.body, raw) if spec.body else None, headers=request.headers,
+                          body=_body(spec, raw), headers=request.headers,
                           claim=None, raw_body=raw)
                 concrete = re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), ""), path)
                 return _run(spec, fn, req, concrete)

@@ -3,7 +3,7 @@ generate the OpenAPI document, so the contract cannot drift from the code."""
 from datetime import date
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import ids
 from .fields import Balance, Email, Id, LocalTime, Name, Note, Sessions, Threshold, TimeZone, UserId
@@ -349,3 +349,327 @@ class LedgerEntryOut(Out):
         return cls(id=f"{enrollment_id}.{int(x.seq)}", enrollment_id=enrollment_id, seq=int(x.seq), at=x.at,
                    delta=int(x.delta), balance_after=int(x.balance_after), kind=x.kind, actor=x.actor,
                    reference=x.reference, note=x.note)
+
+
+# --- sessions ------------------------------------------------------------------------
+
+class SessionIn(In):
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    duration_minutes: int | None = Field(None, ge=5, le=1440)
+    teacher_id: Id | None = None
+    student_id: Id | None = None
+
+
+class SessionPatch(PatchIn):
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    teacher_id: Id | None = None
+
+
+class RangeQuery(ListQuery):
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+
+
+class SessionOut(Out):
+    id: str
+    schedule_id: str
+    kind: str
+    teacher_id: str
+    teacher_name: str | None
+    student_id: str | None
+    starts_at: str
+    ends_at: str
+    status: str
+    origin: str
+    cancelled_at: str | None
+    cancel_reason: str | None
+    version: int
+
+    @classmethod
+    def of(cls, s) -> "SessionOut":
+        return cls(id=ids.session_id(s.schedule_id, s.session_key), schedule_id=s.schedule_id, kind=s.kind,
+                   teacher_id=s.teacher_id, teacher_name=s.teacher_name, student_id=s.student_id,
+                   starts_at=s.starts_at, ends_at=s.ends_at, status=s.status, origin=s.origin,
+                   cancelled_at=s.cancelled_at, cancel_reason=s.cancel_reason, version=int(s.version or 0))
+
+
+class CancelIn(In):
+    reason: Note | None = None
+
+
+# --- attendance ----------------------------------------------------------------------
+
+Status = Literal["attended", "cancelled", "no_show"]
+
+
+class MarkIn(In):
+    status: Status
+    note: Note | None = None
+    cancelled_at: AwareDatetime | None = None
+    charge: bool | None = None
+    reason: Note | None = None
+
+    @model_validator(mode="after")
+    def _override(self):
+        if self.charge is not None and self.reason is None:
+            raise ValueError("a charge override needs a reason")
+        if self.cancelled_at is not None and self.status != "cancelled":
+            raise ValueError("cancelled_at only goes with status cancelled")
+        return self
+
+
+class BulkRecordIn(MarkIn):
+    student_id: Id
+
+
+class BulkIn(In):
+    records: list[BulkRecordIn] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _unique(self):
+        seen = [r.student_id for r in self.records]
+        if len(set(seen)) != len(seen):
+            raise ValueError("each student may appear once")
+        return self
+
+
+class MarkOut(Out):
+    session_id: str
+    student_id: str
+    enrollment_id: str
+    status: str
+    charged: bool
+    held: bool
+    late: bool
+    balance: int
+    version: int
+    recorded_by: str | None
+    recorded_at: str | None
+    note: str | None
+    cancelled_at: str | None
+    cancelled_by: str | None
+    charge_override: bool | None
+    override_reason: str | None
+
+    @classmethod
+    def of(cls, view) -> "MarkOut":
+        from ..services.attendance import mark_out_fields
+
+        return cls(**mark_out_fields(view))
+
+
+class BulkError(BaseModel):
+    code: str
+    message: str
+
+
+class BulkOutcomeOut(BaseModel):
+    student_id: str
+    ok: bool
+    mark: MarkOut | None
+    error: BulkError | None
+
+
+class BulkOut(Out):
+    session_id: str
+    items: list[BulkOutcomeOut]
+
+    @classmethod
+    def of(cls, result) -> "BulkOut":
+        session_id, outcomes = result
+        items = [BulkOutcomeOut(student_id=o.student_id, ok=o.error is None,
+                                mark=MarkOut.of(o.view) if o.view else None,
+                                error=BulkError(code=o.error.code, message=o.error.message) if o.error else None)
+                 for o in outcomes]
+        return cls(session_id=session_id, items=items)
+
+
+class RosterEntryOut(BaseModel):
+    student_id: str
+    student_name: str
+    enrollment_id: str
+    enrollment_status: str
+    balance: int
+    status: str
+    charged: bool
+    held: bool
+    version: int
+
+
+class RosterOut(Out):
+    session: SessionOut
+    items: list[RosterEntryOut]
+
+    @classmethod
+    def of(cls, r) -> "RosterOut":
+        items = [RosterEntryOut(student_id=row.enrollment.student_id, student_name=row.enrollment.student_name,
+                                enrollment_id=ids.enrollment_id(row.enrollment.schedule_id, row.enrollment.student_id),
+                                enrollment_status=row.enrollment.status, balance=int(row.enrollment.balance),
+                                status=row.mark.status if row.mark else "unmarked",
+                                charged=bool(row.mark.charged) if row.mark else False,
+                                held=bool(row.mark.held) if row.mark else False,
+                                version=int(row.mark.version or 0) if row.mark else 0) for row in r.rows]
+        return cls(session=SessionOut.of(r.session), items=items)
+
+
+class HeldOut(Out):
+    session_id: str
+    schedule_id: str
+    schedule_name: str
+    student_id: str
+    student_name: str
+    enrollment_id: str
+    starts_at: str
+    teacher_id: str
+    version: int
+    recorded_at: str
+
+    @classmethod
+    def of(cls, m) -> "HeldOut":
+        return cls(session_id=ids.session_id(m.schedule_id, m.session_key), schedule_id=m.schedule_id,
+                   schedule_name=m.schedule_name, student_id=m.student_id, student_name=m.student_name,
+                   enrollment_id=ids.enrollment_id(m.schedule_id, m.student_id), starts_at=m.starts_at,
+                   teacher_id=m.teacher_id, version=int(m.version or 0), recorded_at=m.recorded_at)
+
+
+class CancellationOut(Out):
+    session: SessionOut
+    marks: list[MarkOut]
+
+    @classmethod
+    def of(cls, c) -> "CancellationOut":
+        return cls(session=SessionOut.of(c.session), marks=[MarkOut.of(v) for v in c.outcomes])
+
+
+# --- boards and the portal -----------------------------------------------------------
+
+class BoardCellOut(BaseModel):
+    student_id: str
+    status: str
+    charged: bool
+    held: bool
+
+
+class BoardSessionOut(BaseModel):
+    session_id: str
+    starts_at: str
+    ends_at: str
+    kind: str
+    teacher_id: str
+    teacher_name: str | None
+    status: str
+    attendance: list[BoardCellOut]
+
+
+class BoardStudentOut(BaseModel):
+    student_id: str
+    student_name: str
+    enrollment_id: str
+    balance: int
+    status: str
+
+
+class ScheduleBoardOut(Out):
+    schedule_id: str
+    schedule_name: str
+    kind: str
+    timezone: str
+    students: list[BoardStudentOut]
+    items: list[BoardSessionOut]
+    next: str | None
+
+    @classmethod
+    def of(cls, b) -> "ScheduleBoardOut":
+        students = [BoardStudentOut(student_id=e.student_id, student_name=e.student_name,
+                                    enrollment_id=ids.enrollment_id(e.schedule_id, e.student_id),
+                                    balance=int(e.balance), status=e.status) for e in b.roster]
+        items = []
+        for row in b.sessions:
+            s = row.session
+            who = [s.student_id] if s.student_id else [e.student_id for e in b.roster]
+            who += [sid for sid in row.marks if sid not in who]
+            cells = [BoardCellOut(student_id=sid, status=row.marks[sid].status if sid in row.marks else "unmarked",
+                                  charged=bool(row.marks[sid].charged) if sid in row.marks else False,
+                                  held=bool(row.marks[sid].held) if sid in row.marks else False) for sid in who]
+            items.append(BoardSessionOut(session_id=ids.session_id(s.schedule_id, s.session_key),
+                                         starts_at=s.starts_at, ends_at=s.ends_at, kind=s.kind,
+                                         teacher_id=s.teacher_id, teacher_name=s.teacher_name, status=s.status,
+                                         attendance=cells))
+        sch = b.schedule
+        return cls(schedule_id=sch.schedule_id, schedule_name=sch.name, kind=sch.kind, timezone=sch.timezone,
+                   students=students, items=items, next=b.next)
+
+
+class StudentSessionOut(BaseModel):
+    session_id: str
+    schedule_id: str
+    schedule_name: str
+    kind: str
+    teacher_id: str
+    teacher_name: str | None
+    starts_at: str
+    ends_at: str
+    session_status: str
+    status: str
+    charged: bool
+
+
+class StudentTimelineOut(Out):
+    items: list[StudentSessionOut]
+    next: str | None
+
+    @classmethod
+    def of(cls, t) -> "StudentTimelineOut":
+        items = []
+        for row in t.items:
+            s, m = row.session, row.mark
+            status = "cancelled" if s.status == "cancelled" and m is None else (m.status if m else "unmarked")
+            items.append(StudentSessionOut(session_id=ids.session_id(s.schedule_id, s.session_key),
+                                           schedule_id=s.schedule_id, schedule_name=row.schedule_name, kind=s.kind,
+                                           teacher_id=s.teacher_id, teacher_name=s.teacher_name,
+                                           starts_at=s.starts_at, ends_at=s.ends_at, session_status=s.status,
+                                           status=status, charged=bool(m.charged) if m else False))
+        return cls(items=items, next=t.next)
+
+
+class MeOut(Out):
+    id: str
+    name: str
+    email: str
+
+    @classmethod
+    def of(cls, s) -> "MeOut":
+        return cls(id=s.student_id, name=s.name, email=s.email)
+
+
+class MyEnrollmentOut(Out):
+    id: str
+    schedule_id: str
+    schedule_name: str
+    remaining_sessions: int
+    status: str
+
+    @classmethod
+    def of(cls, e) -> "MyEnrollmentOut":
+        return cls(id=ids.enrollment_id(e.schedule_id, e.student_id), schedule_id=e.schedule_id,
+                   schedule_name=e.schedule_name, remaining_sessions=int(e.balance), status=e.status)
+
+
+class MySessionsQuery(ListQuery):
+    when: Literal["past", "upcoming"] = "upcoming"
+
+
+class JobQuery(Query):
+    on: date | None = Field(None, alias="date")
+
+
+class JobOut(Out):
+    job: str
+    date: str
+    result: dict[str, Any]
+
+    @classmethod
+    def of(cls, r) -> "JobOut":
+        return cls(**r)

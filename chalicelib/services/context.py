@@ -38,17 +38,28 @@ class IdempotencyClaim:
     key: str
     fingerprint: str
     render: Callable[[Any], tuple[int, str]]
+    used: bool = False
 
-    def add_to(self, tx: Transaction, result: Any) -> None:
-        """Record `result` as this key's answer, in the same transaction as the effect."""
+    def _record(self, result: Any, now: float):
         status, body = self.render(result)
-        now = time.time()
-        record = idem_store.new_record(
+        return idem_store.new_record(
             self.company_id, self.subject, self.key, fingerprint=self.fingerprint,
             status_code=status, body=body, created_at=clock.now_iso(),
             expires_at=int(now + config.idempotency_ttl_seconds()),
         )
-        idem_store.add_record(tx, record, now)
+
+    def add_to(self, tx: Transaction, result: Any) -> None:
+        """Record `result` as this key's answer, in the same transaction as the effect."""
+        now = time.time()
+        idem_store.add_record(tx, self._record(result, now), now)
+        self.used = True
+
+    def record_alone(self, result: Any) -> None:
+        """Record the answer of a request whose effects were several transactions, each
+        idempotent on its own (bulk marks, a school cancellation), or none at all."""
+        now = time.time()
+        idem_store.put_record(self._record(result, now), now)
+        self.used = True
 
 
 def commit_with_claim(tx: Transaction, claim: IdempotencyClaim | None, result: Any) -> None:

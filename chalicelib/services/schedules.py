@@ -8,6 +8,7 @@ from ..store import people as people_store
 from ..store import schedules as store
 from ..store.models import Policy, Recurrence, Schedule
 from ..store.pages import Page
+from . import sessions
 from .company import DEFAULT_TIMEZONE
 from .context import TEACHER, Actor
 from .people import own_staff_id
@@ -52,6 +53,8 @@ def create_schedule(actor: Actor, *, name: str, kind: str, teacher_id: str, capa
         created_at=now, updated_at=now,
     )
     store.create_schedule(schedule)
+    if schedule.recurrence is not None:
+        sessions.after_schedule_saved(cid, schedule, replan=False)
     return schedule
 
 
@@ -97,4 +100,6 @@ def update_schedule(actor: Actor, schedule_id: str, changes: dict[str, Any], if_
         schedule.capacity = changes["capacity"]
     schedule.updated_at = clock.now_iso()
     store.save_schedule(schedule)
+    if {"recurrence", "timezone", "teacher_id"} & set(changes) and (schedule.recurrence or "recurrence" in changes):
+        sessions.after_schedule_saved(actor.company_id, schedule, replan=True)
     return schedule

@@ -27,6 +27,10 @@ def new_ledger_entry(cid: str, enrollment: Enrollment, seq: int, **fields) -> Le
     )
 
 
+def enrollment_key(cid: str, schedule_id: str, student_id: str) -> tuple[str, str]:
+    return keys.schedule_pk(cid, schedule_id), keys.enrollment_sk(student_id)
+
+
 @translate
 def get_enrollment(cid: str, schedule_id: str, student_id: str, consistent: bool = True) -> Enrollment | None:
     try:
@@ -68,6 +72,13 @@ def add_balance_change(tx: Transaction, enrollment: Enrollment, delta: int, floo
     tx.update(enrollment, actions=actions + list(extra_actions or []), condition=condition)
     tx.put(entry, condition=LedgerEntry.PK.does_not_exist())
     return tx
+
+
+@translate
+def roster(cid: str, schedule_id: str) -> list[Enrollment]:
+    """Every enrollment of a schedule, active and ended (a roster is one class, not paged)."""
+    return list(Enrollment.query(keys.schedule_pk(cid, schedule_id), Enrollment.SK.startswith(keys.enrollment_sk()),
+                                 consistent_read=True))
 
 
 def list_schedule_enrollments(cid: str, schedule_id: str, limit: int, cursor: str | None) -> Page[Enrollment]:

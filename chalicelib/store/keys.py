@@ -48,6 +48,64 @@ def ledger_sk(student_id: str, seq: int) -> str:
     return f"{ledger_prefix(student_id)}{seq:010d}"
 
 
+def session_sk(session_key: str = "") -> str:
+    return f"SESSION#{session_key}"
+
+
+def mark_sk(session_key: str, student_id: str = "") -> str:
+    return f"SESSION#{session_key}#MARK#{student_id}"
+
+
+def timeline_session(starts_at: str, session_key: str) -> str:
+    """LSI1 sort key of a session; its marks sort right after it."""
+    return f"T#{starts_at}#{session_key}"
+
+
+def timeline_mark(starts_at: str, session_key: str, student_id: str) -> str:
+    return f"T#{starts_at}#{session_key}#M#{student_id}"
+
+
+def timeline_bound(instant: str) -> str:
+    return f"T#{instant}"
+
+
+def open_session(starts_at: str, session_key: str) -> str:
+    """LSI2 sort key of a session open to the whole roster."""
+    return f"{starts_at}#{session_key}"
+
+
+def person_session_sk(starts_at: str = "", session_id: str = "") -> str:
+    """GSI1: a session made for one student (a booked 1:1)."""
+    return f"S#{starts_at}#{session_id}" if starts_at else "S#"
+
+
+def person_mark_sk(starts_at: str = "", session_id: str = "") -> str:
+    """GSI1: one of the student's marks, in session time order."""
+    return f"M#{starts_at}#{session_id}" if starts_at else "M#"
+
+
+def teacher_session_sk(starts_at: str = "", session_id: str = "") -> str:
+    return f"S#{starts_at}#{session_id}" if starts_at else "S#"
+
+
+def held_pk(cid: str) -> str:
+    """GSI4 partition of a company's held no-shows (sparse: only while held)."""
+    return f"C#{cid}#HELD"
+
+
+def held_sk(starts_at: str, session_id: str, student_id: str) -> str:
+    return f"{starts_at}#{session_id}#{student_id}"
+
+
+PLAN_SK = "#PLAN"
+RECURRING_PK = "RECURRING"
+
+
+def recurring_sk(horizon_until: str, cid: str, schedule_id: str) -> str:
+    """GSI4: recurring schedules (of every company) ordered by how far ahead sessions exist."""
+    return f"{horizon_until}#{cid}#{schedule_id}"
+
+
 def person_pk(cid: str, person_id: str) -> str:
     """GSI1 partition of one student: their enrollments (and later marks, sessions)."""
     return f"C#{cid}#P#{person_id}"

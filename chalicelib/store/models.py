@@ -28,6 +28,15 @@ class _Timeline(LocalSecondaryIndex):
     LSI1SK = UnicodeAttribute(range_key=True)
 
 
+class _OpenSessions(LocalSecondaryIndex):
+    class Meta:
+        index_name = schema.OPEN_SESSIONS
+        projection = AllProjection()
+
+    PK = UnicodeAttribute(hash_key=True)
+    LSI2SK = UnicodeAttribute(range_key=True)
+
+
 def _gsi(name: str, pk: str, sk: str) -> type[GlobalSecondaryIndex]:
     meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
     attrs = {
@@ -53,6 +62,7 @@ class Item(Model):
     PK = UnicodeAttribute(hash_key=True)
     SK = UnicodeAttribute(range_key=True)
     LSI1SK = UnicodeAttribute(null=True)
+    LSI2SK = UnicodeAttribute(null=True)
     GSI1PK = UnicodeAttribute(null=True)
     GSI1SK = UnicodeAttribute(null=True)
     GSI2PK = UnicodeAttribute(null=True)
@@ -64,6 +74,7 @@ class Item(Model):
     type = DiscriminatorAttribute(attr_name="type")
 
     timeline = _Timeline()
+    open_sessions = _OpenSessions()
     by_person = _gsi(schema.BY_PERSON, "GSI1PK", "GSI1SK")()
     by_teacher = _gsi(schema.BY_TEACHER, "GSI2PK", "GSI2SK")()
     by_email = _gsi(schema.BY_EMAIL, "GSI3PK", "GSI3SK")()
@@ -131,7 +142,6 @@ class Schedule(Item, discriminator="schedule"):
     recurrence = Recurrence(null=True)
     policy = Policy()
     low_balance_threshold = NumberAttribute(null=True)
-    active = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -172,3 +182,58 @@ class IdempotencyRecord(Item, discriminator="idempotency"):
     body = UnicodeAttribute()
     created_at = UnicodeAttribute()
     expires_at = NumberAttribute()  # TTL, epoch seconds
+
+
+class RecurringPlan(Item, discriminator="plan"):
+    """How far ahead a recurring schedule's sessions exist. Kept apart from the schedule so
+    the daily job never changes the schedule's version."""
+
+    company_id = UnicodeAttribute()
+    schedule_id = UnicodeAttribute()
+    horizon_until = UnicodeAttribute()  # local date
+
+
+class Session(Item, discriminator="session"):
+    """A dated occurrence of a schedule. `session_key` is unique within the schedule."""
+
+    schedule_id = UnicodeAttribute()
+    session_key = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    teacher_id = UnicodeAttribute()
+    teacher_name = UnicodeAttribute(null=True)
+    student_id = UnicodeAttribute(null=True)  # set when the session is one student's own (a booked 1:1)
+    starts_at = UnicodeAttribute()
+    ends_at = UnicodeAttribute()
+    status = UnicodeAttribute()  # scheduled | cancelled
+    origin = UnicodeAttribute()  # recurrence | one_off | booking
+    cancelled_at = UnicodeAttribute(null=True)
+    cancel_reason = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class Mark(Item, discriminator="mark"):
+    """One student's attendance status for one session, and what it cost."""
+
+    schedule_id = UnicodeAttribute()
+    schedule_name = UnicodeAttribute()
+    session_key = UnicodeAttribute()
+    student_id = UnicodeAttribute()
+    student_name = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    teacher_id = UnicodeAttribute()
+    teacher_name = UnicodeAttribute(null=True)
+    starts_at = UnicodeAttribute()
+    status = UnicodeAttribute()  # attended | cancelled | no_show
+    charged = BooleanAttribute()
+    held = BooleanAttribute()
+    late = BooleanAttribute(default=False)
+    cancelled_at = UnicodeAttribute(null=True)
+    cancelled_by = UnicodeAttribute(null=True)  # student | school
+    charge_override = BooleanAttribute(null=True)
+    override_reason = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    recorded_by = UnicodeAttribute()
+    recorded_at = UnicodeAttribute()
+    version = VersionAttribute()

@@ -23,6 +23,10 @@ def student_key(cid: str, student_id: str) -> tuple[str, str]:
     return keys.company_pk(cid), keys.student_sk(student_id)
 
 
+def user_ref_key(cid: str, user_id: str) -> tuple[str, str]:
+    return keys.company_pk(cid), keys.user_ref_sk(user_id)
+
+
 @translate
 def get_company(cid: str) -> Company | None:
     try:

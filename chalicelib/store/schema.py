@@ -6,7 +6,8 @@ the constants below; the PynamoDB models refer to them.
 """
 from typing import Any
 
-TIMELINE = "Timeline"  # LSI: time order inside a schedule partition
+TIMELINE = "Timeline"  # LSI1: sessions and their marks in time order, inside a schedule partition
+OPEN_SESSIONS = "OpenSessions"  # LSI2 (sparse): sessions open to the whole roster, in time order
 BY_PERSON = "ByPerson"  # GSI1: a student's enrollments, marks, own sessions
 BY_TEACHER = "ByTeacher"  # GSI2: a teacher's schedules and sessions
 BY_EMAIL = "ByEmail"  # GSI3: people by email within a company
@@ -23,7 +24,7 @@ _GSIS = [
 
 
 def key_attributes() -> list[str]:
-    names = ["PK", "SK", "LSI1SK"]
+    names = ["PK", "SK", "LSI1SK", "LSI2SK"]
     for _, pk, sk in _GSIS:
         names += [pk, sk]
     return names
@@ -43,13 +44,14 @@ def table_definition(table_name: str) -> dict[str, Any]:
         ],
         "LocalSecondaryIndexes": [
             {
-                "IndexName": TIMELINE,
+                "IndexName": name,
                 "KeySchema": [
                     {"AttributeName": "PK", "KeyType": "HASH"},
-                    {"AttributeName": "LSI1SK", "KeyType": "RANGE"},
+                    {"AttributeName": sk, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
+            for name, sk in ((TIMELINE, "LSI1SK"), (OPEN_SESSIONS, "LSI2SK"))
         ],
         "GlobalSecondaryIndexes": [
             {

@@ -10,7 +10,7 @@ from typing import Callable
 
 import pytest
 
-from chalicelib.services import people
+from chalicelib.services import attendance, people
 from chalicelib.services.context import Actor
 from tests.functional.helpers import Api, build_world
 from tests.support import DEV_SECRET, new_company_id, table_items, token
@@ -31,6 +31,8 @@ class Case:
     path_ids: bool = True
     # What another company's admin gets when the body names our records (they are unknown there).
     foreign: int | None = None
+    # Runs before each call (after which the state is snapshotted), e.g. to put back a mark.
+    setup: Callable[["Ctx"], None] | None = None
 
 
 @dataclass
@@ -38,7 +40,12 @@ class Ctx:
     world: object
     schedule_id: str
     enrollment_id: str
+    session_id: str = ""
     ids: dict = field(default_factory=dict)
+
+    def ensure_mark(self) -> None:
+        actor = Actor(self.world.company_id, "fixture", STAFF)
+        attendance.record(actor, self.session_id, self.world.ids["student_id"], attendance.MarkInput("attended"))
 
     def fresh_student(self) -> str:
         actor = Actor(self.world.company_id, "fixture", ADMIN)
@@ -77,6 +84,27 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/enrollments/{enrollment_id}/adjustments"): Case(
         allowed=STAFFS, body=lambda c: {"delta": -1, "reason": "correction"}),
     ("GET", "/enrollments/{enrollment_id}/ledger"): Case(allowed=STAFFS),
+    ("POST", "/schedules/{schedule_id}/sessions"): Case(
+        allowed=STAFFS, ok=201, body=lambda c: {"starts_at": "2027-01-05T17:00:00+01:00", "duration_minutes": 45}),
+    ("GET", "/schedules/{schedule_id}/sessions"): Case(allowed=TEACHING, own_schedule_only=True),
+    ("GET", "/sessions/{session_id}"): Case(allowed=TEACHING, own_schedule_only=True),
+    ("PATCH", "/sessions/{session_id}"): Case(allowed=STAFFS, body=lambda c: {"starts_at": "2027-01-06T18:00:00Z"}),
+    ("POST", "/sessions/{session_id}/cancel"): Case(allowed=STAFFS, body=lambda c: {"reason": "storm"}),
+    ("PUT", "/sessions/{session_id}/attendance/{student_id}"): Case(
+        allowed=TEACHING, own_schedule_only=True, body=lambda c: {"status": "attended"}),
+    ("DELETE", "/sessions/{session_id}/attendance/{student_id}"): Case(allowed=STAFFS, setup=Ctx.ensure_mark),
+    ("POST", "/sessions/{session_id}/attendance"): Case(
+        allowed=TEACHING, own_schedule_only=True,
+        body=lambda c: {"records": [{"student_id": c.world.ids["student_id"], "status": "no_show"}]}),
+    ("GET", "/sessions/{session_id}/attendance"): Case(allowed=TEACHING, own_schedule_only=True),
+    ("GET", "/attendance/held"): Case(allowed=STAFFS, path_ids=False),
+    ("GET", "/schedules/{schedule_id}/board"): Case(allowed=TEACHING, own_schedule_only=True),
+    ("GET", "/students/{student_id}/board"): Case(allowed=STAFFS),
+    ("GET", "/me"): Case(allowed={STUDENT}, path_ids=False),
+    ("GET", "/me/enrollments"): Case(allowed={STUDENT}, path_ids=False),
+    ("GET", "/me/sessions"): Case(allowed={STUDENT}, path_ids=False),
+    # Local stage only; jobs are not one company's, so any admin may run them there.
+    ("POST", "/local/jobs/{job_name}"): Case(allowed={ADMIN}, path_ids=False),
 }
 
 CALLERS = ["none", "expired", "bad_signature", "other_company", STUDENT, "own_teacher", "other_teacher",
@@ -102,12 +130,14 @@ def ctx(client):
     enrollment = w.staff.post(f"/schedules/{schedule['id']}/enrollments",
                               {"student_id": w.ids["student_id"], "initial_balance": 10,
                                "responsible_staff_id": w.ids["staff_id"]}).body
-    return Ctx(world=w, schedule_id=schedule["id"], enrollment_id=enrollment["id"])
+    session = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": "2027-01-04T17:00:00+01:00"}).body
+    return Ctx(world=w, schedule_id=schedule["id"], enrollment_id=enrollment["id"], session_id=session["id"])
 
 
 def _path(template: str, ctx: Ctx) -> str:
     values = {"staff_id": ctx.world.ids["staff_id"], "student_id": ctx.world.ids["student_id"],
-              "schedule_id": ctx.schedule_id, "enrollment_id": ctx.enrollment_id}
+              "schedule_id": ctx.schedule_id, "enrollment_id": ctx.enrollment_id, "session_id": ctx.session_id,
+              "job_name": "session-horizon"}
     return template.format(**values)
 
 
@@ -151,6 +181,8 @@ def test_route_answers_each_caller_as_expected(app, ctx, route):
     case = CASES[route]
     for caller in CALLERS:
         api = _caller(caller, ctx)
+        if case.setup:
+            case.setup(ctx)
         body = case.body(ctx) if case.body else None
         before = table_items() if method != "GET" else None
         answer = api.call(method, _path(template, ctx), body)

@@ -1,0 +1,69 @@
+"""Every combination of status x cancelled policy x no_show policy x late window x
+overdraft, through the HTTP API: the charge, the balance and the answer code.
+
+The expectations are written out here from the product rules, not computed by the code
+under test:
+- attended is always charged;
+- cancelled is charged under `deduct`, or when it came inside the late window;
+- no_show is charged under `deduct`; under `hold` it is held, not charged;
+- every enrollment starts at 0: with overdraft 1 a charge lands exactly at the limit
+  (-1, allowed); with overdraft 0 it would go beyond (409, nothing changes).
+"""
+from datetime import datetime, timedelta, timezone
+from itertools import product
+
+import pytest
+
+from tests.support import table_items
+
+STATUSES = ["attended", "cancelled", "no_show"]
+CANCELLED_POLICIES = ["credit", "deduct"]
+NO_SHOW_POLICIES = ["deduct", "hold"]
+LATE = ["inside", "outside"]
+OVERDRAFT = ["at_limit", "beyond"]
+
+
+def expected(status, cancelled, no_show, late, overdraft):
+    if status == "attended":
+        charged, held = True, False
+    elif status == "cancelled":
+        charged, held = cancelled == "deduct" or late == "inside", False
+    else:
+        charged, held = no_show == "deduct", no_show == "hold"
+    if not charged:
+        return 200, False, held, 0
+    if overdraft == "at_limit":
+        return 200, True, False, -1
+    return 409, None, None, 0
+
+
+CASES = list(product(STATUSES, CANCELLED_POLICIES, NO_SHOW_POLICIES, LATE, OVERDRAFT))
+
+
+@pytest.mark.parametrize("status,cancelled,no_show,late,overdraft", CASES, ids=["-".join(c) for c in CASES])
+def test_policy_decides_the_charge(world, status, cancelled, no_show, late, overdraft):
+    w = world
+    schedule = w.staff.post("/schedules", {
+        "name": "P", "kind": "one_to_one", "teacher_id": w.ids["teacher_id"],
+        "policy": {"cancelled": cancelled, "no_show": no_show, "late_cancel_hours": 24,
+                   "overdraft": 1 if overdraft == "at_limit" else 0}}).body
+    eid = w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+        "student_id": w.ids["student_id"], "initial_balance": 0, "responsible_staff_id": w.ids["staff_id"]}).body["id"]
+    start = datetime(2027, 3, 10, 17, 0, tzinfo=timezone.utc)
+    session = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": start.isoformat()}).body["id"]
+    body = {"status": status}
+    if status == "cancelled":
+        before = timedelta(hours=2) if late == "inside" else timedelta(hours=30)
+        body["cancelled_at"] = (start - before).isoformat()
+    state = table_items()
+    answer = w.teacher.put(f"/sessions/{session}/attendance/{w.ids['student_id']}", body)
+    code, charged, held, balance = expected(status, cancelled, no_show, late, overdraft)
+    assert answer.status == code, answer.body
+    assert w.staff.get(f"/enrollments/{eid}").body["balance"] == balance
+    if code == 200:
+        assert (answer.body["charged"], answer.body["held"], answer.body["balance"]) == (charged, held, balance)
+        entries = w.staff.get(f"/enrollments/{eid}/ledger").body["items"]
+        assert [e["delta"] for e in entries] == ([0, -1] if charged else [0])
+    else:
+        assert answer.error_code == "insufficient_balance"
+        assert table_items() == state

@@ -1,0 +1,202 @@
+"""Sessions made from recurrences, the horizon job, boards and the student portal."""
+from datetime import date, datetime, timedelta, timezone
+
+from chalicelib import jobs
+from chalicelib.services import sessions as session_service
+
+TODAY = datetime.now(timezone.utc).date()
+
+
+def weekly(world, weekdays=("MO", "TH"), start=None, end=None, tz="Europe/Berlin", teacher="teacher_id"):
+    rec = {"weekdays": list(weekdays), "start_time": "17:00", "duration_minutes": 60,
+           "start_date": (start or TODAY).isoformat()}
+    if end:
+        rec["end_date"] = end.isoformat()
+    made = world.staff.post("/schedules", {"name": "Weekly", "kind": "group", "capacity": 6, "timezone": tz,
+                                           "teacher_id": world.ids[teacher], "recurrence": rec})
+    assert made.status == 201, made.body
+    return made.body
+
+
+def all_sessions(world, schedule_id, start, end):
+    got, cursor = [], None
+    while True:
+        page = world.staff.get(f"/schedules/{schedule_id}/sessions?from={start}&to={end}&limit=50"
+                               + (f"&next={cursor}" if cursor else "")).body
+        got += page["items"]
+        cursor = page["next"]
+        if not cursor:
+            return got
+
+
+def test_a_recurring_schedule_has_its_sessions_made_at_least_eight_weeks_ahead(world):
+    schedule = weekly(world)
+    made = all_sessions(world, schedule["id"], TODAY, TODAY + timedelta(days=70))
+    days = sorted({s["starts_at"][:10] for s in made})
+    assert days[0] >= TODAY.isoformat()
+    assert days[-1] >= (TODAY + timedelta(days=52)).isoformat()
+    assert all(datetime.fromisoformat(s["starts_at"].replace("Z", "+00:00")).weekday() in (0, 3) for s in made)
+    assert 15 <= len(made) <= 18 and all(s["origin"] == "recurrence" for s in made)
+
+
+def test_the_daily_job_extends_the_horizon_and_running_it_twice_makes_nothing_twice(world):
+    schedule = weekly(world, weekdays=("TU",))
+    later = TODAY + timedelta(days=21)
+    first = world.admin.post(f"/local/jobs/session-horizon?date={later.isoformat()}")
+    assert first.status == 200 and first.body["result"]["sessions_made"] == 3
+    again = world.admin.post(f"/local/jobs/session-horizon?date={later.isoformat()}")
+    assert again.body["result"] == {"schedules": 0, "sessions_made": 0,
+                                    "horizon_until": (later + timedelta(days=56)).isoformat()}
+    made = all_sessions(world, schedule["id"], TODAY, later + timedelta(days=60))
+    assert max(s["starts_at"][:10] for s in made) >= (later + timedelta(days=50)).isoformat()
+
+
+def test_the_job_reads_only_the_schedules_that_are_due(world):
+    weekly(world, weekdays=("WE",))
+    assert jobs.run("session-horizon", TODAY)["result"]["schedules"] == 0
+    assert jobs.run("session-horizon", TODAY + timedelta(days=1))["result"]["schedules"] == 1
+
+
+def test_a_finished_recurrence_leaves_the_job_for_good(world):
+    weekly(world, weekdays=("FR",), start=TODAY, end=TODAY + timedelta(days=20))
+    assert jobs.run("session-horizon", TODAY + timedelta(days=30))["result"]["schedules"] == 0
+
+
+def test_changing_the_recurrence_moves_unmarked_sessions_and_keeps_marked_ones(world):
+    schedule = weekly(world, weekdays=("MO",), start=TODAY)
+    enrollment = world.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+        "student_id": world.ids["student_id"], "initial_balance": 5, "responsible_staff_id": world.ids["staff_id"]}).body
+    made = all_sessions(world, schedule["id"], TODAY, TODAY + timedelta(days=70))
+    keep = made[1]["id"]
+    world.staff.put(f"/sessions/{keep}/attendance/{world.ids['student_id']}", {"status": "cancelled"})
+    changed = world.staff.patch(f"/schedules/{schedule['id']}", {"recurrence": {
+        "weekdays": ["TU"], "start_time": "18:00", "duration_minutes": 45, "start_date": TODAY.isoformat()}})
+    assert changed.status == 200
+    after = all_sessions(world, schedule["id"], TODAY, TODAY + timedelta(days=70))
+    weekdays = {s["id"]: datetime.fromisoformat(s["starts_at"].replace("Z", "+00:00")).weekday() for s in after}
+    assert weekdays.pop(keep) == 0
+    assert set(weekdays.values()) == {1}
+    assert world.staff.get(f"/enrollments/{enrollment['id']}").body["balance"] == 5
+
+
+def test_removing_the_recurrence_removes_future_unmarked_sessions(world):
+    schedule = weekly(world)
+    assert world.staff.patch(f"/schedules/{schedule['id']}", {"recurrence": None}).status == 200
+    assert all_sessions(world, schedule["id"], TODAY, TODAY + timedelta(days=70)) == []
+
+
+def _class_with_past(world, past=4, upcoming=3):
+    schedule = world.staff.post("/schedules", {"name": "Flute", "kind": "one_to_one",
+                                               "teacher_id": world.ids["teacher_id"]}).body
+    enrollment = world.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+        "student_id": world.ids["student_id"], "initial_balance": 10,
+        "responsible_staff_id": world.ids["staff_id"]}).body
+    now = datetime.now(timezone.utc)
+    made = [world.staff.post(f"/schedules/{schedule['id']}/sessions",
+                             {"starts_at": (now + timedelta(days=d)).isoformat()}).body
+            for d in list(range(-past * 7, 0, 7)) + [7 * (i + 1) for i in range(upcoming)]]
+    return schedule, enrollment, made
+
+
+def test_the_product_example_ten_sessions_four_attended_leaves_six(world):
+    schedule, enrollment, made = _class_with_past(world)
+    for s in made[:4]:
+        assert world.teacher.put(f"/sessions/{s['id']}/attendance/{world.ids['student_id']}",
+                                 {"status": "attended"}).status == 200
+    assert world.staff.get(f"/enrollments/{enrollment['id']}").body["balance"] == 6
+    mine = world.student.get("/me/enrollments").body["items"]
+    assert [(e["schedule_name"], e["remaining_sessions"]) for e in mine] == [("Flute", 6)]
+    past = world.student.get("/me/sessions?when=past").body["items"]
+    assert [p["status"] for p in past] == ["attended"] * 4
+    assert [p["starts_at"] for p in past] == sorted((p["starts_at"] for p in past), reverse=True)
+    upcoming = world.student.get("/me/sessions?when=upcoming").body["items"]
+    assert len(upcoming) == 3 and all(u["teacher_name"] == "Tina Teacher" and u["status"] == "unmarked"
+                                      for u in upcoming)
+    assert world.student.get("/me").body["name"] == "Stella Student"
+
+
+def test_the_portal_pages_and_shows_only_the_students_own_sessions(world):
+    schedule, enrollment, made = _class_with_past(world, past=0, upcoming=5)
+    other = world.staff.post("/students", {"name": "Other", "email": "o@x.example"}).body
+    world.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+        "student_id": other["id"], "initial_balance": 2, "responsible_staff_id": world.ids["staff_id"]})
+    booked_for_other = world.staff.post(f"/schedules/{schedule['id']}/sessions", {
+        "starts_at": (datetime.now(timezone.utc) + timedelta(days=2)).isoformat(), "student_id": other["id"]}).body
+    seen, cursor = [], None
+    while True:
+        page = world.student.get("/me/sessions?when=upcoming&limit=2" + (f"&next={cursor}" if cursor else "")).body
+        assert len(page["items"]) <= 2
+        seen += [i["session_id"] for i in page["items"]]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert seen == [s["id"] for s in made] and booked_for_other["id"] not in seen
+    refused = world.student.put(f"/sessions/{made[0]['id']}/attendance/{world.ids['student_id']}",
+                                {"status": "cancelled"})
+    assert refused.status == 403
+
+
+def test_a_booked_session_belongs_to_its_student_alone(world):
+    schedule, enrollment, _ = _class_with_past(world, past=0, upcoming=0)
+    other = world.staff.post("/students", {"name": "Other", "email": "o@x.example"}).body
+    world.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+        "student_id": other["id"], "initial_balance": 2, "responsible_staff_id": world.ids["staff_id"]})
+    mine = world.staff.post(f"/schedules/{schedule['id']}/sessions", {
+        "starts_at": "2027-04-01T10:00:00Z", "student_id": world.ids["student_id"]}).body
+    roster = world.staff.get(f"/sessions/{mine['id']}/attendance").body["items"]
+    assert [r["student_id"] for r in roster] == [world.ids["student_id"]]
+    refused = world.staff.put(f"/sessions/{mine['id']}/attendance/{other['id']}", {"status": "attended"})
+    assert refused.status == 409 and refused.error_code == "not_enrolled"
+
+
+def test_the_schedule_board_pages_sessions_with_every_students_status(world):
+    schedule = weekly(world, weekdays=("MO", "WE", "FR"), start=TODAY - timedelta(days=14))
+    second = world.staff.post("/students", {"name": "Bo", "email": "bo@x.example"}).body
+    for student in (world.ids["student_id"], second["id"]):
+        world.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+            "student_id": student, "initial_balance": 8, "responsible_staff_id": world.ids["staff_id"]})
+    start, end = TODAY - timedelta(days=14), TODAY
+    sessions = all_sessions(world, schedule["id"], start, end)
+    world.teacher.put(f"/sessions/{sessions[0]['id']}/attendance/{second['id']}", {"status": "no_show"})
+    rows, cursor = [], None
+    while True:
+        page = world.teacher.get(f"/schedules/{schedule['id']}/board?from={start}&to={end}&limit=2"
+                                 + (f"&next={cursor}" if cursor else ""))
+        assert page.status == 200 and len(page.body["items"]) <= 2
+        assert {s["student_name"] for s in page.body["students"]} == {"Stella Student", "Bo"}
+        rows += page.body["items"]
+        cursor = page.body["next"]
+        if not cursor:
+            break
+    assert [r["session_id"] for r in rows] == [s["id"] for s in sessions]
+    first = {c["student_id"]: c["status"] for c in rows[0]["attendance"]}
+    assert first == {world.ids["student_id"]: "unmarked", second["id"]: "no_show"}
+    assert all(r["kind"] == "group" and r["teacher_name"] == "Tina Teacher" for r in rows)
+    assert world.other_teacher.get(f"/schedules/{schedule['id']}/board").status == 403
+
+
+def test_the_student_board_spans_schedules_in_time_order(world):
+    a, _, made_a = _class_with_past(world, past=2, upcoming=1)
+    b = weekly(world, weekdays=("SA",), start=TODAY - timedelta(days=20))
+    world.staff.post(f"/schedules/{b['id']}/enrollments", {
+        "student_id": world.ids["student_id"], "initial_balance": 3, "responsible_staff_id": world.ids["staff_id"]})
+    start, end = TODAY - timedelta(days=20), TODAY + timedelta(days=10)
+    board = world.staff.get(f"/students/{world.ids['student_id']}/board?from={start}&to={end}&limit=100")
+    assert board.status == 200
+    items = board.body["items"]
+    assert {i["schedule_name"] for i in items} == {"Flute", "Weekly"}
+    assert [i["starts_at"] for i in items] == sorted(i["starts_at"] for i in items)
+
+
+def test_range_and_query_mistakes_are_400(world):
+    schedule = weekly(world)
+    for query, field in (("from=2027-02-01&to=2027-01-01", "to"), ("from=2020-01-01&to=2027-01-01", "to"),
+                         ("from=yesterday", "from"), ("next=abc", "next")):
+        answer = world.staff.get(f"/schedules/{schedule['id']}/board?{query}")
+        assert answer.status == 400 and field in [d["field"] for d in answer.body["error"]["details"]], query
+    assert world.student.get("/me/sessions?when=someday").status == 400
+
+
+def test_day_ranges_are_local_calendar_days():
+    low, high = session_service.day_range("America/New_York", date(2027, 1, 5), date(2027, 1, 5))
+    assert (low, high) == ("2027-01-05T05:00:00.000Z", "2027-01-06T05:00:00.000Z")
