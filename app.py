@@ -2,14 +2,15 @@
 from chalice import Chalice, Cron
 
 from chalicelib import config, jobs
-from chalicelib.api import attendance, boards, company, enrollments, health, people, schedules, sessions
+from chalicelib.api import (attendance, boards, company, enrollments, health, notifications, people, schedules,
+                            sessions)
 from chalicelib.api.middleware import http_middleware
 
 app = Chalice(app_name="optclass")
 app.register_middleware(http_middleware, "http")
 
 for blueprint in (health.bp, company.bp, people.bp, schedules.bp, enrollments.bp, sessions.bp, attendance.bp,
-                  boards.bp):
+                  boards.bp, notifications.bp):
     app.register_blueprint(blueprint)
 
 if config.is_local():
@@ -22,3 +23,9 @@ if config.is_local():
 def session_horizon(event):
     """Daily: keep every recurring schedule's sessions made 8 weeks ahead."""
     return jobs.run("session-horizon")
+
+
+@app.schedule(Cron(0, 6, "*", "*", "?", "*"), name="low-balance")
+def low_balance(event):
+    """Daily: tell the staff responsible about enrollments that crossed their threshold."""
+    return jobs.run("low-balance")

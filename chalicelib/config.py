@@ -70,3 +70,12 @@ def store_max_attempts() -> int:
 
 def store_backoff_base_seconds() -> float:
     return float(_get("OPTCLASS_STORE_BACKOFF_SECONDS", "0.05"))
+
+
+def mailer() -> str:
+    """Where emails go: `ses` (deployed stages) or `outbox` (the local stage's outbox)."""
+    return _get("OPTCLASS_MAILER", "outbox" if is_local() else "ses")
+
+
+def email_sender() -> str:
+    return _get("OPTCLASS_EMAIL_FROM", "notifications@optclass.example")

@@ -2,15 +2,22 @@
 from datetime import date, datetime, timezone
 from typing import Callable
 
-from .services import sessions
+from .observability import log_event
+from .services import notifications, sessions
 from .store import engine
 
 JOBS: dict[str, Callable[[date], dict]] = {
     "session-horizon": sessions.extend_horizons,
+    "low-balance": notifications.run_low_balance_check,
 }
 
 
 def run(name: str, on: date | None = None) -> dict:
+    """Run one job as of `on` (default: today, UTC), with its store work counted in its log line."""
     engine.ensure_bound()
+    metrics = engine.start_metrics()
     today = on or datetime.now(timezone.utc).date()
-    return {"job": name, "date": today.isoformat(), "result": JOBS[name](today)}
+    result = JOBS[name](today)
+    store = {"dynamodb_calls": metrics.calls, "items_read": metrics.items_read, "items_written": metrics.items_written}
+    log_event("job_run", job=name, date=today.isoformat(), **store)
+    return {"job": name, "date": today.isoformat(), "result": {**result, "store": store}}

@@ -1,10 +1,13 @@
-"""Writes the CloudFormation that `chalice package --merge-template` merges into the
-generated SAM template, from the one table definition in `chalicelib/store/schema.py`.
+"""Writes what `chalice package` needs besides the code, from the one table definition in
+`chalicelib/store/schema.py` and the stage's settings in `.chalice/config.json`:
 
-    python -m infra.generate --stage prod --out build/merge-template.json
+- the CloudFormation merged into the generated SAM template (`--merge-template`): the table;
+- the functions' IAM policy (`.chalice/policy-<stage>.json`): least privilege, written by
+  hand here because Chalice's policy generator cannot see PynamoDB's calls.
 
-The table name comes from the stage's `OPTCLASS_TABLE` in `.chalice/config.json`, so the
-functions and the table always agree.
+    python -m infra.generate --stage prod --out build/merge-template.json [--write-policy]
+
+The table name comes from the stage's `OPTCLASS_TABLE`, so the functions and the table agree.
 """
 import argparse
 import json
@@ -34,6 +37,38 @@ def table_resource(table_name: str) -> dict:
             "Properties": props}
 
 
+# The DynamoDB actions the code performs. A transaction is authorised per item by the
+# action it performs (PutItem, UpdateItem, DeleteItem, ConditionCheckItem).
+DYNAMODB_ACTIONS = sorted([
+    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
+    "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
+])
+
+
+def policy(stage: str) -> dict:
+    env = stage_environment(stage)
+    table = f"arn:aws:dynamodb:*:*:table/{env['OPTCLASS_TABLE']}"
+    sender = env.get("OPTCLASS_EMAIL_FROM", "notifications@optclass.example")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "OptClassTable", "Effect": "Allow", "Action": DYNAMODB_ACTIONS,
+             "Resource": [table, f"{table}/index/*"]},
+            {"Sid": "LowBalanceEmail", "Effect": "Allow", "Action": ["ses:SendEmail"], "Resource": "*",
+             "Condition": {"StringEquals": {"ses:FromAddress": sender}}},
+            {"Sid": "Logs", "Effect": "Allow",
+             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": "arn:aws:logs:*:*:*"},
+        ],
+    }
+
+
+def policy_path(stage: str) -> str:
+    with open(os.path.join(ROOT, ".chalice", "config.json")) as f:
+        name = json.load(f)["stages"][stage]["iam_policy_file"]
+    return os.path.join(ROOT, ".chalice", name)
+
+
 def merge_template(stage: str) -> dict:
     env = stage_environment(stage)
     return {"Resources": {"OptClassTable": table_resource(env["OPTCLASS_TABLE"])}}
@@ -43,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="prod")
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "merge-template.json"))
+    parser.add_argument("--write-policy", action="store_true", help="also write .chalice/policy-<stage>.json")
     args = parser.parse_args(argv)
+    if args.write_policy:
+        with open(policy_path(args.stage), "w") as f:
+            json.dump(policy(args.stage), f, indent=2)
+            f.write("\n")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(merge_template(args.stage), f, indent=2, sort_keys=True)

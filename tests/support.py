@@ -50,3 +50,41 @@ def ledger_sum_matches(items: list[dict]) -> list[str]:
             key = (item["PK"]["S"], item["student_id"]["S"])
             sums[key] = sums.get(key, 0) + int(item["delta"]["N"])
     return [f"{k}: balance {b} != ledger {sums.get(k, 0)}" for k, b in balances.items() if sums.get(k, 0) != b]
+
+
+class DynamoCounter:
+    calls: list
+    items_read: int
+
+
+def count_dynamodb():
+    """Count DynamoDB calls and items read at the botocore level, independently of the app."""
+    import contextlib
+    from unittest import mock
+
+    from botocore.client import BaseClient
+
+    real = BaseClient._make_api_call
+    counter = DynamoCounter()
+    counter.calls, counter.items_read = [], 0
+
+    def patched(client, operation, params):
+        response = real(client, operation, params)
+        if client.meta.service_model.service_name == "dynamodb":
+            counter.calls.append(operation)
+            if operation == "GetItem":
+                counter.items_read += 1 if response.get("Item") else 0
+            elif operation in ("Query", "Scan"):
+                counter.items_read += response.get("ScannedCount", 0)
+            elif operation == "BatchGetItem":
+                counter.items_read += sum(len(v) for v in response.get("Responses", {}).values())
+            elif operation == "TransactGetItems":
+                counter.items_read += sum(1 for r in response.get("Responses", []) if r.get("Item"))
+        return response
+
+    @contextlib.contextmanager
+    def ctx():
+        with mock.patch.object(BaseClient, "_make_api_call", patched):
+            yield counter
+
+    return ctx()

@@ -673,3 +673,45 @@ class JobOut(Out):
     @classmethod
     def of(cls, r) -> "JobOut":
         return cls(**r)
+
+
+# --- notifications -------------------------------------------------------------------
+
+class NotificationsQuery(ListQuery):
+    unread: bool = False
+
+
+class NotificationOut(Out):
+    id: str
+    kind: str
+    enrollment_id: str
+    student_id: str
+    student_name: str
+    schedule_id: str
+    schedule_name: str
+    balance: int
+    threshold: int
+    last_session_at: str | None
+    created_at: str
+    read_at: str | None
+    email: str
+
+    @classmethod
+    def of(cls, n) -> "NotificationOut":
+        return cls(id=n.notification_id, kind=n.kind, enrollment_id=ids.enrollment_id(n.schedule_id, n.student_id),
+                   student_id=n.student_id, student_name=n.student_name, schedule_id=n.schedule_id,
+                   schedule_name=n.schedule_name, balance=int(n.balance), threshold=int(n.threshold),
+                   last_session_at=n.last_session_at, created_at=n.created_at, read_at=n.read_at, email=n.email)
+
+
+class OutboxOut(Out):
+    id: str
+    to: str
+    sender: str
+    subject: str
+    body: str
+    created_at: str
+
+    @classmethod
+    def of(cls, m) -> "OutboxOut":
+        return cls(id=m.SK, to=m.to, sender=m.sender, subject=m.subject, body=m.body, created_at=m.created_at)

@@ -149,7 +149,10 @@ def _write_mark(actor: Actor, ctx: _Context, new: Mark | None, *, session_status
             cid, e, plan.seq, at=now, delta=delta, balance_after=plan.balance_after,
             kind=ledger.ATTENDANCE if delta < 0 else ledger.REVERSAL, actor=actor.label,
             reference=f"session:{ids.session_id(s.schedule_id, s.session_key)}", note=note)
-        enrollment_store.add_balance_change(tx, e, delta, floor, entry, now)
+        extra = []
+        if delta < 0 and s.starts_at > (e.last_session_at or ""):
+            extra.append(Enrollment.last_session_at.set(s.starts_at))
+        enrollment_store.add_balance_change(tx, e, delta, floor, entry, now, extra_actions=extra)
         balance = plan.balance_after
     if new is not None:
         new_version = (ctx.mark.version if ctx.mark is not None else 0) + 1

@@ -6,7 +6,7 @@ entry, and (when the request carried an Idempotency-Key) the idempotency record.
 from typing import Any
 
 from .. import clock, ids
-from ..domain import ledger
+from ..domain import ledger, thresholds
 from ..errors import AlreadyEnrolled, InvalidInput, NotFound, VersionMismatch
 from ..store import batch
 from ..store import enrollments as store
@@ -35,7 +35,8 @@ def enroll(actor: Actor, schedule_id: str, *, student_id: str, initial_balance: 
     cid = actor.company_id
     wanted = {"schedule": schedules_store.schedule_key(cid, schedule_id),
               "student": people_store.student_key(cid, student_id),
-              "staff": people_store.staff_key(cid, responsible_staff_id)}
+              "staff": people_store.staff_key(cid, responsible_staff_id),
+              "company": people_store.company_key(cid)}
     found = batch.load(wanted.values()) if ids.is_id(schedule_id) else {}
     schedule = found.get(wanted["schedule"])
     if schedule is None:
@@ -51,7 +52,9 @@ def enroll(actor: Actor, schedule_id: str, *, student_id: str, initial_balance: 
         actor.company_id, schedule.schedule_id, student_id, student_name=student.name,
         schedule_name=schedule.name, initial_balance=initial_balance, balance=initial_balance, seq=1,
         status=ACTIVE, responsible_staff_id=responsible_staff_id,
-        low_balance_threshold=low_balance_threshold, created_at=now, updated_at=now,
+        low_balance_threshold=low_balance_threshold, threshold=_threshold(low_balance_threshold, schedule,
+                                                                          found.get(wanted["company"])),
+        created_at=now, updated_at=now,
     )
     entry = store.new_ledger_entry(actor.company_id, enrollment, 1, at=now, delta=initial_balance,
                                    balance_after=initial_balance, kind=ledger.INITIAL, actor=actor.label,
@@ -68,6 +71,11 @@ def enroll(actor: Actor, schedule_id: str, *, student_id: str, initial_balance: 
         )
     enrollment.version = 1
     return enrollment
+
+
+def _threshold(own: int | None, schedule, company) -> int:
+    return thresholds.effective_threshold(own, schedule.low_balance_threshold if schedule else None,
+                                          company.low_balance_threshold if company else None)
 
 
 def enrollment_id_of(enrollment: Enrollment) -> str:
@@ -93,7 +101,7 @@ def _after(enrollment: Enrollment, **changes: Any) -> Enrollment:
 
 def _change_balance(actor: Actor, enrollment: Enrollment, delta: int, kind: str, *, note: str | None,
                     reference: str | None, claim: IdempotencyClaim | None,
-                    field_changes: dict[str, Any] | None = None) -> Enrollment:
+                    field_changes: dict[str, Any] | None = None, threshold: int | None = None) -> Enrollment:
     plan = ledger.plan_change(int(enrollment.balance), int(enrollment.seq), delta, floor=0)
     now = clock.now_iso()
     entry = store.new_ledger_entry(actor.company_id, enrollment, plan.seq, at=now, delta=delta,
@@ -102,7 +110,8 @@ def _change_balance(actor: Actor, enrollment: Enrollment, delta: int, kind: str,
     field_changes = field_changes or {}
     extra = [getattr(Enrollment, name).set(value) if value is not None else getattr(Enrollment, name).remove()
              for name, value in field_changes.items()]
-    tx = store.add_balance_change(Transaction(), enrollment, delta, 0, entry, now, extra_actions=extra)
+    tx = store.add_balance_change(Transaction(), enrollment, delta, 0, entry, now, extra_actions=extra,
+                                  status=field_changes.get("status"), threshold=threshold)
     after = _after(enrollment, balance=plan.balance_after, seq=plan.seq, updated_at=now, **field_changes)
     commit_with_claim(tx, claim, after)
     return after
@@ -136,6 +145,13 @@ def update_enrollment(actor: Actor, enrollment_id: str, changes: dict[str, Any],
     if "responsible_staff_id" in changes:
         _require_staff(actor, changes["responsible_staff_id"])
     fields = {k: changes[k] for k in ("status", "responsible_staff_id", "low_balance_threshold") if k in changes}
+    threshold = None
+    if "low_balance_threshold" in changes:
+        cid = actor.company_id
+        found = batch.load([schedules_store.schedule_key(cid, enrollment.schedule_id), people_store.company_key(cid)])
+        threshold = _threshold(changes["low_balance_threshold"],
+                               found.get(schedules_store.schedule_key(cid, enrollment.schedule_id)),
+                               found.get(people_store.company_key(cid)))
     delta, note = 0, changes.get("reason")
     if "balance" in changes:
         delta = changes["balance"] - int(enrollment.balance)
@@ -145,13 +161,15 @@ def update_enrollment(actor: Actor, enrollment_id: str, changes: dict[str, Any],
         note = note or f"initial balance corrected from {int(enrollment.initial_balance)} to {changes['initial_balance']}"
     if delta:
         return _change_balance(actor, enrollment, delta, ledger.ADJUSTMENT, note=note,
-                               reference=_reference(claim), claim=claim, field_changes=fields)
+                               reference=_reference(claim), claim=claim, field_changes=fields, threshold=threshold)
     fields = {k: v for k, v in fields.items() if getattr(enrollment, k) != v}
     if not fields:
         return enrollment
     now = clock.now_iso()
     actions = [getattr(Enrollment, k).set(v) if v is not None else getattr(Enrollment, k).remove()
                for k, v in fields.items()]
+    actions += store.alert_actions(enrollment, balance=int(enrollment.balance), status=fields.get("status"),
+                                   threshold=threshold)
     tx = Transaction().update(enrollment, actions=actions + [Enrollment.updated_at.set(now)])
     after = _after(enrollment, updated_at=now, **fields)
     commit_with_claim(tx, claim, after)

@@ -4,6 +4,7 @@ from typing import Any
 from .. import clock, ids
 from ..errors import Forbidden, InvalidInput, NotFound, VersionMismatch
 from ..store import batch
+from ..store import enrollments as enrollment_store
 from ..store import people as people_store
 from ..store import schedules as store
 from ..store.models import Policy, Recurrence, Schedule
@@ -100,6 +101,8 @@ def update_schedule(actor: Actor, schedule_id: str, changes: dict[str, Any], if_
         schedule.capacity = changes["capacity"]
     schedule.updated_at = clock.now_iso()
     store.save_schedule(schedule)
+    if "low_balance_threshold" in changes:
+        enrollment_store.record_threshold_change(actor.company_id, schedule.schedule_id)
     if {"recurrence", "timezone", "teacher_id"} & set(changes) and (schedule.recurrence or "recurrence" in changes):
         sessions.after_schedule_saved(actor.company_id, schedule, replan=True)
     return schedule

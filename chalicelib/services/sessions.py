@@ -190,7 +190,9 @@ def plan_recurring_sessions(cid: str, schedule: Schedule, today: date | None = N
     Idempotent: an occurrence's session id is fixed by its local date, and it is put only
     if absent. Sessions with marks are never moved or removed.
     """
-    today = today or local_today(schedule.timezone)
+    # "Today" is the UTC date, as for the daily job, so the horizon each records agrees
+    # (the window is 8 weeks wide; a day's difference in local dates does not matter).
+    today = today or clock.now().date()
     wanted = {o.key: o for o in _occurrences(schedule, today)}
     made = moved = removed = 0
     if replan_from is not None:

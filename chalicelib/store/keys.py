@@ -122,3 +122,36 @@ def teacher_pk(cid: str, teacher_id: str) -> str:
 
 def idempotency_pk(cid: str, subject: str, key: str) -> str:
     return f"C#{cid}#IDEM#{subject}#{key}"
+
+
+LOW_SHARDS = 8
+
+
+def low_pk(shard: int) -> str:
+    """GSI4: enrollments with a low-balance crossing not yet announced (all companies)."""
+    return f"LOW#{shard}"
+
+
+def mail_pending_pk(shard: int) -> str:
+    """GSI4: notifications whose email has not gone out yet (crash recovery of the job)."""
+    return f"MAILQ#{shard}"
+
+
+def notifications_pk(cid: str, staff_id: str) -> str:
+    return f"C#{cid}#N#{staff_id}"
+
+
+def notification_sk(notification_id: str = "") -> str:
+    return f"N#{notification_id}"
+
+
+def email_record_pk(cid: str, staff_id: str) -> str:
+    return f"C#{cid}#MAIL#{staff_id}"
+
+
+def email_record_sk(run_date: str, digest: str) -> str:
+    return f"{run_date}#{digest}"
+
+
+OUTBOX_PK = "LOCAL#OUTBOX"
+THRESHOLD_CHANGES_PK = "RETHRESHOLD"

@@ -157,7 +157,10 @@ class Enrollment(Item, discriminator="enrollment"):
     seq = NumberAttribute()  # sequence number of the latest ledger entry
     status = UnicodeAttribute()
     responsible_staff_id = UnicodeAttribute()
-    low_balance_threshold = NumberAttribute(null=True)
+    low_balance_threshold = NumberAttribute(null=True)  # the enrollment's own, if set
+    threshold = NumberAttribute(default=2)  # the one that applies (own, schedule's, company's)
+    alert_level = NumberAttribute(default=0)  # low-balance level already announced (0, 1, 2)
+    last_session_at = UnicodeAttribute(null=True)  # start of the latest session charged
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -237,3 +240,56 @@ class Mark(Item, discriminator="mark"):
     recorded_by = UnicodeAttribute()
     recorded_at = UnicodeAttribute()
     version = VersionAttribute()
+
+
+class ThresholdChange(Item, discriminator="threshold_change"):
+    """A schedule's (`scope` = schedule id) or the company's (`scope` = COMPANY) threshold
+    changed; the enrollments under it still carry the old one until the job catches up."""
+
+    company_id = UnicodeAttribute()
+    scope = UnicodeAttribute()
+
+
+class Notification(Item, discriminator="notification"):
+    """An in-app notification for one staff member."""
+
+    notification_id = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # low_balance | balance_exhausted
+    schedule_id = UnicodeAttribute()
+    schedule_name = UnicodeAttribute()
+    student_id = UnicodeAttribute()
+    student_name = UnicodeAttribute()
+    balance = NumberAttribute()
+    threshold = NumberAttribute()
+    last_session_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    run_date = UnicodeAttribute()
+    read_at = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(default="pending")  # pending | sent | skipped
+
+
+class EmailRecord(Item, discriminator="email"):
+    """One email sent to one staff member by one job run: written before sending, so a
+    rerun never sends the same email twice."""
+
+    company_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    to = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    body = UnicodeAttribute()
+    notification_ids = ListAttribute(of=UnicodeAttribute)
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class OutboxMessage(Item, discriminator="outbox"):
+    """An email "sent" in the local stage: kept here instead of going to SES."""
+
+    company_id = UnicodeAttribute()
+    to = UnicodeAttribute()
+    sender = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    body = UnicodeAttribute()
+    created_at = UnicodeAttribute()

@@ -10,7 +10,8 @@ from typing import Callable
 
 import pytest
 
-from chalicelib.services import attendance, people
+from chalicelib import jobs
+from chalicelib.services import attendance, enrollments, notifications, people
 from chalicelib.services.context import Actor
 from tests.functional.helpers import Api, build_world
 from tests.support import DEV_SECRET, new_company_id, table_items, token
@@ -33,6 +34,8 @@ class Case:
     foreign: int | None = None
     # Runs before each call (after which the state is snapshotted), e.g. to put back a mark.
     setup: Callable[["Ctx"], None] | None = None
+    # Answers that differ by caller (e.g. someone else's notification is not found).
+    expect: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -42,6 +45,16 @@ class Ctx:
     enrollment_id: str
     session_id: str = ""
     ids: dict = field(default_factory=dict)
+
+    def ensure_notification(self) -> None:
+        if self.ids.get("notification_id"):
+            return
+        actor = Actor(self.world.company_id, "fixture", STAFF)
+        enrollments.adjust(actor, self.enrollment_id, delta=-9, reason="used")
+        jobs.run("low-balance")
+        mine = notifications.my_notifications(Actor(self.world.company_id, f"staff-{self.world.company_id}", STAFF),
+                                              10, None, False).items
+        self.ids["notification_id"] = mine[0].notification_id
 
     def ensure_mark(self) -> None:
         actor = Actor(self.world.company_id, "fixture", STAFF)
@@ -103,8 +116,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/me"): Case(allowed={STUDENT}, path_ids=False),
     ("GET", "/me/enrollments"): Case(allowed={STUDENT}, path_ids=False),
     ("GET", "/me/sessions"): Case(allowed={STUDENT}, path_ids=False),
+    ("GET", "/notifications"): Case(allowed=TEACHING, path_ids=False),
+    ("POST", "/notifications/{notification_id}/read"): Case(
+        allowed=TEACHING, setup=Ctx.ensure_notification,
+        expect={ADMIN: 404, "own_teacher": 404, "other_teacher": 404}),
     # Local stage only; jobs are not one company's, so any admin may run them there.
     ("POST", "/local/jobs/{job_name}"): Case(allowed={ADMIN}, path_ids=False),
+    ("GET", "/local/outbox"): Case(allowed={ADMIN}, path_ids=False),
 }
 
 CALLERS = ["none", "expired", "bad_signature", "other_company", STUDENT, "own_teacher", "other_teacher",
@@ -137,7 +155,7 @@ def ctx(client):
 def _path(template: str, ctx: Ctx) -> str:
     values = {"staff_id": ctx.world.ids["staff_id"], "student_id": ctx.world.ids["student_id"],
               "schedule_id": ctx.schedule_id, "enrollment_id": ctx.enrollment_id, "session_id": ctx.session_id,
-              "job_name": "session-horizon"}
+              "job_name": "session-horizon", "notification_id": ctx.ids.get("notification_id", "none")}
     return template.format(**values)
 
 
@@ -167,6 +185,8 @@ def expected_status(case: Case, caller: str) -> int:
         if case.path_ids:
             return 404
         return case.foreign or case.ok
+    if caller in case.expect:
+        return case.expect[caller]
     role = TEACHER if caller in ("own_teacher", "other_teacher") else caller
     if role not in case.allowed:
         return 403

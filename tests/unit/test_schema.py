@@ -22,3 +22,22 @@ def test_merge_template_table_is_the_schema_with_the_stage_table_name():
                     "BillingMode"):
             assert props[key] == definition[key]
         assert props["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expires_at"}
+
+
+def test_the_committed_iam_policies_are_the_generated_ones():
+    import json
+
+    from infra.generate import policy, policy_path
+
+    for stage in ("dev", "prod"):
+        with open(policy_path(stage)) as f:
+            assert json.load(f) == policy(stage), f"run: python -m infra.generate --stage {stage} --write-policy"
+
+
+def test_the_policy_allows_only_what_the_code_does_on_its_own_table():
+    from infra.generate import policy, stage_environment
+
+    statement = policy("prod")["Statement"][0]
+    assert "dynamodb:Scan" not in statement["Action"] and "dynamodb:*" not in statement["Action"]
+    table = stage_environment("prod")["OPTCLASS_TABLE"]
+    assert statement["Resource"] == [f"arn:aws:dynamodb:*:*:table/{table}", f"arn:aws:dynamodb:*:*:table/{table}/index/*"]

@@ -1,0 +1,270 @@
+"""Low-balance notifications: the daily job that finds crossings and tells the staff
+member responsible (or the company's admins), and each staff member's inbox.
+
+The job reads only what needs attention: the enrollments in the low-balance index (a
+crossing not yet announced), their companies and recipients, and any email a crashed run
+left unsettled. Each announcement is one transaction (the enrollment notes the level it
+announced and leaves the index; the notifications are put), so a rerun announces nothing
+twice. Emails are recorded before they are sent, one per staff member per run.
+"""
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+from .. import clock, ids, mail
+from ..domain import thresholds
+from ..errors import NotFound
+from ..observability import log_event
+from ..store import batch
+from ..store import enrollments as enrollment_store
+from ..store import keys
+from ..store import notifications as store
+from ..store import people as people_store
+from ..store import schedules as schedules_store
+from ..store.models import Enrollment, Notification
+from ..store.pages import Page
+from ..store.tx import ConditionFailed, Transaction, retrying
+from .company import COMPANY_SCOPE
+from .context import Actor
+from .people import own_staff_id
+
+EMAIL_RECORD_DAYS = 30
+
+
+@dataclass
+class RunSummary:
+    date: str
+    thresholds_updated: int = 0
+    low_enrollments: int = 0
+    notifications: int = 0
+    emails: int = 0
+    emails_recovered: int = 0
+    recipients: list[str] = field(default_factory=list)
+
+
+def run_low_balance_check(today: date) -> dict:
+    summary = RunSummary(date=today.isoformat())
+    summary.thresholds_updated = reconcile_threshold_changes()
+    summary.emails_recovered = _send_pending(today)
+    lows: list[Enrollment] = []
+    for shard in range(keys.LOW_SHARDS):
+        lows += retrying(lambda: enrollment_store.low_enrollments(shard))
+    summary.low_enrollments = len(lows)
+    if lows:
+        recipients = _recipients(lows)
+        created: list[Notification] = []
+        for enrollment in lows:
+            created += retrying(lambda: _announce(enrollment, recipients, today))
+        summary.notifications = len(created)
+        known = {(m.PK.removeprefix("C#"), m.staff_id): m for members in recipients.values() for m in members}
+        summary.emails, summary.recipients = _send_emails(created, today, known)
+    log_event("job", job="low-balance", **summary.__dict__)
+    return summary.__dict__
+
+
+def _company_of(enrollment: Enrollment) -> str:
+    return enrollment.PK.removeprefix("C#").split("#S#")[0]
+
+
+def _recipients(lows: list[Enrollment]) -> dict[tuple[str, str], list]:
+    """(company, responsible staff id) -> the staff members to tell: that one, or, if they
+    are gone, the company's admins."""
+    wanted = {(_company_of(e), e.responsible_staff_id) for e in lows}
+    found = retrying(lambda: batch.load(people_store.staff_key(cid, sid) for cid, sid in wanted))
+    out, admins = {}, {}
+    for cid, sid in wanted:
+        member = found.get(people_store.staff_key(cid, sid))
+        if member is not None:
+            out[(cid, sid)] = [member]
+            continue
+        if cid not in admins:
+            admins[cid] = [m for m in retrying(lambda: people_store.list_staff(cid, 200, None)).items
+                           if m.role == "admin"]
+        out[(cid, sid)] = admins[cid]
+    return out
+
+
+def _announce(enrollment: Enrollment, recipients: dict, today: date) -> list[Notification]:
+    cid = _company_of(enrollment)
+    current = enrollment
+    for _ in range(5):
+        state = thresholds.alert_state(int(current.balance), int(current.threshold), int(current.alert_level or 0),
+                                       current.status == "active")
+        level = thresholds.level_of(int(current.balance), int(current.threshold))
+        tx = Transaction()
+        actions = [Enrollment.GSI4PK.remove(), Enrollment.GSI4SK.remove()]
+        made = []
+        if state.needs_alert:
+            actions.append(Enrollment.alert_level.set(level))
+            for member in recipients.get((cid, current.responsible_staff_id), []):
+                made.append(store.new_notification(
+                    cid, member.staff_id, ids.new_id(), kind=thresholds.LEVEL_NAMES[level],
+                    schedule_id=current.schedule_id, schedule_name=current.schedule_name,
+                    student_id=current.student_id, student_name=current.student_name,
+                    balance=int(current.balance), threshold=int(current.threshold),
+                    last_session_at=current.last_session_at, created_at=clock.now_iso(), run_date=today.isoformat()))
+        tx.update(current, actions=actions)
+        for n in made:
+            tx.put(n, condition=Notification.PK.does_not_exist())
+        try:
+            tx.commit()
+            if state.needs_alert and not made:
+                log_event("warning", message="low balance with nobody to tell", company_id=cid,
+                          enrollment_id=ids.enrollment_id(current.schedule_id, current.student_id))
+            return made
+        except ConditionFailed:
+            current = enrollment_store.get_enrollment(cid, enrollment.schedule_id, enrollment.student_id)
+            if current is None:
+                return []
+    return []
+
+
+def _email_text(notes: list[Notification]) -> tuple[str, str]:
+    urgent = sum(1 for n in notes if n.kind == "balance_exhausted")
+    subject = f"{len(notes)} student{'s' if len(notes) != 1 else ''} running out of sessions"
+    if urgent:
+        subject += f" ({urgent} with none left)"
+    lines = ["These students need a renewal:", ""]
+    for n in sorted(notes, key=lambda n: (n.balance, n.student_name)):
+        last = (n.last_session_at or "")[:10] or "none yet"
+        flag = "NONE LEFT" if n.kind == "balance_exhausted" else "low"
+        lines.append(f"- {n.student_name} ({n.schedule_name}): {n.balance} session(s) left [{flag}], "
+                     f"last session {last}")
+    lines += ["", "You receive this because you are responsible for these enrollments in OptClass."]
+    return subject, "\n".join(lines)
+
+
+def _send_emails(notes: list[Notification], today: date, known: dict | None = None) -> tuple[int, list[str]]:
+    """One email per staff member; `known` holds the staff members this run already read."""
+    by_staff: dict[tuple[str, str], list[Notification]] = {}
+    for n in notes:
+        by_staff.setdefault((n.company_id, n.staff_id), []).append(n)
+    if not by_staff:
+        return 0, []
+    known = dict(known or {})
+    missing = [k for k in by_staff if k not in known]
+    if missing:
+        found = retrying(lambda: batch.load(people_store.staff_key(cid, sid) for cid, sid in missing))
+        known.update({(cid, sid): found.get(people_store.staff_key(cid, sid)) for cid, sid in missing})
+    sent, recipients = 0, []
+    for (cid, sid), group in by_staff.items():
+        member = known.get((cid, sid))
+        if member is None:
+            retrying(lambda: store.settle_mail(group, "skipped"))
+            continue
+        try:
+            if _send_one(cid, member, group, today):
+                sent += 1
+                recipients.append(member.email)
+        except Exception as exc:  # noqa: BLE001 - one recipient's failure must not stop the others
+            log_event("error", message="email not sent; the next run retries it", company_id=cid,
+                      staff_id=sid, error=type(exc).__name__)
+    return sent, recipients
+
+
+def _send_one(cid: str, member, group: list[Notification], today: date) -> bool:
+    """Record, then send, then settle: at most one email per staff member and set of
+    notifications, even if the run is repeated or crashed halfway (the in-app notification
+    is the durable record; the email is its announcement)."""
+    subject, body = _email_text(group)
+    digest = hashlib.sha256(",".join(sorted(n.notification_id for n in group)).encode()).hexdigest()[:20]
+    fresh = retrying(lambda: store.claim_email(
+        cid, member.staff_id, today.isoformat(), digest, to=member.email, subject=subject, body=body,
+        notification_ids=[n.notification_id for n in group], created_at=clock.now_iso(),
+        expires_at=int(clock.now().timestamp()) + EMAIL_RECORD_DAYS * 86400))
+    if fresh:
+        try:
+            mail.send(cid, member.email, subject, body)
+        except Exception:
+            # The send failed (SES refused or was unreachable): forget the record so the next
+            # run sends it. Only a crash between recording and sending loses an email.
+            retrying(lambda: store.release_email(cid, member.staff_id, today.isoformat(), digest))
+            raise
+    retrying(lambda: store.settle_mail(group, "sent"))
+    return fresh
+
+
+def _send_pending(today: date) -> int:
+    """Email what an earlier, interrupted run announced but did not get to send."""
+    pending: list[Notification] = []
+    for shard in range(keys.LOW_SHARDS):
+        pending += retrying(lambda: store.pending_mail(shard))
+    if not pending:
+        return 0
+    by_run: dict[str, list[Notification]] = {}
+    for n in pending:
+        by_run.setdefault(n.run_date, []).append(n)
+    total = 0
+    for run_date, notes in by_run.items():
+        total += _send_emails(notes, date.fromisoformat(run_date))[0]
+    return total
+
+
+# --- thresholds that changed at schedule or company level ------------------------------
+
+def reconcile_threshold_changes() -> int:
+    """Bring the threshold every enrollment carries in line with schedule and company
+    changes recorded since the last run. Costs nothing on days without such changes."""
+    updated = 0
+    for change in retrying(enrollment_store.pending_threshold_changes):
+        cid = change.company_id
+        company = retrying(lambda: people_store.get_company(cid))
+        company_t = company.low_balance_threshold if company else None
+        if change.scope == COMPANY_SCOPE:
+            schedules, cursor = [], None
+            while True:
+                page = retrying(lambda: schedules_store.list_schedules(cid, 200, cursor))
+                schedules += page.items
+                cursor = page.next
+                if not cursor:
+                    break
+        else:
+            one = retrying(lambda: schedules_store.get_schedule(cid, change.scope))
+            schedules = [one] if one else []
+        for schedule in schedules:
+            for enrollment in retrying(lambda: enrollment_store.roster(cid, schedule.schedule_id)):
+                target = thresholds.effective_threshold(enrollment.low_balance_threshold,
+                                                        schedule.low_balance_threshold, company_t)
+                if int(enrollment.threshold) != target:
+                    retrying(lambda: _set_threshold(cid, enrollment.schedule_id, enrollment.student_id, target))
+                    updated += 1
+        retrying(lambda: enrollment_store.forget_threshold_change(change))
+    return updated
+
+
+def _set_threshold(cid: str, schedule_id: str, student_id: str, target: int) -> None:
+    enrollment = enrollment_store.get_enrollment(cid, schedule_id, student_id)
+    if enrollment is None:
+        return
+    actions = enrollment_store.alert_actions(enrollment, balance=int(enrollment.balance), threshold=target)
+    enrollment_store.update_enrollment_item(enrollment, actions)
+
+
+# --- the inbox ---------------------------------------------------------------------------
+
+def my_notifications(actor: Actor, limit: int, cursor: str | None, unread_only: bool) -> Page[Notification]:
+    staff_id = own_staff_id(actor)
+    if staff_id is None:
+        return Page(items=[], next=None)
+    return store.list_notifications(actor.company_id, staff_id, limit, cursor, unread_only)
+
+
+def mark_read(actor: Actor, notification_id: str) -> Notification:
+    staff_id = own_staff_id(actor)
+    found = store.get_notification(actor.company_id, staff_id, notification_id) \
+        if staff_id and ids.is_id(notification_id) else None
+    if found is None:
+        raise NotFound("notification", notification_id)
+    if found.read_at is None:
+        at = clock.now_iso()
+        try:
+            store.mark_read(found, at)
+        except ConditionFailed:
+            found = store.get_notification(actor.company_id, staff_id, notification_id)
+            return found
+        found.read_at = at
+    return found
+
+
+def outbox(actor: Actor, limit: int, cursor: str | None):
+    return store.list_outbox(actor.company_id, limit, cursor)
