@@ -79,3 +79,7 @@ def mailer() -> str:
 
 def email_sender() -> str:
     return _get("OPTCLASS_EMAIL_FROM", "notifications@optclass.example")
+
+
+def acuity_api_base() -> str:
+    return _get("OPTCLASS_ACUITY_API_BASE", "https://acuityscheduling.com/api/v1")

@@ -46,3 +46,19 @@ def parse_session_id(value: str) -> tuple[str, str] | None:
     if len(parts) == 2 and is_id(parts[0]) and (is_id(parts[1]) or _OCCURRENCE.match(parts[1])):
         return parts[0], parts[1]
     return None
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def derived_id(*parts: str) -> str:
+    """A ULID-shaped id derived from `parts`: the same parts always give the same id (a
+    booking's session is made once however often its delivery comes)."""
+    import hashlib
+
+    number = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:16], "big") >> 2
+    out = []
+    for _ in range(26):
+        number, digit = divmod(number, 32)
+        out.append(_CROCKFORD[digit])
+    return "".join(reversed(out))

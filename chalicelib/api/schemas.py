@@ -1,9 +1,9 @@
 """Request and response bodies. The same models validate requests, shape responses and
 generate the OpenAPI document, so the contract cannot drift from the code."""
 from datetime import date
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from .. import ids
 from .fields import Balance, Email, Id, LocalTime, Name, Note, Sessions, Threshold, TimeZone, UserId
@@ -715,3 +715,95 @@ class OutboxOut(Out):
     @classmethod
     def of(cls, m) -> "OutboxOut":
         return cls(id=m.SK, to=m.to, sender=m.sender, subject=m.subject, body=m.body, created_at=m.created_at)
+
+
+# --- integrations and webhooks -------------------------------------------------------
+
+EventTypeKey = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class IntegrationIn(In):
+    provider: Literal["standard", "calcom", "calendly", "acuity"]
+    name: Name
+    event_types: dict[EventTypeKey, Id] = Field(default_factory=dict, max_length=100)
+    default_schedule_id: Id | None = None
+    secret: Annotated[str, StringConstraints(min_length=8, max_length=500)] | None = None
+    account_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{1,64}$")] | None = None
+
+
+class SecretIn(In):
+    secret: Annotated[str, StringConstraints(min_length=8, max_length=500)] | None = None
+
+
+class IntegrationOut(Out):
+    id: str
+    provider: str
+    name: str
+    event_types: dict[str, str]
+    default_schedule_id: str | None
+    account_id: str | None
+    active: bool
+    webhook_path: str
+    secret_rotating: bool
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, i) -> "IntegrationOut":
+        return cls(id=i.integration_id, provider=i.provider, name=i.name, event_types=i.event_type_map(),
+                   default_schedule_id=i.default_schedule_id, account_id=i.account_id, active=bool(i.active),
+                   webhook_path=f"/webhooks/{i.integration_id}", secret_rotating=bool(i.previous_secret),
+                   created_at=i.created_at, updated_at=i.updated_at)
+
+
+class IntegrationWithSecretOut(IntegrationOut):
+    secret: str
+
+    @classmethod
+    def of(cls, pair) -> "IntegrationWithSecretOut":
+        integration, secret = pair
+        return cls(**IntegrationOut.of(integration).model_dump(), secret=secret)
+
+
+class DeliveriesQuery(ListQuery):
+    status: Literal["applied", "duplicate", "ignored", "failed"] | None = None
+
+
+class DeliveryOut(Out):
+    id: str
+    integration_id: str
+    provider: str
+    provider_key: str
+    event: str | None
+    booking_id: str | None
+    status: str
+    reason: str | None
+    received_at: str
+    updated_at: str
+    repeats: int
+    replays: int
+
+    @classmethod
+    def of(cls, d) -> "DeliveryOut":
+        return cls(id=d.delivery_id, integration_id=d.integration_id, provider=d.provider,
+                   provider_key=d.provider_key, event=d.event, booking_id=d.booking_id, status=d.status,
+                   reason=d.reason, received_at=d.received_at, updated_at=d.updated_at,
+                   repeats=int(d.repeats or 0), replays=int(d.replays or 0))
+
+
+class WebhookQuery(Query):
+    """Booking systems may add their own query parameters; they are ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class WebhookOut(Out):
+    delivery_id: str
+    status: str
+    reason: str | None
+    repeat: bool
+
+    @classmethod
+    def of(cls, outcome) -> "WebhookOut":
+        d = outcome.delivery
+        return cls(delivery_id=d.delivery_id, status=d.status, reason=d.reason, repeat=outcome.repeat)

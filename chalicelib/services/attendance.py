@@ -214,9 +214,12 @@ def _record_in(actor: Actor, ctx: _Context, student_id: str, inp: MarkInput, if_
 
 
 def clear(actor: Actor, session_id: str, student_id: str, if_match: int | None = None,
-          claim: IdempotencyClaim | None = None) -> MarkView:
-    """Remove a mark; a charge it took is reversed."""
+          claim: IdempotencyClaim | None = None, only_if: str | None = None) -> MarkView:
+    """Remove a mark; a charge it took is reversed. With `only_if`, a mark of another status
+    (or none) is left alone and answered as it is."""
     ctx = _load(actor, session_id, student_id if ids.is_id(student_id) else "-")
+    if only_if is not None and (ctx.mark is None or ctx.mark.status != only_if):
+        return _view(ctx, ctx.mark, int(ctx.enrollment.balance) if ctx.enrollment else 0, changed=False)
     if ctx.mark is None:
         raise NotFound("mark of this student on this session")
     if ctx.session.status == CANCELLED:

@@ -14,7 +14,7 @@ from ..store import sessions as store
 from ..store.models import Mark, Schedule, Session
 from ..store.pages import Page
 from ..store.tx import Transaction, retrying
-from .context import TEACHER, Actor
+from .context import TEACHER, Actor, commit_with_claim
 from .people import own_staff_id
 
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
@@ -128,7 +128,8 @@ def _retime_marks(tx: Transaction, cid: str, session: Session, marks: list[Mark]
         tx.put(mark)
 
 
-def update_session(actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None) -> Session:
+def update_session(actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None,
+                   claim=None) -> Session:
     """Reschedule (`starts_at`, `ends_at`) or give a substitute (`teacher_id`).
 
     The session and the time keys of its marks move in one transaction.
@@ -164,7 +165,7 @@ def update_session(actor: Actor, session_id: str, changes: dict[str, Any], if_ma
         raise Conflict("a session with more than 98 marks cannot be moved in one step")
     tx = Transaction().put(session)
     _retime_marks(tx, cid, session, marks)
-    tx.commit()
+    commit_with_claim(tx, claim, session)
     return session
 
 

@@ -155,3 +155,31 @@ def email_record_sk(run_date: str, digest: str) -> str:
 
 OUTBOX_PK = "LOCAL#OUTBOX"
 THRESHOLD_CHANGES_PK = "RETHRESHOLD"
+
+
+def integration_pk(integration_id: str) -> str:
+    """Integrations are found by id alone: a webhook's URL names nothing else."""
+    return f"INTEGRATION#{integration_id}"
+
+
+INTEGRATION_SK = "#INTEGRATION"
+
+
+def company_integrations_pk(cid: str) -> str:
+    return f"C#{cid}#INTEGRATIONS"
+
+
+def bookings_pk(cid: str, integration_id: str) -> str:
+    return f"C#{cid}#I#{integration_id}#B"
+
+
+def deliveries_pk(cid: str, integration_id: str) -> str:
+    return f"C#{cid}#I#{integration_id}#D"
+
+
+def delivery_time(received_at: str, delivery_id: str) -> str:
+    return f"{received_at}#{delivery_id}"
+
+
+def failed_deliveries_pk(cid: str, integration_id: str) -> str:
+    return f"C#{cid}#I#{integration_id}#FAILED"

@@ -293,3 +293,62 @@ class OutboxMessage(Item, discriminator="outbox"):
     subject = UnicodeAttribute()
     body = UnicodeAttribute()
     created_at = UnicodeAttribute()
+
+
+class Integration(Item, discriminator="integration"):
+    """A booking-system connection. Stored under its own id (the webhook URL names only
+    that), listed per company through GSI1."""
+
+    integration_id = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    name = UnicodeAttribute()
+    event_types = MapAttribute(default=dict)  # provider event type -> schedule id
+    default_schedule_id = UnicodeAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)  # Acuity: the user id for its API
+    secret = UnicodeAttribute()
+    previous_secret = UnicodeAttribute(null=True)  # still accepted during a rotation
+    previous_secret_until = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+    def event_type_map(self) -> dict[str, str]:
+        raw = self.event_types
+        return dict(raw.as_dict() if hasattr(raw, "as_dict") else raw or {})
+
+
+class Booking(Item, discriminator="booking"):
+    """What a booking system's booking became here: its session, or a cancellation that
+    came first, or the half of a move that is waiting for its other half."""
+
+    booking_id = UnicodeAttribute()
+    state = UnicodeAttribute()  # booked | cancelled | moved | moving
+    schedule_id = UnicodeAttribute(null=True)
+    session_key = UnicodeAttribute(null=True)
+    student_id = UnicodeAttribute(null=True)
+    cancelled_at = UnicodeAttribute(null=True)
+    cancelled_by = UnicodeAttribute(null=True)
+    replaced_by = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()
+
+
+class Delivery(Item, discriminator="delivery"):
+    """One webhook delivery and its outcome. Its key is derived from the provider's
+    delivery id (or a digest of the body), so a repeat finds it."""
+
+    delivery_id = UnicodeAttribute()
+    integration_id = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    provider_key = UnicodeAttribute()
+    event = UnicodeAttribute(null=True)
+    booking_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # applied | duplicate | ignored | failed
+    reason = UnicodeAttribute(null=True)
+    body = UnicodeAttribute()
+    content_type = UnicodeAttribute(null=True)
+    received_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    repeats = NumberAttribute(default=0)
+    replays = NumberAttribute(default=0)

@@ -116,3 +116,16 @@ def get_user_ref(cid: str, user_id: str) -> UserRef | None:
         return UserRef.get(keys.company_pk(cid), keys.user_ref_sk(user_id))
     except DoesNotExist:
         return None
+
+
+@translate
+def students_by_email(cid: str, email: str) -> list[Student]:
+    """Access pattern 6: students with this email (more than one is possible: siblings)."""
+    return list(Student.by_email.query(keys.email_pk(cid, email), Student.GSI3SK.startswith(keys.student_sk()),
+                                       limit=5))
+
+
+@translate
+def staff_by_email(cid: str, email: str) -> list[StaffMember]:
+    return list(StaffMember.by_email.query(keys.email_pk(cid, email), StaffMember.GSI3SK.startswith(keys.staff_sk()),
+                                           limit=5))

@@ -11,7 +11,8 @@ from typing import Callable
 import pytest
 
 from chalicelib import jobs
-from chalicelib.services import attendance, enrollments, notifications, people
+from chalicelib.services import attendance, enrollments, integrations, notifications, people, webhooks
+from chalicelib.webhooks import calcom
 from chalicelib.services.context import Actor
 from tests.functional.helpers import Api, build_world
 from tests.support import DEV_SECRET, new_company_id, table_items, token
@@ -55,6 +56,33 @@ class Ctx:
         mine = notifications.my_notifications(Actor(self.world.company_id, f"staff-{self.world.company_id}", STAFF),
                                               10, None, False).items
         self.ids["notification_id"] = mine[0].notification_id
+
+    def ensure_integration(self) -> None:
+        if self.ids.get("integration_id"):
+            return
+        actor = Actor(self.world.company_id, "fixture", ADMIN)
+        integration, _ = integrations.create(actor, provider="calcom", name="Cal", event_types={},
+                                             default_schedule_id=None, secret="s3cret-s3cret", account_id=None)
+        self.ids["integration_id"] = integration.integration_id
+        body = b'{"triggerEvent": "BOOKING_CREATED", "createdAt": "2027-01-01T00:00:00Z", "payload": {"uid": "u1", ' \
+               b'"startTime": "2027-01-05T10:00:00Z", "endTime": "2027-01-05T11:00:00Z", "attendees": []}}'
+        outcome = webhooks.receive(integration.integration_id, {"x-cal-signature-256": calcom.sign("s3cret-s3cret", body)},
+                                   body, "application/json")
+        self.ids["delivery_id"] = outcome.delivery.delivery_id
+
+    def replayable(self) -> None:
+        self.ensure_integration()
+        from chalicelib.store import integrations as integration_store
+        from chalicelib.store.tx import Transaction
+
+        delivery = integration_store.get_delivery(self.world.company_id, self.ids["integration_id"],
+                                                  self.ids["delivery_id"])
+        if delivery.status != "failed":
+            delivery.status = "failed"
+            integration_store.index_delivery(self.world.company_id, delivery)
+            tx = Transaction()
+            tx.put(delivery)
+            tx.commit()
 
     def ensure_mark(self) -> None:
         actor = Actor(self.world.company_id, "fixture", STAFF)
@@ -120,6 +148,18 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/notifications/{notification_id}/read"): Case(
         allowed=TEACHING, setup=Ctx.ensure_notification,
         expect={ADMIN: 404, "own_teacher": 404, "other_teacher": 404}),
+    ("POST", "/integrations"): Case(allowed={ADMIN}, ok=201, path_ids=False,
+                                    body=lambda c: {"provider": "calcom", "name": "Cal"}),
+    ("GET", "/integrations"): Case(allowed={ADMIN}, path_ids=False),
+    ("DELETE", "/integrations/{integration_id}"): Case(allowed={ADMIN}, setup=Ctx.ensure_integration),
+    ("POST", "/integrations/{integration_id}/secret"): Case(allowed={ADMIN}, setup=Ctx.ensure_integration),
+    ("GET", "/integrations/{integration_id}/deliveries"): Case(allowed={ADMIN}, setup=Ctx.ensure_integration),
+    ("POST", "/integrations/{integration_id}/deliveries/{delivery_id}/replay"): Case(
+        allowed={ADMIN}, setup=Ctx.replayable),
+    # Booking systems authenticate by signature: a token stands in for none, so every caller
+    # without a valid signature is refused alike.
+    ("POST", "/webhooks/{integration_id}"): Case(allowed=set(), public=True, ok=401, setup=Ctx.ensure_integration,
+                                                 body=lambda c: {"triggerEvent": "BOOKING_CREATED"}),
     # Local stage only; jobs are not one company's, so any admin may run them there.
     ("POST", "/local/jobs/{job_name}"): Case(allowed={ADMIN}, path_ids=False),
     ("GET", "/local/outbox"): Case(allowed={ADMIN}, path_ids=False),
@@ -155,7 +195,8 @@ def ctx(client):
 def _path(template: str, ctx: Ctx) -> str:
     values = {"staff_id": ctx.world.ids["staff_id"], "student_id": ctx.world.ids["student_id"],
               "schedule_id": ctx.schedule_id, "enrollment_id": ctx.enrollment_id, "session_id": ctx.session_id,
-              "job_name": "session-horizon", "notification_id": ctx.ids.get("notification_id", "none")}
+              "job_name": "session-horizon", "notification_id": ctx.ids.get("notification_id", "none"),
+              "integration_id": ctx.ids.get("integration_id", "none"), "delivery_id": ctx.ids.get("delivery_id", "none")}
     return template.format(**values)
 
 

@@ -1,0 +1,51 @@
+"""The booking events every adapter produces, whatever the provider."""
+from dataclasses import dataclass
+from datetime import datetime
+
+CREATED = "created"
+RESCHEDULED = "rescheduled"
+CANCELLED = "cancelled"
+ATTENDED = "attended"
+NO_SHOW = "no_show"
+NO_SHOW_REVERTED = "no_show_reverted"
+MOVE_HALF = "move_half"  # Calendly: the cancellation half of a reschedule
+RECORD_ONLY = "record_only"  # seen, kept, changes nothing (e.g. Cal.com MEETING_ENDED)
+
+
+class Unreadable(Exception):
+    """The body cannot be read as this provider's delivery (answered 400)."""
+
+
+class SignatureRefused(Exception):
+    """Missing, forged or stale signature (answered 401)."""
+
+
+@dataclass
+class Person:
+    email: str | None
+    name: str | None = None
+
+
+@dataclass
+class BookingEvent:
+    kind: str
+    booking_id: str
+    name: str  # the provider's own event name, for the deliveries log
+    event_type: str | None = None
+    event_type_aliases: tuple[str, ...] = ()
+    student: Person | None = None
+    teacher: Person | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    previous_booking_id: str | None = None
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None  # student | school
+    note: str | None = None
+
+
+@dataclass
+class Verified:
+    """What a verified delivery says about itself: its dedupe key and its events."""
+
+    provider_key: str  # the provider's delivery id, or "sha256:<digest of the body>"
+    events: list[BookingEvent]

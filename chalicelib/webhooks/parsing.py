@@ -1,0 +1,54 @@
+"""Small readers shared by the adapters: JSON objects, instants, nested fields."""
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from .events import Unreadable
+
+
+def json_object(body: bytes) -> dict:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Unreadable(f"the body is not JSON: {exc}")
+    if not isinstance(data, dict):
+        raise Unreadable("the body is not a JSON object")
+    return data
+
+
+def instant(value: Any, field: str, required: bool = True) -> datetime | None:
+    """An ISO 8601 instant with an offset (a trailing Z, or Acuity's -0800, included)."""
+    if value in (None, ""):
+        if required:
+            raise Unreadable(f"{field} is missing")
+        return None
+    if not isinstance(value, str):
+        raise Unreadable(f"{field} is not an instant")
+    text = value.strip().replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":  # -0800 -> -08:00
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Unreadable(f"{field} is not an ISO 8601 instant")
+    if moment.tzinfo is None:
+        raise Unreadable(f"{field} has no offset")
+    return moment.astimezone(timezone.utc)
+
+
+def field(data: Any, *path: str | int, required: bool = False) -> Any:
+    current = data
+    for step in path:
+        if isinstance(step, int):
+            current = current[step] if isinstance(current, list) and len(current) > step else None
+        else:
+            current = current.get(step) if isinstance(current, dict) else None
+        if current is None:
+            if required:
+                raise Unreadable(f"{'.'.join(str(p) for p in path)} is missing")
+            return None
+    return current
+
+
+def text(value: Any) -> str | None:
+    return None if value is None else str(value)
