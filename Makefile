@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(BIN)/python tools/run_local.py
 
 test: $(STAMP)
+	bash tools/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 clean:

@@ -2,15 +2,15 @@
 from chalice import Chalice, Cron
 
 from chalicelib import config, jobs
-from chalicelib.api import (attendance, boards, company, enrollments, health, integrations, notifications, people,
-                            schedules, sessions)
+from chalicelib.api import (attendance, boards, company, enrollments, health, integrations, notifications, pages,
+                            people, reports, schedules, sessions)
 from chalicelib.api.middleware import http_middleware
 
 app = Chalice(app_name="optclass")
 app.register_middleware(http_middleware, "http")
 
 for blueprint in (health.bp, company.bp, people.bp, schedules.bp, enrollments.bp, sessions.bp, attendance.bp,
-                  boards.bp, notifications.bp, integrations.bp):
+                  boards.bp, notifications.bp, integrations.bp, reports.bp, pages.bp):
     app.register_blueprint(blueprint)
 
 if config.is_local():

@@ -9,16 +9,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from chalicelib.api.local import DEMO_COMPANY_ID, DEMO_USERS  # noqa: E402
 from chalicelib.services import company, enrollments, people, schedules  # noqa: E402
 from chalicelib.services.context import Actor  # noqa: E402
 
-COMPANY_ID = "demo-school"
-USERS = {
-    "admin": "demo-admin",
-    "staff": "demo-staff-1",
-    "teacher": "demo-teacher-1",
-    "student": "demo-student-1",
-}
+# The demo ids live with the local stage's token route, so the tokens `make run` prints and
+# the page's demo picker name the people loaded here.
+COMPANY_ID, USERS = DEMO_COMPANY_ID, DEMO_USERS
 
 
 def load() -> dict:

@@ -8,7 +8,6 @@ stage on http://127.0.0.1:$PORT (default 8000). Ctrl-C stops everything it start
 import os
 import socket
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -49,24 +48,15 @@ def _start_embedded_dynamodb():
     return server
 
 
-def _tokens() -> dict[str, str]:
-    import jwt
-
-    from tools.demo import COMPANY_ID, USERS
-
-    now = int(time.time())
-    return {
-        role: jwt.encode({"sub": sub, "company_id": COMPANY_ID, "role": role, "iat": now,
-                          "exp": now + 7 * 24 * 3600}, os.environ["OPTCLASS_DEV_JWT_SECRET"], algorithm="HS256")
-        for role, sub in USERS.items()
-    }
-
-
 def _banner(port: int, demo: dict | None) -> None:
     base = f"http://127.0.0.1:{port}"
-    lines = ["", f"OptClass is serving {base} (stage local, DynamoDB at {os.environ['OPTCLASS_DYNAMODB_ENDPOINT']})"]
+    lines = ["", f"OptClass is serving {base} (stage local, DynamoDB at {os.environ['OPTCLASS_DYNAMODB_ENDPOINT']})",
+             f"Attendance board and student portal: {base}/app"]
     if demo is not None:
-        tokens = _tokens()
+        # The same tokens the web pages' demo picker gets from GET /local/demo-tokens.
+        from chalicelib.api.local import demo_tokens
+
+        tokens = demo_tokens()
         lines.append("Demo tokens (valid 7 days):")
         for role, tok in tokens.items():
             lines.append(f"  export OPTCLASS_{role.upper()}_TOKEN={tok}")

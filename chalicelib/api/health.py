@@ -1,15 +1,22 @@
-"""Health: answers ok when the store answers."""
+"""Health, and the API's own OpenAPI document."""
 from chalice import Blueprint, Response
 
 from ..services import health
+from . import openapi
 from .routing import PUBLIC, route
-from .schemas import HealthOut
+from .schemas import HealthOut, OpenApiQuery
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/health", "GET", roles=PUBLIC, summary="Health of the service and its store", response=HealthOut)
+@route(bp, "/health", "GET", roles=PUBLIC, summary="Health of the service and its store", response=HealthOut,
+       alternate={503: HealthOut})
 def get_health(req):
     ok = health.store_answers()
     return Response(body={"status": "ok" if ok else "unavailable"}, status_code=200 if ok else 503,
                     headers={} if ok else {"Retry-After": "5"})
+
+
+@route(bp, "/openapi.json", "GET", roles=PUBLIC, summary="This API's OpenAPI 3.1 document", query=OpenApiQuery)
+def get_openapi(req):
+    return Response(body=openapi.document(), status_code=200, headers={"Content-Type": "application/json"})

@@ -1,14 +1,60 @@
 """Routes of the local stage only (registered by app.py when the stage is `local`):
-run a scheduled job now, as of a date; read the emails the app has "sent"."""
-from chalice import Blueprint
+run a scheduled job now, as of a date; read the emails the app has "sent"; hand out the
+demo school's tokens so the web pages can offer a picker of demo users.
 
-from .. import jobs
-from ..errors import NotFound
+The demo tokens are made here rather than in tools/ because the app must not import
+tools/, and `make run` prints the very same tokens (tools/run_local.py calls
+`demo_tokens`).
+"""
+import time
+
+import jwt
+from chalice import Blueprint
+from pydantic import BaseModel
+
+from .. import config, jobs
+from ..errors import NotFound, Unauthenticated
 from ..services import notifications
-from .routing import ADMIN_ONLY, route
+from .routing import ADMIN_ONLY, PUBLIC, route
 from .schemas import JobOut, JobQuery, OutboxOut
 
 bp = Blueprint(__name__)
+
+# The demo school of tools/demo.py: its company and the login of one user per role.
+DEMO_COMPANY_ID = "demo-school"
+DEMO_USERS = {
+    "admin": "demo-admin",
+    "staff": "demo-staff-1",
+    "teacher": "demo-teacher-1",
+    "student": "demo-student-1",
+}
+DEMO_TOKEN_SECONDS = 7 * 24 * 3600
+
+
+def demo_tokens() -> dict[str, str]:
+    """A token per demo role, signed with the local stage's development secret."""
+    secret = config.dev_jwt_secret()
+    if not secret:
+        raise Unauthenticated("this server has no development token secret configured")
+    issued = int(time.time())
+    return {
+        role: jwt.encode({"sub": sub, "company_id": DEMO_COMPANY_ID, "role": role, "iat": issued,
+                          "exp": issued + DEMO_TOKEN_SECONDS}, secret, algorithm="HS256")
+        for role, sub in DEMO_USERS.items()
+    }
+
+
+class DemoTokensOut(BaseModel):
+    company_id: str
+    tokens: dict[str, str]
+
+
+@route(bp, "/local/demo-tokens", "GET", roles=PUBLIC, response=DemoTokensOut,
+       summary="A token per demo role, for the web pages' demo sign-in (local stage only)")
+def demo_tokens_route(req):
+    # Public on purpose: the local stage is a development server that prints these tokens
+    # anyway, and deployed stages never register this blueprint (see app.py).
+    return DemoTokensOut(company_id=DEMO_COMPANY_ID, tokens=demo_tokens())
 
 
 @route(bp, "/local/jobs/{job_name}", "POST", roles=ADMIN_ONLY, query=JobQuery,

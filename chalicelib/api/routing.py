@@ -50,6 +50,8 @@ class RouteSpec:
     content_types: tuple[str, ...]
     tags: tuple[str, ...] = field(default=())
     optional_body: bool = False
+    extra_media: tuple[str, ...] = ()  # other answers than JSON (CSV, HTML...), for the OpenAPI document
+    alternate: tuple[tuple[int, Any], ...] = ()  # other statuses answered with a model of their own
 
 
 ROUTES: dict[tuple[str, str], RouteSpec] = {}
@@ -162,12 +164,12 @@ def present(spec: RouteSpec, result: Any) -> Any:
     if spec.response is None:
         return result
     if isinstance(result, Page):
-        return {"items": [spec.response.of(i).model_dump(mode="json") for i in result.items], "next": result.next}
+        return {"items": [spec.response.of(i).model_dump(mode="json", by_alias=True) for i in result.items], "next": result.next}
     if isinstance(result, list):
-        return {"items": [spec.response.of(i).model_dump(mode="json") for i in result], "next": None}
+        return {"items": [spec.response.of(i).model_dump(mode="json", by_alias=True) for i in result], "next": None}
     if isinstance(result, BaseModel):
-        return result.model_dump(mode="json")
-    return spec.response.of(result).model_dump(mode="json")
+        return result.model_dump(mode="json", by_alias=True)
+    return spec.response.of(result).model_dump(mode="json", by_alias=True)
 
 
 def _fingerprint(method: str, path: str, raw_body: bytes) -> str:
@@ -210,7 +212,8 @@ def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summa
           body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
           response: type[BaseModel] | None = None, many: bool = False, status: int = 200,
           idempotent: bool = False, content_types: tuple[str, ...] = ("application/json",),
-          tags: tuple[str, ...] = (), optional_body: bool = False) -> Callable:
+          tags: tuple[str, ...] = (), optional_body: bool = False, extra_media: tuple[str, ...] = (),
+          alternate: dict[int, type[BaseModel]] | None = None) -> Callable:
     """Register `fn(req) -> result` as `method path` on the blueprint."""
     method = method.upper()
     if many and query is None:
@@ -220,7 +223,8 @@ def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summa
         spec = RouteSpec(path=path, method=method, roles=roles, public=roles is PUBLIC, summary=summary,
                          body=body, query=query, response=response, many=many, status=status,
                          idempotent=idempotent, content_types=content_types, tags=tags,
-                         optional_body=optional_body)
+                         optional_body=optional_body, extra_media=extra_media,
+                         alternate=tuple((alternate or {}).items()))
         if (path, method) in ROUTES:
             raise ValueError(f"route {method} {path} declared twice")
         ROUTES[(path, method)] = spec

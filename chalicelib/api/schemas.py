@@ -74,15 +74,30 @@ class ErrorOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str
+    status: Literal["ok", "unavailable"]
+
+
+class OpenApiQuery(Query):
+    """Query strings are ignored."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 # --- company -------------------------------------------------------------------------
+
+Percent = Annotated[int, Field(ge=0, le=100)]
+
 
 class CompanyIn(In):
     name: Name
     timezone: TimeZone = "UTC"
     low_balance_threshold: Threshold = 2
+    min_marks: int | None = Field(None, ge=1, le=100)
+    decline_points: Percent | None = None
+    no_show_streak: int | None = Field(None, ge=1, le=100)
+    rate_below: Percent | None = None
+    teacher_cancellation_threshold: Percent | None = None
+    teacher_min_sessions: int | None = Field(None, ge=1, le=1000)
 
 
 class CompanyOut(Out):
@@ -90,12 +105,18 @@ class CompanyOut(Out):
     name: str
     timezone: str
     low_balance_threshold: int
+    report_settings: dict[str, int]
     version: int
 
     @classmethod
     def of(cls, c) -> "CompanyOut":
+        from ..services.reports import settings_of
+
+        settings = settings_of(c)
         return cls(id=c.company_id, name=c.name, timezone=c.timezone,
-                   low_balance_threshold=int(c.low_balance_threshold), version=int(c.version or 0))
+                   low_balance_threshold=int(c.low_balance_threshold),
+                   report_settings={k: getattr(settings, k) for k in settings.__dataclass_fields__},
+                   version=int(c.version or 0))
 
 
 # --- people --------------------------------------------------------------------------
@@ -807,3 +828,101 @@ class WebhookOut(Out):
     def of(cls, outcome) -> "WebhookOut":
         d = outcome.delivery
         return cls(delivery_id=d.delivery_id, status=d.status, reason=d.reason, repeat=outcome.repeat)
+
+
+# --- reports -------------------------------------------------------------------------
+
+class ReportQuery(Query):
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+    format: Literal["json", "csv"] = "json"
+
+
+class StudentReportRow(BaseModel):
+    student_id: str
+    student_name: str
+    marked: int
+    attended: int
+    cancelled_by_student: int
+    cancelled_by_school: int
+    no_show: int
+    attendance_rate: float | None
+    marks_last_28_days: int
+    rate_last_28_days: float | None
+    rate_previous_28_days: float | None
+    no_show_streak: int
+    at_risk: bool
+    reasons: list[Literal["declining", "no_show_streak", "low_rate"]]
+
+
+class TeacherReportRow(BaseModel):
+    teacher_id: str
+    teacher_name: str | None
+    sessions_scheduled: int
+    sessions_held: int
+    cancelled_by_school: int
+    student_cancellations: int
+    no_shows: int
+    marks: int
+    cancellation_rate: float | None
+    student_cancellation_share: float | None
+    no_show_share: float | None
+    flagged: bool
+
+
+class ScheduleReportRow(BaseModel):
+    schedule_id: str
+    schedule_name: str
+    kind: str
+    sessions_scheduled: int
+    sessions_held: int
+    cancelled_by_school: int
+    seats_offered: int | None
+    seats_used: int | None
+    seat_utilization: float | None
+    held_ratio: float | None
+    attended: int
+    no_show: int
+    sessions_used: int
+    sessions_sold: int
+    used_to_sold: float | None
+
+
+class OverviewRow(BaseModel):
+    schedules: int
+    sessions_scheduled: int
+    sessions_held: int
+    cancelled_by_school: int
+    attended: int
+    no_show: int
+    group_seats_offered: int
+    group_seats_used: int
+    group_seat_utilization: float | None
+    one_to_one_scheduled: int
+    one_to_one_held: int
+    one_to_one_held_ratio: float | None
+    sessions_used: int
+    sessions_sold: int
+    used_to_sold: float | None
+
+
+def _report(row_model):
+    class ReportOut(Out):
+        from_: str = Field(serialization_alias="from")
+        to: str
+        as_of: str
+        items: list[row_model]
+        next: str | None = None
+
+        @classmethod
+        def of(cls, r):
+            return cls(from_=r.first, to=r.last, as_of=r.as_of, items=[row_model(**row) for row in r.rows])
+
+    ReportOut.__name__ = ReportOut.__qualname__ = f"{row_model.__name__.removesuffix('Row')}Report"
+    return ReportOut
+
+
+StudentsReportOut = _report(StudentReportRow)
+TeachersReportOut = _report(TeacherReportRow)
+SchedulesReportOut = _report(ScheduleReportRow)
+OverviewReportOut = _report(OverviewRow)

@@ -23,6 +23,7 @@ from ..store import sessions as store
 from ..store.models import Enrollment, Mark, Schedule, Session
 from ..store.pages import Page
 from ..store.tx import ConditionFailed, Transaction, TransientStoreError, retrying
+from . import counters
 from .context import TEACHER, Actor, IdempotencyClaim, commit_with_claim
 from .sessions import CANCELLED, SCHEDULED, load_session, parse_session_id, require_teaches
 
@@ -141,6 +142,7 @@ def _write_mark(actor: Actor, ctx: _Context, new: Mark | None, *, session_status
         tx.put(new)
     else:
         tx.delete(ctx.mark)
+    counters.add(tx, cid, counters.mark_change(ctx.mark, new, s.timezone))
     if delta:
         floor = policy_of(ctx.schedule).floor  # only a charge can be refused; a reversal never is
         plan = ledger.plan_change(balance, int(e.seq), delta, floor=floor)
@@ -318,9 +320,12 @@ def cancel_session(actor: Actor, session_id: str, reason: str | None) -> Cancell
     if session is None:
         raise NotFound("session", session_id)
     if session.status != CANCELLED:
+        before = Session.from_raw_data(session.serialize())
         session.status, session.cancelled_at, session.cancel_reason = CANCELLED, clock.now_iso(), reason
         session.updated_at = session.cancelled_at
-        store.save_session(session)  # conditional on the version read
+        tx = Transaction().put(session)  # conditional on the version read
+        counters.add(tx, cid, counters.session_change(before, session))
+        tx.commit()
     if session.student_id:
         students = [session.student_id]
     else:

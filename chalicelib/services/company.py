@@ -22,8 +22,12 @@ def get_company(actor: Actor) -> Company:
     return company
 
 
+REPORT_SETTINGS = ("min_marks", "decline_points", "no_show_streak", "rate_below", "teacher_cancellation_threshold",
+                   "teacher_min_sessions")
+
+
 def put_company(actor: Actor, *, name: str, timezone: str, low_balance_threshold: int,
-                if_match: int | None = None) -> Company:
+                if_match: int | None = None, **report_settings: int | None) -> Company:
     now = clock.now_iso()
     company = store.get_company(actor.company_id)
     if if_match is not None and (company.version if company else 0) != if_match:
@@ -35,6 +39,8 @@ def put_company(actor: Actor, *, name: str, timezone: str, low_balance_threshold
     else:
         company.name, company.timezone = name, timezone
         company.low_balance_threshold, company.updated_at = low_balance_threshold, now
+    for key in REPORT_SETTINGS:
+        setattr(company, key, report_settings.get(key))
     store.save_company(company)  # conditional on the version read
     if low_balance_threshold != before:
         enrollment_store.record_threshold_change(actor.company_id, COMPANY_SCOPE)

@@ -13,7 +13,9 @@ from ..store import schedules as schedules_store
 from ..store import sessions as store
 from ..store.models import Mark, Schedule, Session
 from ..store.pages import Page
-from ..store.tx import Transaction, retrying
+from ..domain import stats as stats_domain
+from ..store.tx import ConditionFailed, Transaction, retrying
+from . import counters
 from .context import TEACHER, Actor, commit_with_claim
 from .people import own_staff_id
 
@@ -109,16 +111,35 @@ def create_one_off(actor: Actor, schedule_id: str, *, starts_at: datetime, ends_
         raise InvalidInput("a session must end after it starts", [{"field": "ends_at", "message": "not after starts_at"}])
     teacher = found.get(wanted.get("teacher")) if teacher_id else None
     now = clock.now_iso()
-    session = store.new_session(
-        cid, schedule.schedule_id, session_key or ids.new_id(), kind=schedule.kind,
-        teacher_id=teacher_id or schedule.teacher_id,
-        teacher_name=teacher.name if teacher else schedule.teacher_name, student_id=student_id,
-        starts_at=clock.iso(starts_at), ends_at=clock.iso(ends_at), status=SCHEDULED, origin=origin,
-        created_at=now, updated_at=now)
-    if not store.create_session(session):
+    session = new_session_of(cid, schedule, session_key or ids.new_id(), teacher_id=teacher_id or schedule.teacher_id,
+                             teacher_name=teacher.name if teacher else schedule.teacher_name, student_id=student_id,
+                             starts_at=starts_at, ends_at=ends_at, origin=origin, now=now)
+    if not create_counted(cid, session):
         raise Conflict("that session exists already")
     session.version = 1
     return session
+
+
+def new_session_of(cid: str, schedule: Schedule, key: str, *, teacher_id: str, teacher_name: str | None,
+                   student_id: str | None, starts_at: datetime, ends_at: datetime, origin: str, now: str) -> Session:
+    """A new session of the schedule, carrying what the report counters need of it."""
+    return store.new_session(
+        cid, schedule.schedule_id, key, kind=schedule.kind, teacher_id=teacher_id, teacher_name=teacher_name,
+        student_id=student_id, starts_at=clock.iso(starts_at), ends_at=clock.iso(ends_at), status=SCHEDULED,
+        origin=origin, timezone=schedule.timezone, seats=int(schedule.capacity or 0) if schedule.kind == "group" else 0,
+        created_at=now, updated_at=now)
+
+
+def create_counted(cid: str, session: Session, tx: Transaction | None = None) -> bool:
+    """Put a new session (if absent) with its report counters; False if it existed."""
+    tx = tx or Transaction()
+    tx.put(session, condition=Session.PK.does_not_exist())
+    counters.add(tx, cid, counters.session_change(None, session))
+    try:
+        tx.commit()
+    except ConditionFailed:
+        return False
+    return True
 
 
 def _retime_marks(tx: Transaction, cid: str, session: Session, marks: list[Mark]) -> None:
@@ -143,6 +164,8 @@ def update_session(actor: Actor, session_id: str, changes: dict[str, Any], if_ma
         raise VersionMismatch(f"the session is at version {session.version}, not {if_match}")
     if session.status == CANCELLED:
         raise Conflict("the school cancelled this session; it cannot be changed")
+    before = Session.from_raw_data(session.serialize())
+    before_marks = [Mark.from_raw_data(m.serialize()) for m in marks]
     if "teacher_id" in changes:
         teacher = people_store.get_staff(cid, changes["teacher_id"]) if ids.is_id(changes["teacher_id"]) else None
         if teacher is None:
@@ -161,10 +184,14 @@ def update_session(actor: Actor, session_id: str, changes: dict[str, Any], if_ma
     session.starts_at, session.ends_at = clock.iso(starts), clock.iso(ends)
     session.updated_at = clock.now_iso()
     store.index_session(cid, session)
-    if len(marks) > 98:
-        raise Conflict("a session with more than 98 marks cannot be moved in one step")
     tx = Transaction().put(session)
     _retime_marks(tx, cid, session, marks)
+    tz = session.timezone or "UTC"
+    change = stats_domain.merge(counters.session_change(before, session),
+                                *(counters.mark_change(old, new, tz) for old, new in zip(before_marks, marks)))
+    if len(marks) + len(change) > 95:
+        raise Conflict("this session has too many marks to move in one step; clear some marks first")
+    counters.add(tx, cid, change)
     commit_with_claim(tx, claim, session)
     return session
 
@@ -203,25 +230,32 @@ def plan_recurring_sessions(cid: str, schedule: Schedule, today: date | None = N
                 continue
             occurrence = wanted.get(session.session_key)
             if occurrence is None:
-                store.delete_session(session)
+                tx = Transaction().delete(session)  # conditional on the version read
+                counters.add(tx, cid, counters.session_change(session, None))
+                tx.commit()
                 removed += 1
                 continue
             new_start, new_end = clock.iso(occurrence.starts_at), clock.iso(occurrence.ends_at)
             if (session.starts_at, session.ends_at, session.teacher_id) != (new_start, new_end, schedule.teacher_id):
+                before = Session.from_raw_data(session.serialize())
                 session.starts_at, session.ends_at = new_start, new_end
                 session.teacher_id, session.teacher_name = schedule.teacher_id, schedule.teacher_name
+                session.timezone = schedule.timezone
                 session.updated_at = clock.now_iso()
                 store.index_session(cid, session)
-                store.save_session(session)
+                tx = Transaction().put(session)
+                counters.add(tx, cid, counters.session_change(before, session))
+                tx.commit()
                 moved += 1
     now = clock.now_iso()
+    existing = store.existing_session_keys(cid, schedule.schedule_id, list(wanted))
     for key, occurrence in wanted.items():
-        session = store.new_session(
-            cid, schedule.schedule_id, key, kind=schedule.kind, teacher_id=schedule.teacher_id,
-            teacher_name=schedule.teacher_name, student_id=None, starts_at=clock.iso(occurrence.starts_at),
-            ends_at=clock.iso(occurrence.ends_at), status=SCHEDULED, origin="recurrence", created_at=now,
-            updated_at=now)
-        if store.create_session(session):
+        if key in existing:
+            continue
+        session = new_session_of(cid, schedule, key, teacher_id=schedule.teacher_id,
+                                 teacher_name=schedule.teacher_name, student_id=None, starts_at=occurrence.starts_at,
+                                 ends_at=occurrence.ends_at, origin="recurrence", now=now)
+        if create_counted(cid, session):
             made += 1
     return {"made": made, "moved": moved, "removed": removed, "horizon_until": _horizon(schedule, today)}
 

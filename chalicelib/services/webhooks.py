@@ -28,7 +28,7 @@ from ..store import people as people_store
 from ..store import schedules as schedules_store
 from ..store import sessions as session_store
 from ..store.models import Booking, Delivery, Integration
-from ..store.tx import Transaction
+from ..store.tx import ConditionFailed, Transaction
 from ..webhooks import acuity, calcom, calendly, signing, standard
 from ..webhooks import events as ev
 from . import attendance, sessions
@@ -286,25 +286,26 @@ def _create(actor, integration, booking: Booking | None, event: ev.BookingEvent,
     key = ids.derived_id(iid, event.booking_id)
     end = event.end or (event.start + timedelta(minutes=60))
     now = clock.now_iso()
-    session = session_store.new_session(
-        cid, schedule.schedule_id, key, kind=schedule.kind,
-        teacher_id=teacher.staff_id if teacher else schedule.teacher_id,
+    session = sessions.new_session_of(
+        cid, schedule, key, teacher_id=teacher.staff_id if teacher else schedule.teacher_id,
         teacher_name=teacher.name if teacher else schedule.teacher_name, student_id=student.student_id,
-        starts_at=clock.iso(event.start), ends_at=clock.iso(end), status="scheduled", origin="booking",
-        created_at=now, updated_at=now)
+        starts_at=event.start, ends_at=end, origin="booking", now=now)
     booked = store.new_booking(cid, iid, event.booking_id, state="booked", schedule_id=schedule.schedule_id,
                                session_key=key, student_id=student.student_id, updated_at=now)
     if booking is not None and booking.state == "cancelled":
         # Its cancellation came first: make the session, then apply the cancellation to it.
         # The booking stays a cancellation until that is done, so a crash in between resumes here.
         if session_store.get_session(cid, schedule.schedule_id, key) is None:
-            Transaction().put(session, condition=type(session).PK.does_not_exist()).commit()
+            sessions.create_counted(cid, session)
         early = ev.BookingEvent(kind=ev.CANCELLED, booking_id=event.booking_id, name=event.name,
                                 cancelled_at=_instant(booking.cancelled_at), cancelled_by=booking.cancelled_by)
         return _cancel(actor, integration, booked, early, effect)
     # No booking yet means no session yet: the two are only ever written together.
     effect.extra.append(booked)
-    effect.commit(Transaction().put(session, condition=type(session).PK.does_not_exist()))
+    tx = Transaction()
+    effect.add_to(tx)
+    if not sessions.create_counted(cid, session, tx):
+        raise ConditionFailed(["session exists"])  # a concurrent delivery made it: start over
     return APPLIED, None
 
 

@@ -7,8 +7,10 @@ import zlib
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..domain import stats as stats_domain
 from ..domain import thresholds
 from . import keys
+from . import stats as stats_store
 from .models import Enrollment, Item, LedgerEntry, ThresholdChange
 from .pages import Page, query_page
 from .tx import ConditionFailed, Transaction, translate
@@ -77,6 +79,7 @@ def create_enrollment(enrollment: Enrollment, initial_entry: LedgerEntry, extra:
     """Put the enrollment and its `initial` ledger entry together, once per student and schedule."""
     tx = Transaction().put(enrollment, condition=Enrollment.PK.does_not_exist())
     tx.put(initial_entry, condition=LedgerEntry.PK.does_not_exist())
+    _count_sale(tx, initial_entry)
     for item in extra or []:
         tx.put(item, condition=type(item).PK.does_not_exist())
     try:
@@ -103,7 +106,15 @@ def add_balance_change(tx: Transaction, enrollment: Enrollment, delta: int, floo
     actions += alert_actions(enrollment, balance=int(enrollment.balance) + delta, status=status, threshold=threshold)
     tx.update(enrollment, actions=actions + list(extra_actions or []), condition=condition)
     tx.put(entry, condition=LedgerEntry.PK.does_not_exist())
+    _count_sale(tx, entry)
     return tx
+
+
+def _count_sale(tx: Transaction, entry: LedgerEntry) -> None:
+    """Sessions sold (an initial balance or a top-up) count on the day of the sale."""
+    if entry.kind in ("initial", "top_up") and int(entry.delta) > 0:
+        cid = entry.PK.removeprefix("C#").split("#S#")[0]
+        stats_store.add_counts(tx, cid, stats_domain.sale_counts(entry.schedule_id, entry.at[:10], int(entry.delta)))
 
 
 @translate

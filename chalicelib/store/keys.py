@@ -183,3 +183,12 @@ def delivery_time(received_at: str, delivery_id: str) -> str:
 
 def failed_deliveries_pk(cid: str, integration_id: str) -> str:
     return f"C#{cid}#I#{integration_id}#FAILED"
+
+
+def stats_pk(cid: str, dimension: str) -> str:
+    """Report counters of one dimension: one item per entity per day, ordered by day."""
+    return f"C#{cid}#STATS#{dimension}"
+
+
+def stats_sk(day: str, entity: str = "") -> str:
+    return f"{day}#{entity}"

@@ -86,6 +86,13 @@ class Company(Item, discriminator="company"):
     name = UnicodeAttribute()
     timezone = UnicodeAttribute()
     low_balance_threshold = NumberAttribute()
+    # Report thresholds (unset: the defaults of chalicelib/domain/reports.py).
+    min_marks = NumberAttribute(null=True)
+    decline_points = NumberAttribute(null=True)
+    no_show_streak = NumberAttribute(null=True)
+    rate_below = NumberAttribute(null=True)
+    teacher_cancellation_threshold = NumberAttribute(null=True)
+    teacher_min_sessions = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -209,6 +216,8 @@ class Session(Item, discriminator="session"):
     ends_at = UnicodeAttribute()
     status = UnicodeAttribute()  # scheduled | cancelled
     origin = UnicodeAttribute()  # recurrence | one_off | booking
+    timezone = UnicodeAttribute(default="UTC")  # the schedule's, when the session was made (report days)
+    seats = NumberAttribute(default=0)  # the group's capacity when the session was made; 0 for 1:1
     cancelled_at = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
@@ -352,3 +361,20 @@ class Delivery(Item, discriminator="delivery"):
     updated_at = UnicodeAttribute()
     repeats = NumberAttribute(default=0)
     replays = NumberAttribute(default=0)
+
+
+class Stats(Item, discriminator="stats"):
+    """Report counters of one entity (student, teacher, schedule, or the company) for one day."""
+
+    dimension = UnicodeAttribute()
+    entity = UnicodeAttribute()
+    day = UnicodeAttribute()
+    sessions = NumberAttribute(default=0)
+    cancelled = NumberAttribute(default=0)
+    seats = NumberAttribute(default=0)
+    attended = NumberAttribute(default=0)
+    no_show = NumberAttribute(default=0)
+    cancelled_student = NumberAttribute(default=0)
+    cancelled_school = NumberAttribute(default=0)
+    charged = NumberAttribute(default=0)
+    sold = NumberAttribute(default=0)

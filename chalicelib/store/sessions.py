@@ -8,7 +8,7 @@ from .. import ids
 from . import keys
 from .models import Item, Mark, RecurringPlan, Session
 from .pages import Page, encode_cursor, query_page
-from .tx import ConditionFailed, translate
+from .tx import translate
 
 
 def session_key_of(cid: str, schedule_id: str, session_key: str) -> tuple[str, str]:
@@ -80,17 +80,15 @@ def session_with_marks(cid: str, schedule_id: str, session_key: str) -> tuple[Se
 
 
 @translate
-def _put_new(session: Session) -> None:
-    session.save(condition=Session.PK.does_not_exist())
-
-
-def create_session(session: Session) -> bool:
-    """Put a session if it does not exist yet; False if it did."""
-    try:
-        _put_new(session)
-        return True
-    except ConditionFailed:
-        return False
+def existing_session_keys(cid: str, schedule_id: str, session_keys: list[str]) -> set[str]:
+    """Which of these sessions exist already (one BatchGetItem per 100): making a
+    recurrence's sessions again skips them without a failed write each."""
+    found = set()
+    for start in range(0, len(session_keys), 100):
+        chunk = [session_key_of(cid, schedule_id, k) for k in session_keys[start:start + 100]]
+        found |= {item.session_key for item in Session.batch_get(chunk, consistent_read=True,
+                                                                 attributes_to_get=["PK", "SK", "session_key", "type"])}
+    return found
 
 
 def list_schedule_sessions(cid: str, schedule_id: str, start: str, end: str, limit: int,
@@ -176,15 +174,7 @@ def future_sessions(cid: str, schedule_id: str, start: str) -> tuple[list[Sessio
     return sessions, marked
 
 
-@translate
-def save_session(session: Session) -> None:
-    """Put a changed session; conditional on the version read."""
-    session.save()
 
-
-@translate
-def delete_session(session: Session) -> None:
-    session.delete()
 
 
 @translate

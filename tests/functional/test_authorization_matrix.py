@@ -99,6 +99,7 @@ def _schedule_body(ctx):
 
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/health"): Case(allowed=set(), public=True, path_ids=False),
+    ("GET", "/openapi.json"): Case(allowed=set(), public=True, path_ids=False),
     ("GET", "/company"): Case(allowed=STAFFS, path_ids=False),
     ("PUT", "/company"): Case(allowed={ADMIN}, path_ids=False, body=lambda c: {"name": "Renamed School"}),
     ("POST", "/staff"): Case(allowed={ADMIN}, ok=201, path_ids=False,
@@ -144,6 +145,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/me"): Case(allowed={STUDENT}, path_ids=False),
     ("GET", "/me/enrollments"): Case(allowed={STUDENT}, path_ids=False),
     ("GET", "/me/sessions"): Case(allowed={STUDENT}, path_ids=False),
+    ("GET", "/reports/students"): Case(allowed=STAFFS, path_ids=False),
+    ("GET", "/reports/teachers"): Case(allowed=STAFFS, path_ids=False),
+    ("GET", "/reports/schedules"): Case(allowed=STAFFS, path_ids=False),
+    ("GET", "/reports/overview"): Case(allowed=STAFFS, path_ids=False),
     ("GET", "/notifications"): Case(allowed=TEACHING, path_ids=False),
     ("POST", "/notifications/{notification_id}/read"): Case(
         allowed=TEACHING, setup=Ctx.ensure_notification,
@@ -163,6 +168,11 @@ CASES: dict[tuple[str, str], Case] = {
     # Local stage only; jobs are not one company's, so any admin may run them there.
     ("POST", "/local/jobs/{job_name}"): Case(allowed={ADMIN}, path_ids=False),
     ("GET", "/local/outbox"): Case(allowed={ADMIN}, path_ids=False),
+    # Local stage only, and public there: the web pages' demo sign-in needs it before any token.
+    ("GET", "/local/demo-tokens"): Case(allowed=set(), public=True, path_ids=False),
+    # The web pages are public; their data comes from the routes above with the user's token.
+    ("GET", "/app"): Case(allowed=set(), public=True, path_ids=False),
+    ("GET", "/app/{asset}"): Case(allowed=set(), public=True, path_ids=False),
 }
 
 CALLERS = ["none", "expired", "bad_signature", "other_company", STUDENT, "own_teacher", "other_teacher",
@@ -196,7 +206,8 @@ def _path(template: str, ctx: Ctx) -> str:
     values = {"staff_id": ctx.world.ids["staff_id"], "student_id": ctx.world.ids["student_id"],
               "schedule_id": ctx.schedule_id, "enrollment_id": ctx.enrollment_id, "session_id": ctx.session_id,
               "job_name": "session-horizon", "notification_id": ctx.ids.get("notification_id", "none"),
-              "integration_id": ctx.ids.get("integration_id", "none"), "delivery_id": ctx.ids.get("delivery_id", "none")}
+              "integration_id": ctx.ids.get("integration_id", "none"),
+              "delivery_id": ctx.ids.get("delivery_id", "none"), "asset": "app.js"}
     return template.format(**values)
 
 

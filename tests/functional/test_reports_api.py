@@ -1,0 +1,59 @@
+"""Reports over HTTP: JSON and CSV, validated ranges, staff only."""
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+
+@pytest.fixture
+def activity(world):
+    w = world
+    schedule = w.staff.post("/schedules", {"name": "Band", "kind": "group", "capacity": 5,
+                                           "teacher_id": w.ids["teacher_id"]}).body
+    w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+        "student_id": w.ids["student_id"], "initial_balance": 10, "responsible_staff_id": w.ids["staff_id"]})
+    now = datetime.now(timezone.utc)
+    for days, status in ((6, "attended"), (5, "attended"), (4, "attended"), (3, "attended"), (2, "no_show"),
+                         (1, "no_show")):
+        session = w.staff.post(f"/schedules/{schedule['id']}/sessions",
+                               {"starts_at": (now - timedelta(days=days)).isoformat()}).body
+        w.teacher.put(f"/sessions/{session['id']}/attendance/{w.ids['student_id']}", {"status": status})
+    return w
+
+
+@pytest.mark.parametrize("name", ["students", "teachers", "schedules", "overview"])
+def test_csv_parses_has_a_header_and_matches_the_json(activity, name):
+    w = activity
+    as_json = w.staff.get(f"/reports/{name}")
+    as_csv = w.staff.get(f"/reports/{name}?format=csv")
+    assert as_json.status == as_csv.status == 200
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert set(as_json.body) >= {"from", "to", "as_of", "items"}
+    rows = list(csv.DictReader(io.StringIO(as_csv.body)))
+    header = next(csv.reader(io.StringIO(as_csv.body)))
+    assert header == list(as_json.body["items"][0])
+    assert len(rows) == len(as_json.body["items"])
+
+    def spelled(value):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list):
+            return ";".join(value)
+        return "" if value is None else str(value)
+
+    for parsed, item in zip(rows, as_json.body["items"]):
+        assert parsed == {k: spelled(v) for k, v in item.items()}
+
+
+def test_the_students_report_names_the_reason(activity):
+    [row] = activity.staff.get("/reports/students").body["items"]
+    assert row["at_risk"] is True and row["reasons"] == ["no_show_streak"] and row["no_show_streak"] == 2
+    assert (row["attended"], row["no_show"], row["attendance_rate"]) == (4, 2, round(4 / 6, 4))
+
+
+def test_report_ranges_are_validated(world):
+    for query, field in (("from=2027-02-01&to=2027-01-01", "to"), ("from=2025-01-01&to=2027-01-01", "to"),
+                         ("from=soon", "from"), ("format=xml", "format"), ("colour=red", "colour")):
+        answer = world.staff.get(f"/reports/teachers?{query}")
+        assert answer.status == 400 and field in [d["field"] for d in answer.body["error"]["details"]], query
