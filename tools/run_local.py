@@ -75,6 +75,12 @@ def _banner(port: int, demo: dict | None) -> None:
     print("\n".join(lines), flush=True)
 
 
+def _any_method(handler, name: str):
+    if name.startswith("do_"):
+        return handler._generic_handle
+    raise AttributeError(name)
+
+
 def main() -> int:
     _environment()
     port = int(os.environ.get("PORT") or 8000)
@@ -82,11 +88,14 @@ def main() -> int:
     try:
         from chalice.cli import create_local_server
         from chalice.cli.factory import CLIFactory
-        from chalice.local import ThreadedHTTPServer
+        from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer
 
         # socketserver's default listen backlog is 5; clients opening more connections at
         # once than that get resets. API Gateway has no such limit, so neither should we.
         ThreadedHTTPServer.request_queue_size = 128
+        # The local server knows only the methods Chalice routes; give any other method to
+        # the app too, so it gets the contract's 405 instead of the HTTP server's bare 501 page.
+        ChaliceRequestHandler.__getattr__ = _any_method
 
         from chalicelib.store import engine
 

@@ -1,11 +1,11 @@
 """Reusable field types for request schemas: what a valid name, email, id or time zone is."""
 import re
 import zoneinfo
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -45,4 +45,23 @@ def _hhmm(value: str) -> str:
 
 
 LocalTime = Annotated[str, AfterValidator(_hhmm)]
-Date = date
+
+# Dates and instants a school can mean: calendar arithmetic near year 1 or 9999 would
+# overflow, and nobody books a lesson there.
+FIRST_YEAR, LAST_YEAR = 1970, 2200
+
+
+def _sane_day(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be a date between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+def _sane_instant(value: datetime) -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be an instant between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_sane_day)]
+Instant = Annotated[AwareDatetime, AfterValidator(_sane_instant)]

@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from .. import ids
-from .fields import Balance, Email, Id, LocalTime, Name, Note, Sessions, Threshold, TimeZone, UserId
+from .fields import Balance, Day, Email, Id, Instant, LocalTime, Name, Note, Sessions, Threshold, TimeZone, UserId
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
@@ -166,8 +166,8 @@ class RecurrenceIn(In):
     weekdays: list[Weekday] = Field(min_length=1, max_length=7)
     start_time: LocalTime
     duration_minutes: int = Field(ge=5, le=1440)
-    start_date: date
-    end_date: date | None = None
+    start_date: Day
+    end_date: Day | None = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -375,22 +375,22 @@ class LedgerEntryOut(Out):
 # --- sessions ------------------------------------------------------------------------
 
 class SessionIn(In):
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant
+    ends_at: Instant | None = None
     duration_minutes: int | None = Field(None, ge=5, le=1440)
     teacher_id: Id | None = None
     student_id: Id | None = None
 
 
 class SessionPatch(PatchIn):
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     teacher_id: Id | None = None
 
 
 class RangeQuery(ListQuery):
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
 
 
 class SessionOut(Out):
@@ -428,7 +428,7 @@ Status = Literal["attended", "cancelled", "no_show"]
 class MarkIn(In):
     status: Status
     note: Note | None = None
-    cancelled_at: AwareDatetime | None = None
+    cancelled_at: Instant | None = None
     charge: bool | None = None
     reason: Note | None = None
 
@@ -683,7 +683,7 @@ class MySessionsQuery(ListQuery):
 
 
 class JobQuery(Query):
-    on: date | None = Field(None, alias="date")
+    on: Day | None = Field(None, alias="date")
 
 
 class JobOut(Out):
@@ -833,8 +833,8 @@ class WebhookOut(Out):
 # --- reports -------------------------------------------------------------------------
 
 class ReportQuery(Query):
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
     format: Literal["json", "csv"] = "json"
 
 

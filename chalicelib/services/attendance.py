@@ -14,7 +14,7 @@ from .. import clock, ids
 from ..domain import ledger
 from ..domain import policy as rules
 from ..errors import (Forbidden, InvalidInput, NotEnrolled, NotFound, OptClassError, SessionCancelled,
-                      VersionMismatch)
+                      StoreUnavailable, VersionMismatch)
 from ..store import batch
 from ..store import enrollments as enrollment_store
 from ..store import people as people_store
@@ -263,6 +263,8 @@ def record_many(actor: Actor, session_id: str, records: list[tuple[str, MarkInpu
             except (ConditionFailed, TransientStoreError):
                 view = retrying(lambda: record(actor, session_id, student_id, inp))
             outcomes.append(BulkOutcome(student_id, view=view))
+        except StoreUnavailable:
+            raise  # not this student's outcome: the whole request is answered 503, to be retried
         except OptClassError as exc:
             outcomes.append(BulkOutcome(student_id, error=exc))
     return outcomes

@@ -13,7 +13,7 @@ from datetime import date
 
 from .. import clock, ids, mail
 from ..domain import thresholds
-from ..errors import NotFound
+from ..errors import NotFound, StoreUnavailable
 from ..observability import log_event
 from ..store import batch
 from ..store import enrollments as enrollment_store

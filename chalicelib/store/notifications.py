@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 from . import keys
 from .models import EmailRecord, Notification, OutboxMessage
 from .pages import Page, query_page
-from .tx import ConditionFailed, Transaction, translate
+from .tx import ConditionFailed, Transaction, retrying, translate
 
 
 def _mail_shard(notification_id: str) -> int:
@@ -83,8 +83,14 @@ def _put_new(item) -> None:
     item.save(condition=type(item).PK.does_not_exist())
 
 
-@translate
 def put_outbox(message_id: str, **fields) -> None:
+    """The local stage's "send": retried on transient errors like the job's other writes
+    (the same message id each time, so a retry never makes a second message)."""
+    retrying(lambda: _save_outbox(message_id, **fields))
+
+
+@translate
+def _save_outbox(message_id: str, **fields) -> None:
     OutboxMessage(keys.OUTBOX_PK, message_id, **fields).save()
 
 

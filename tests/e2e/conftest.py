@@ -3,6 +3,7 @@
 It is the real command: `make run` in a process group of its own, with the embedded
 DynamoDB (or the engine named by OPTCLASS_DYNAMODB_ENDPOINT when pytest started).
 """
+import contextlib
 import os
 import signal
 import socket
@@ -34,15 +35,16 @@ class Stack:
             return f.read()
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+@contextlib.contextmanager
+def running_stack(log_dir):
+    """`make run` on free ports, in a process group of its own; stopped with Ctrl-C (SIGINT)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTCLASS_")}
     env.update({"PORT": str(port), "OPTCLASS_DYNAMODB_PORT": str(free_port()), "OPTCLASS_DEV_JWT_SECRET": DEV_SECRET})
     if root.EXTERNAL_ENDPOINT:
         env["OPTCLASS_DYNAMODB_ENDPOINT"] = root.EXTERNAL_ENDPOINT
         env["OPTCLASS_TABLE"] = f"optclass-e2e-{port}"
-    log_path = str(tmp_path_factory.mktemp("stack") / "make-run.log")
+    log_path = str(log_dir / "make-run.log")
     log = open(log_path, "w")
     process = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
@@ -68,3 +70,9 @@ def stack(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
