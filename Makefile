@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean
+.PHONY: run test install clean package bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,17 @@ run: $(STAMP)
 test: $(STAMP)
 	bash tools/ensure_chromium.sh
 	$(BIN)/python -m pytest
+
+# The CloudFormation (SAM) template of the prod stage, with the table, the scheduled
+# functions, the IAM policy and the authorizer, checked by cfn-lint.
+package: $(STAMP)
+	$(BIN)/python -m infra.generate --stage prod --out build/merge-template.json
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage prod \
+		--merge-template build/merge-template.json build/package
+	$(BIN)/cfn-lint build/package/sam.json
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build

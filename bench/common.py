@@ -15,7 +15,7 @@ SECRET = "bench-secret-bench-secret-bench-secret"
 os.environ.update({
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench", "OPTCLASS_STAGE": "local", "OPTCLASS_DEV_JWT_SECRET": SECRET,
-    "OPTCLASS_TABLE": "optclass-bench", "OPTCLASS_LOG_LEVEL": "WARNING",
+    "OPTCLASS_TABLE": "optclass-bench", "OPTCLASS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true",
 })
 os.environ.pop("OPTCLASS_DYNAMODB_ENDPOINT", None)
 

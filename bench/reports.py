@@ -22,7 +22,6 @@ REPORT_END = date(2027, 6, 30)
 
 def seed(history_marks: int) -> str:
     from chalicelib import ids
-    from chalicelib.domain import stats as stats_domain
     from chalicelib.services import company, counters, people, schedules
     from chalicelib.services.context import Actor
     from chalicelib.store import engine, keys
@@ -60,7 +59,10 @@ def seed(history_marks: int) -> str:
             session_store.index_mark(actor.company_id, mark)
             mark.version = 1
             writer.save(mark)
-            totals = stats_domain.merge(totals, counters.mark_change(None, mark, "UTC"))
+            for key, fields in counters.mark_change(None, mark, "UTC").items():
+                target = totals.setdefault(key, {})
+                for name, value in fields.items():
+                    target[name] = target.get(name, 0) + value
         for (dimension, entity, day), fields in totals.items():
             writer.save(Stats(keys.stats_pk(actor.company_id, dimension), keys.stats_sk(day, entity),
                               dimension=dimension, entity=entity, day=day, **fields))

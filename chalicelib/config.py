@@ -83,3 +83,8 @@ def email_sender() -> str:
 
 def acuity_api_base() -> str:
     return _get("OPTCLASS_ACUITY_API_BASE", "https://acuityscheduling.com/api/v1")
+
+
+def user_pool_arn() -> str | None:
+    """The Cognito user pool whose tokens API Gateway checks before the app does (deployed stages)."""
+    return _get("OPTCLASS_USER_POOL_ARN")

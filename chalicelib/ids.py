@@ -5,16 +5,25 @@ Two ids are composite because the thing they name lives inside a schedule's part
 an enrollment id is `{schedule_id}.{student_id}`. Clients treat them as opaque; parsing
 here refuses anything malformed so a made-up id is simply "not found".
 """
+import os
 import re
-
-from ulid import ULID
+import time
 
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 SEP = "."
 
 
+_CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
 def new_id() -> str:
-    return str(ULID())
+    """A ULID: 48 bits of milliseconds since the epoch, then 80 random bits, in Crockford base32."""
+    number = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    out = []
+    for _ in range(26):
+        number, digit = divmod(number, 32)
+        out.append(_CROCKFORD_ALPHABET[digit])
+    return "".join(reversed(out))
 
 
 def is_id(value: str) -> bool:
@@ -48,9 +57,6 @@ def parse_session_id(value: str) -> tuple[str, str] | None:
     return None
 
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
 def derived_id(*parts: str) -> str:
     """A ULID-shaped id derived from `parts`: the same parts always give the same id (a
     booking's session is made once however often its delivery comes)."""
@@ -60,5 +66,5 @@ def derived_id(*parts: str) -> str:
     out = []
     for _ in range(26):
         number, digit = divmod(number, 32)
-        out.append(_CROCKFORD[digit])
+        out.append(_CROCKFORD_ALPHABET[digit])
     return "".join(reversed(out))

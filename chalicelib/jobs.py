@@ -2,7 +2,7 @@
 from datetime import date, datetime, timezone
 from typing import Callable
 
-from .observability import log_event
+from .observability import flush, log_event
 from .services import notifications, sessions
 from .store import engine
 
@@ -20,4 +20,5 @@ def run(name: str, on: date | None = None) -> dict:
     result = JOBS[name](today)
     store = {"dynamodb_calls": metrics.calls, "items_read": metrics.items_read, "items_written": metrics.items_written}
     log_event("job_run", job=name, date=today.isoformat(), **store)
+    flush()
     return {"job": name, "date": today.isoformat(), "result": {**result, "store": store}}

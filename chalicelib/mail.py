@@ -3,8 +3,6 @@
 The SES client is made once, lazily. Which sender is used is the stage's setting
 (`OPTCLASS_MAILER`), read on every send.
 """
-import boto3
-
 from . import clock, config, ids
 from .store import notifications as store
 
@@ -14,13 +12,22 @@ _ses = {"client": None, "region": None}
 def _ses_client():
     region = config.region()
     if _ses["client"] is None or _ses["region"] != region:
+        import boto3  # only a job that sends email needs it: keep it off the API's cold start
+
         _ses["client"] = boto3.client("ses", region_name=region)
         _ses["region"] = region
     return _ses["client"]
 
 
-def send(company_id: str, to: str, subject: str, body: str) -> str:
-    """Send one plain-text email; returns the message id."""
+def resends_idempotently() -> bool:
+    """Whether sending the same message again (same key) can never make a second one: true
+    of the local outbox, whose "send" is a put under the key; not of SES."""
+    return config.mailer() != "ses"
+
+
+def send(company_id: str, to: str, subject: str, body: str, key: str | None = None) -> str:
+    """Send one plain-text email; returns the message id. `key` names the message in the
+    local outbox, so a repeat of the same message overwrites it instead of adding one."""
     sender = config.email_sender()
     if config.mailer() == "ses":
         answer = _ses_client().send_email(
@@ -28,7 +35,7 @@ def send(company_id: str, to: str, subject: str, body: str) -> str:
             Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
                      "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}})
         return answer["MessageId"]
-    message_id = ids.new_id()
+    message_id = key or ids.new_id()
     store.put_outbox(message_id, company_id=company_id, to=to, sender=sender, subject=subject, body=body,
                      created_at=clock.now_iso())
     return message_id

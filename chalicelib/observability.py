@@ -1,21 +1,70 @@
-"""One JSON log line per request and per job run.
+"""One JSON log line per request and per job run, and CloudWatch metrics.
 
-The line carries the request id, company, route, status, duration and what the request
-asked of DynamoDB. Tokens, secrets and bodies are never logged.
+The log line carries the request id, company, route, status, duration and what the
+request asked of DynamoDB. Tokens, secrets and bodies are never logged.
+
+Metrics (marks written, balance changes, notifications, emails, webhook outcomes) are
+CloudWatch embedded-metric-format lines written by Powertools' Metrics at the end of each
+request or job run; CloudWatch turns them into metrics with no API call. Set
+`POWERTOOLS_METRICS_DISABLED=true` to keep them out of a local console.
 """
 import json
 import logging
 import os
 import sys
+import threading
+
+class _Stdout(logging.StreamHandler):
+    """Writes to whatever sys.stdout is at the time (Lambda's log capture, a test's capture)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
 
 _logger = logging.getLogger("optclass")
 if not _logger.handlers:
-    _handler = logging.StreamHandler(sys.stdout)
+    _handler = _Stdout()
     _handler.setFormatter(logging.Formatter("%(message)s"))
     _logger.addHandler(_handler)
     _logger.setLevel(os.environ.get("OPTCLASS_LOG_LEVEL", "INFO"))
     _logger.propagate = False
 
+NAMESPACE = "OptClass"
+_metrics = {"instance": None, "pending": 0}
+_lock = threading.Lock()
+
 
 def log_event(kind: str, **fields) -> None:
     _logger.info(json.dumps({"kind": kind, **fields}, default=str, separators=(",", ":")))
+
+
+def _instance():
+    if _metrics["instance"] is None:
+        from aws_lambda_powertools.metrics import Metrics
+
+        _metrics["instance"] = Metrics(namespace=NAMESPACE, service="optclass")
+    return _metrics["instance"]
+
+
+def count(name: str, value: int = 1) -> None:
+    """Add to a count metric, published at the end of the request or job run."""
+    if value <= 0:
+        return
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    with _lock:
+        _instance().add_metric(name=name, unit=MetricUnit.Count, value=value)
+        _metrics["pending"] += 1
+
+
+def flush() -> None:
+    with _lock:
+        if _metrics["pending"]:
+            _instance().flush_metrics()
+            _instance().clear_metrics()  # also when publishing is disabled, so nothing piles up
+            _metrics["pending"] = 0

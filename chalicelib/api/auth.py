@@ -10,14 +10,12 @@ import re
 import threading
 from dataclasses import dataclass
 
-import jwt
-
 from .. import config
 from ..errors import Unauthenticated
 from ..services.context import ROLES, Actor
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.@:+-]{1,128}$")
-_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+_jwks_clients: dict = {}
 _jwks_lock = threading.Lock()
 LEEWAY_SECONDS = 30
 
@@ -32,7 +30,9 @@ class Principal:
         return Actor(company_id=self.company_id, subject=self.subject, role=self.role)
 
 
-def _jwks_client(url: str) -> jwt.PyJWKClient:
+def _jwks_client(url: str):
+    import jwt
+
     with _jwks_lock:
         client = _jwks_clients.get(url)
         if client is None:
@@ -42,6 +42,8 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
 
 
 def _decode(token: str) -> dict:
+    import jwt  # loaded with the first request that carries a token, not at import
+
     if config.is_local():
         secret = config.dev_jwt_secret()
         if not secret:
@@ -87,6 +89,8 @@ def authenticate(authorization: str | None) -> Principal:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    import jwt
+
     try:
         claims = _decode(token.strip())
     except jwt.ExpiredSignatureError:

@@ -5,18 +5,21 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-]
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+Stripped = BeforeValidator(_strip)
+Name = Annotated[str, Stripped, Field(min_length=1, max_length=200)]
+Note = Annotated[str, Stripped, Field(min_length=1, max_length=500)]
+Email = Annotated[str, Stripped, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 # A login's subject as the identity provider issues it (Cognito: a UUID).
-UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@:+-]{1,128}$")]
+UserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@:+-]{1,128}$")]
 # Server-made ids (ULIDs, or two joined by a dot). A malformed id is refused before any lookup.
-Id = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{26}$")]
+Id = Annotated[str, Field(pattern=r"^[0-9A-Z]{26}$")]
 Threshold = Annotated[int, Field(ge=0, le=1000)]
 Sessions = Annotated[int, Field(ge=1, le=10000)]
 Balance = Annotated[int, Field(ge=0, le=10000)]
@@ -58,10 +61,12 @@ def _sane_day(value: date) -> date:
 
 
 def _sane_instant(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must be an instant with a time zone offset, such as 2026-12-01T17:00:00Z")
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise ValueError(f"must be an instant between {FIRST_YEAR} and {LAST_YEAR}")
     return value
 
 
 Day = Annotated[date, AfterValidator(_sane_day)]
-Instant = Annotated[AwareDatetime, AfterValidator(_sane_instant)]
+Instant = Annotated[datetime, AfterValidator(_sane_instant)]

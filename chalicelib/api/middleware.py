@@ -11,7 +11,7 @@ from chalice import Response
 
 from .. import config
 from ..errors import Forbidden, OptClassError, PayloadTooLarge
-from ..observability import log_event
+from ..observability import flush, log_event
 from ..store import engine
 from . import auth
 from .errors import error_response, normalize_framework_error
@@ -53,4 +53,5 @@ def http_middleware(request, get_response) -> Response:
         duration_ms=round((time.perf_counter() - started) * 1000, 1), dynamodb_calls=metrics.calls,
         items_read=metrics.items_read, items_written=metrics.items_written,
     )
+    flush()
     return response

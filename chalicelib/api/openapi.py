@@ -6,7 +6,6 @@ from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
 from .routing import ROUTES, RouteSpec
 from .schemas import ErrorOut
@@ -120,6 +119,8 @@ def _operation(spec: RouteSpec, refs: dict) -> dict:
 
 @lru_cache(maxsize=1)
 def document() -> dict:
+    from pydantic.json_schema import models_json_schema  # only this route needs it
+
     refs, top = models_json_schema(_models(), ref_template="#/components/schemas/{model}")
     paths: dict[str, dict] = {}
     for (path, method), spec in sorted(ROUTES.items()):

@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, CognitoUserPoolAuthorizer, Response
 from pydantic import BaseModel, ValidationError
 
+from .. import config
 from ..errors import IdempotencyKeyReused, InvalidInput, OptClassError
 from ..services.context import ADMIN, STAFF, STUDENT, TEACHER, Actor, IdempotencyClaim
 from ..store import idempotency as idem_store
@@ -208,6 +209,15 @@ def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Resp
     return retrying(attempt)
 
 
+def _gateway_authorizer():
+    """In deployed stages API Gateway also checks the user pool's tokens before the app does
+    (defence in depth; the middleware's own check is the one that runs everywhere)."""
+    arn = config.user_pool_arn()
+    if not arn:
+        return None
+    return CognitoUserPoolAuthorizer("OptClassUserPool", provider_arns=[arn])
+
+
 def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summary: str,
           body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
           response: type[BaseModel] | None = None, many: bool = False, status: int = 200,
@@ -246,7 +256,9 @@ def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summa
 
         view.__name__ = fn.__name__
         view.__doc__ = fn.__doc__
-        bp.route(path, methods=[method], content_types=list(content_types))(view)
+        authorizer = None if spec.public else _gateway_authorizer()
+        options = {"authorizer": authorizer} if authorizer is not None else {}
+        bp.route(path, methods=[method], content_types=list(content_types), **options)(view)
         return fn
 
     return decorator

@@ -1,9 +1,8 @@
 """Request and response bodies. The same models validate requests, shape responses and
 generate the OpenAPI document, so the contract cannot drift from the code."""
-from datetime import date
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import ids
 from .fields import Balance, Day, Email, Id, Instant, LocalTime, Name, Note, Sessions, Threshold, TimeZone, UserId
@@ -11,10 +10,17 @@ from .fields import Balance, Day, Email, Id, Instant, LocalTime, Name, Note, Ses
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
 
-class In(BaseModel):
+class Model(BaseModel):
+    """Every schema here: validators are built on first use (defer_build), so a cold start
+    pays only for the models its first request needs."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class In(Model):
     """A request body: unknown fields and loose types are refused."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class PatchIn(In):
@@ -35,10 +41,10 @@ class PatchIn(In):
         return self.model_dump(exclude_unset=True, mode="python")
 
 
-class Query(BaseModel):
+class Query(Model):
     """Query parameters: all arrive as text; unknown ones are refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ListQuery(Query):
@@ -46,8 +52,8 @@ class ListQuery(Query):
     next: str | None = Field(None, max_length=2048)
 
 
-class Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class Out(Model):
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
 
 T = TypeVar("T")
@@ -58,22 +64,22 @@ class ListOf(BaseModel, Generic[T]):
     next: str | None
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     field: str
     message: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     code: str
     message: str
     details: list[ErrorDetail]
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(Model):
     error: ErrorBody
 
 
-class HealthOut(BaseModel):
+class HealthOut(Model):
     status: Literal["ok", "unavailable"]
 
 
@@ -481,12 +487,12 @@ class MarkOut(Out):
         return cls(**mark_out_fields(view))
 
 
-class BulkError(BaseModel):
+class BulkError(Model):
     code: str
     message: str
 
 
-class BulkOutcomeOut(BaseModel):
+class BulkOutcomeOut(Model):
     student_id: str
     ok: bool
     mark: MarkOut | None
@@ -507,7 +513,7 @@ class BulkOut(Out):
         return cls(session_id=session_id, items=items)
 
 
-class RosterEntryOut(BaseModel):
+class RosterEntryOut(Model):
     student_id: str
     student_name: str
     enrollment_id: str
@@ -566,14 +572,14 @@ class CancellationOut(Out):
 
 # --- boards and the portal -----------------------------------------------------------
 
-class BoardCellOut(BaseModel):
+class BoardCellOut(Model):
     student_id: str
     status: str
     charged: bool
     held: bool
 
 
-class BoardSessionOut(BaseModel):
+class BoardSessionOut(Model):
     session_id: str
     starts_at: str
     ends_at: str
@@ -584,7 +590,7 @@ class BoardSessionOut(BaseModel):
     attendance: list[BoardCellOut]
 
 
-class BoardStudentOut(BaseModel):
+class BoardStudentOut(Model):
     student_id: str
     student_name: str
     enrollment_id: str
@@ -623,7 +629,7 @@ class ScheduleBoardOut(Out):
                    students=students, items=items, next=b.next)
 
 
-class StudentSessionOut(BaseModel):
+class StudentSessionOut(Model):
     session_id: str
     schedule_id: str
     schedule_name: str
@@ -740,7 +746,7 @@ class OutboxOut(Out):
 
 # --- integrations and webhooks -------------------------------------------------------
 
-EventTypeKey = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+EventTypeKey = Annotated[str, Field(min_length=1, max_length=300)]
 
 
 class IntegrationIn(In):
@@ -748,12 +754,12 @@ class IntegrationIn(In):
     name: Name
     event_types: dict[EventTypeKey, Id] = Field(default_factory=dict, max_length=100)
     default_schedule_id: Id | None = None
-    secret: Annotated[str, StringConstraints(min_length=8, max_length=500)] | None = None
-    account_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{1,64}$")] | None = None
+    secret: Annotated[str, Field(min_length=8, max_length=500)] | None = None
+    account_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]{1,64}$")] | None = None
 
 
 class SecretIn(In):
-    secret: Annotated[str, StringConstraints(min_length=8, max_length=500)] | None = None
+    secret: Annotated[str, Field(min_length=8, max_length=500)] | None = None
 
 
 class IntegrationOut(Out):
@@ -838,7 +844,7 @@ class ReportQuery(Query):
     format: Literal["json", "csv"] = "json"
 
 
-class StudentReportRow(BaseModel):
+class StudentReportRow(Model):
     student_id: str
     student_name: str
     marked: int
@@ -855,7 +861,7 @@ class StudentReportRow(BaseModel):
     reasons: list[Literal["declining", "no_show_streak", "low_rate"]]
 
 
-class TeacherReportRow(BaseModel):
+class TeacherReportRow(Model):
     teacher_id: str
     teacher_name: str | None
     sessions_scheduled: int
@@ -870,7 +876,7 @@ class TeacherReportRow(BaseModel):
     flagged: bool
 
 
-class ScheduleReportRow(BaseModel):
+class ScheduleReportRow(Model):
     schedule_id: str
     schedule_name: str
     kind: str
@@ -888,7 +894,7 @@ class ScheduleReportRow(BaseModel):
     used_to_sold: float | None
 
 
-class OverviewRow(BaseModel):
+class OverviewRow(Model):
     schedules: int
     sessions_scheduled: int
     sessions_held: int

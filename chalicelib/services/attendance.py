@@ -13,7 +13,7 @@ from typing import Any
 from .. import clock, ids
 from ..domain import ledger
 from ..domain import policy as rules
-from ..errors import (Forbidden, InvalidInput, NotEnrolled, NotFound, OptClassError, SessionCancelled,
+from ..errors import (Forbidden, NotEnrolled, NotFound, OptClassError, SessionCancelled,
                       StoreUnavailable, VersionMismatch)
 from ..store import batch
 from ..store import enrollments as enrollment_store
@@ -23,6 +23,7 @@ from ..store import sessions as store
 from ..store.models import Enrollment, Mark, Schedule, Session
 from ..store.pages import Page
 from ..store.tx import ConditionFailed, Transaction, TransientStoreError, retrying
+from ..observability import count
 from . import counters
 from .context import TEACHER, Actor, IdempotencyClaim, commit_with_claim
 from .sessions import CANCELLED, SCHEDULED, load_session, parse_session_id, require_teaches
@@ -164,6 +165,8 @@ def _write_mark(actor: Actor, ctx: _Context, new: Mark | None, *, session_status
         shown = None
     view = _view(ctx, shown, balance)
     commit_with_claim(tx, claim, view)
+    count("MarksWritten")
+    count("BalanceChanges", 1 if delta else 0)
     return view
 
 

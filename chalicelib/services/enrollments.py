@@ -8,6 +8,7 @@ from typing import Any
 from .. import clock, ids
 from ..domain import ledger, thresholds
 from ..errors import AlreadyEnrolled, InvalidInput, NotFound, VersionMismatch
+from ..observability import count
 from ..store import batch
 from ..store import enrollments as store
 from ..store import people as people_store
@@ -114,6 +115,7 @@ def _change_balance(actor: Actor, enrollment: Enrollment, delta: int, kind: str,
                                   status=field_changes.get("status"), threshold=threshold)
     after = _after(enrollment, balance=plan.balance_after, seq=plan.seq, updated_at=now, **field_changes)
     commit_with_claim(tx, claim, after)
+    count("BalanceChanges")
     return after
 
 

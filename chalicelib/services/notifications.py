@@ -14,7 +14,7 @@ from datetime import date
 from .. import clock, ids, mail
 from ..domain import thresholds
 from ..errors import NotFound, StoreUnavailable
-from ..observability import log_event
+from ..observability import count, log_event
 from ..store import batch
 from ..store import enrollments as enrollment_store
 from ..store import keys
@@ -58,6 +58,8 @@ def run_low_balance_check(today: date) -> dict:
         summary.notifications = len(created)
         known = {(m.PK.removeprefix("C#"), m.staff_id): m for members in recipients.values() for m in members}
         summary.emails, summary.recipients = _send_emails(created, today, known)
+    count("NotificationsCreated", summary.notifications)
+    count("EmailsSent", summary.emails + summary.emails_recovered)
     log_event("job", job="low-balance", **summary.__dict__)
     return summary.__dict__
 
@@ -156,6 +158,8 @@ def _send_emails(notes: list[Notification], today: date, known: dict | None = No
             if _send_one(cid, member, group, today):
                 sent += 1
                 recipients.append(member.email)
+        except StoreUnavailable:
+            raise  # not one recipient's failure: the run fails, and its rerun sends what is pending
         except Exception as exc:  # noqa: BLE001 - one recipient's failure must not stop the others
             log_event("error", message="email not sent; the next run retries it", company_id=cid,
                       staff_id=sid, error=type(exc).__name__)
@@ -172,9 +176,11 @@ def _send_one(cid: str, member, group: list[Notification], today: date) -> bool:
         cid, member.staff_id, today.isoformat(), digest, to=member.email, subject=subject, body=body,
         notification_ids=[n.notification_id for n in group], created_at=clock.now_iso(),
         expires_at=int(clock.now().timestamp()) + EMAIL_RECORD_DAYS * 86400))
-    if fresh:
+    # Where sending again cannot double a message (the local outbox), a recorded email is
+    # sent again under the same key: a crash between recording and sending loses nothing.
+    if fresh or mail.resends_idempotently():
         try:
-            mail.send(cid, member.email, subject, body)
+            mail.send(cid, member.email, subject, body, key=f"{today.isoformat()}#{member.staff_id}#{digest}")
         except Exception:
             # The send failed (SES refused or was unreachable): forget the record so the next
             # run sends it. Only a crash between recording and sending loses an email.

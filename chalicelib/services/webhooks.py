@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from .. import clock, ids
 from ..errors import Conflict, NotFound, OptClassError
-from ..observability import log_event
+from ..observability import count, log_event
 from ..store import batch
 from ..store import enrollments as enrollment_store
 from ..store import integrations as store
@@ -181,6 +181,7 @@ def apply(integration: Integration, delivery: Delivery, events: list[ev.BookingE
         delivery.status, delivery.reason = FAILED, getattr(exc, "message", None) or str(exc)
         delivery.updated_at = clock.now_iso()
         Effect(delivery, replay or _stored(delivery), record=True).commit()
+    count(f"WebhookDeliveries{delivery.status.title()}")
     log_event("webhook", provider=integration.provider, company_id=integration.company_id,
               delivery_id=delivery.delivery_id, status=delivery.status, reason=delivery.reason)
     return delivery
@@ -236,7 +237,9 @@ def _apply_event(actor, integration, event: ev.BookingEvent, effect: Effect) -> 
         return DUPLICATE, f"the student was already marked {view.mark.status if view.mark else status}"
     if kind == ev.NO_SHOW_REVERTED:
         view = attendance.clear(actor, session_id, booking.student_id, claim=effect, only_if="no_show")
-        return (APPLIED, None) if effect.used else (IGNORED, f"there is no no-show to undo ({view.mark.status if view.mark else 'unmarked'})")
+        if effect.used:
+            return APPLIED, None
+        return IGNORED, f"there is no no-show to undo (the mark is {view.mark.status if view.mark else 'unmarked'})"
     return IGNORED, f"nothing to do for {event.name}"
 
 

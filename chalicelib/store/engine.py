@@ -9,7 +9,6 @@ import contextvars
 import threading
 from dataclasses import dataclass, field
 
-import boto3
 import botocore.config
 from pynamodb.connection import Connection
 
@@ -133,6 +132,8 @@ def boto_client():
     """A boto3 DynamoDB client for table management, bound like the models."""
     ensure_bound()
     if _bound["boto"] is None:
+        import boto3  # table management only (local stack, tests): not on the request path
+
         client = boto3.client(
             "dynamodb",
             region_name=config.region(),

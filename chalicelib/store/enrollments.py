@@ -11,7 +11,7 @@ from ..domain import stats as stats_domain
 from ..domain import thresholds
 from . import keys
 from . import stats as stats_store
-from .models import Enrollment, Item, LedgerEntry, ThresholdChange
+from .models import Enrollment, LedgerEntry, ThresholdChange
 from .pages import Page, query_page
 from .tx import ConditionFailed, Transaction, translate
 

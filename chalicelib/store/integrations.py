@@ -5,7 +5,7 @@ Access patterns (docs/architecture.md): 35-41.
 from pynamodb.exceptions import DoesNotExist
 
 from . import keys
-from .models import Booking, Delivery, Integration, Item
+from .models import Booking, Delivery, Integration
 from .pages import Page, query_page
 from .tx import Transaction, translate
 

@@ -159,7 +159,8 @@ def prepare_enrolled(client) -> dict:
 
 
 def send_top_up(c: dict) -> Answer:
-    return c["w"].staff.post(f"/enrollments/{c['eid']}/top-ups", {"sessions": 3, "note": "paid"})
+    return c["w"].staff.post(f"/enrollments/{c['eid']}/top-ups", {"sessions": 3, "note": "paid"},
+                             headers=c.get("headers"))
 
 
 def done_top_up(c: dict, answer: Answer, items: list[dict]) -> None:
@@ -187,7 +188,8 @@ def prepare_session(client) -> dict:
 
 
 def send_mark(c: dict) -> Answer:
-    return c["w"].teacher.put(f"/sessions/{c['session']}/attendance/{c['student']}", {"status": "attended"})
+    return c["w"].teacher.put(f"/sessions/{c['session']}/attendance/{c['student']}", {"status": "attended"},
+                              headers=c.get("headers"))
 
 
 def done_mark(c: dict, answer: Answer, items: list[dict]) -> None:
@@ -228,7 +230,8 @@ def prepare_group(client) -> dict:
 
 def send_bulk(c: dict) -> Answer:
     return c["w"].teacher.post(f"/sessions/{c['session']}/attendance", {"records": [
-        {"student_id": c["first"], "status": "attended"}, {"student_id": c["second"], "status": "no_show"}]})
+        {"student_id": c["first"], "status": "attended"}, {"student_id": c["second"], "status": "no_show"}]},
+        headers=c.get("headers"))
 
 
 def done_bulk(c: dict, answer: Answer, items: list[dict]) -> None:
@@ -237,9 +240,9 @@ def done_bulk(c: dict, answer: Answer, items: list[dict]) -> None:
     assert [outcomes[s]["ok"] for s in (c["first"], c["second"])] == [True, True], outcomes
     assert (outcomes[c["first"]]["mark"]["status"], outcomes[c["second"]]["mark"]["status"]) == ("attended", "no_show")
     assert marks_of(items) == {c["first"]: ("attended", True, None), c["second"]: ("no_show", True, None)}
-    for student, kind in ((c["first"], "attendance"), (c["second"], "attendance")):
+    for student in (c["first"], c["second"]):  # attended, and a no-show under the default policy (deduct)
         assert balance_of(items, student) == 4
-        assert ledger_of(items, student) == [("initial", 5), (kind, -1)]
+        assert ledger_of(items, student) == [("initial", 5), ("attendance", -1)]
 
 
 def prepare_group_marked(client) -> dict:
@@ -355,6 +358,7 @@ def done_job(c: dict, result: Any, items: list[dict], emails: list[tuple[str, st
     notes = of_type(items, "notification")
     assert [(text(n, "staff_id"), text(n, "kind"), number(n, "balance"), text(n, "email")) for n in notes] == [
         (c["w"].ids["staff_id"], "low_balance", 1, "sent")]
+    assert len(emails) == 1, emails
     [(to, body)] = emails
     assert to == f"staff@{c['w'].company_id}.example" and "Stella Student (Cello): 1 session(s) left" in body
     [enrollment] = enrollments_of(items, c["student"])
@@ -374,6 +378,18 @@ def job_through_ses(backend) -> "Case":
 
 def done_job_in_outbox(c: dict, result: Any, items: list[dict]) -> None:
     done_job(c, result, items, [(text(m, "to"), text(m, "body")) for m in of_type(items, "outbox")])
+
+
+def with_key(case: Case) -> Case:
+    """The same use case, sent with an Idempotency-Key: its answer is recorded once."""
+    def prepare(client) -> dict:
+        return {**case.prepare(client), "headers": {"Idempotency-Key": "retry-me"}}
+
+    def done(c: dict, answer: Answer, items: list[dict]) -> None:
+        case.done(c, answer, items)
+        assert len(of_type(items, "idempotency")) == 1
+
+    return Case(prepare, case.send, done, case.atomic, case.begin)
 
 
 # --- the driver ------------------------------------------------------------------------------
@@ -399,7 +415,7 @@ def refused(outcome: Any) -> None:
 
 
 class Step:
-    """Names the scenario in the report of any assertion that fails inside it."""
+    """Names the scenario in the report of any failure inside it."""
 
     def __init__(self, label: str):
         self.label = label
@@ -408,7 +424,7 @@ class Step:
         return self
 
     def __exit__(self, kind, exc, tb):
-        if isinstance(exc, AssertionError):
+        if isinstance(exc, Exception):
             exc.add_note(self.label)
         return False
 
@@ -468,6 +484,12 @@ def test_a_top_up_survives_a_store_failure_at_every_request_and_adds_its_session
 
 
 @every_kind
+def test_a_top_up_with_an_idempotency_key_survives_a_store_failure_at_every_request_and_adds_once(
+        client, make_error):
+    exercise(client, with_key(Case(prepare_enrolled, send_top_up, done_top_up, atomic=True)), make_error)
+
+
+@every_kind
 def test_an_adjustment_survives_a_store_failure_at_every_request_and_corrects_the_balance_once(client, make_error):
     exercise(client, Case(prepare_enrolled, send_adjust, done_adjust, atomic=True), make_error)
 
@@ -478,6 +500,12 @@ def test_a_mark_survives_a_store_failure_at_every_request_and_charges_once(clien
 
 
 @every_kind
+def test_a_mark_with_an_idempotency_key_survives_a_store_failure_at_every_request_and_charges_once(
+        client, make_error):
+    exercise(client, with_key(Case(prepare_session, send_mark, done_mark, atomic=True)), make_error)
+
+
+@every_kind
 def test_clearing_a_mark_survives_a_store_failure_at_every_request_and_reverses_its_charge_once(client, make_error):
     exercise(client, Case(prepare_marked, send_clear, done_clear, atomic=True), make_error)
 
@@ -485,6 +513,12 @@ def test_clearing_a_mark_survives_a_store_failure_at_every_request_and_reverses_
 @every_kind
 def test_a_bulk_mark_survives_a_store_failure_at_every_request_and_marks_each_student_once(client, make_error):
     exercise(client, Case(prepare_group, send_bulk, done_bulk, atomic=False), make_error)
+
+
+@every_kind
+def test_a_bulk_mark_with_an_idempotency_key_survives_a_store_failure_at_every_request_and_marks_once(
+        client, make_error):
+    exercise(client, with_key(Case(prepare_group, send_bulk, done_bulk, atomic=False)), make_error)
 
 
 @every_kind

@@ -59,7 +59,7 @@ def inbox(school, staff_index=0):
 
 
 def test_a_thousand_enrollments_ten_low_notifies_those_ten_reading_only_them(school, ses):
-    actor, cid, sch = school["actor"], school["actor"].company_id, school["schedule"]
+    _actor, cid, sch = school["actor"], school["actor"].company_id, school["schedule"]
     bulk = []
     for i in range(1000):
         low = i % 100 == 0
