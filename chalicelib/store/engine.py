@@ -48,7 +48,7 @@ def current_metrics() -> StoreMetrics | None:
 def _items_read(operation: str, parsed: dict) -> int:
     if operation == "GetItem":
         return 1 if parsed.get("Item") else 0
-    if operation in ("Query", "Scan"):
+    if operation == "Query":
         return int(parsed.get("ScannedCount", parsed.get("Count", 0)))
     if operation == "BatchGetItem":
         return sum(len(v) for v in parsed.get("Responses", {}).values())
