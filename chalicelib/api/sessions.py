@@ -38,3 +38,10 @@ def update_session(req):
        body=CancelIn, response=CancellationOut, optional_body=True)
 def cancel_session(req):
     return attendance.cancel_session(req.actor, req.params["session_id"], req.body.reason if req.body else None)
+
+
+@route(bp, "/staff/{staff_id}/sessions", "GET", roles=TEACHING_ROLES, query=RangeQuery, response=SessionOut,
+       many=True, summary="A teacher's sessions between two dates, across schedules (default: the next 7 days)")
+def teacher_sessions(req):
+    q = req.query
+    return sessions.teacher_sessions(req.actor, req.params["staff_id"], q.from_, q.to, q.limit, q.next)

@@ -87,6 +87,19 @@ def list_sessions(actor: Actor, schedule_id: str, start: date | None, end: date 
     return store.list_schedule_sessions(actor.company_id, schedule_id, low, high, limit, cursor)
 
 
+def teacher_sessions(actor: Actor, staff_id: str, start: date | None, end: date | None, limit: int,
+                     cursor: str | None) -> Page[Session]:
+    """A teacher's agenda across schedules (substitutions included): staff see anyone's,
+    a teacher their own."""
+    member = people_store.get_staff(actor.company_id, staff_id) if ids.is_id(staff_id) else None
+    if member is None:
+        raise NotFound("staff member", staff_id)
+    require_teaches(actor, staff_id, "agenda")
+    company = people_store.get_company(actor.company_id)
+    low, high = day_range(company.timezone if company else "UTC", start, end, default_back=0, default_ahead=7)
+    return store.teacher_sessions(actor.company_id, staff_id, low, high, limit, cursor)
+
+
 def create_one_off(actor: Actor, schedule_id: str, *, starts_at: datetime, ends_at: datetime | None,
                    duration_minutes: int | None, teacher_id: str | None, student_id: str | None,
                    origin: str = "one_off", session_key: str | None = None) -> Session:

@@ -41,10 +41,6 @@ def start_metrics() -> StoreMetrics:
     return metrics
 
 
-def current_metrics() -> StoreMetrics | None:
-    return _metrics.get()
-
-
 def _items_read(operation: str, parsed: dict) -> int:
     if operation == "GetItem":
         return 1 if parsed.get("Item") else 0

@@ -37,6 +37,8 @@ class Case:
     setup: Callable[["Ctx"], None] | None = None
     # Answers that differ by caller (e.g. someone else's notification is not found).
     expect: dict[str, int] = field(default_factory=dict)
+    # Path values other than the defaults of _path() (e.g. the teacher's id as staff_id).
+    path_values: Callable[["Ctx"], dict] | None = None
 
 
 @dataclass
@@ -106,6 +108,9 @@ CASES: dict[tuple[str, str], Case] = {
                              body=lambda c: {"name": "New", "email": "new@example.com", "role": "staff"}),
     ("GET", "/staff"): Case(allowed=STAFFS, path_ids=False),
     ("GET", "/staff/{staff_id}"): Case(allowed=STAFFS),
+    # The path names the schedule's own teacher: a teacher reaches only their own agenda.
+    ("GET", "/staff/{staff_id}/sessions"): Case(allowed=TEACHING, own_schedule_only=True,
+                                                path_values=lambda c: {"staff_id": c.world.ids["teacher_id"]}),
     ("POST", "/students"): Case(allowed=STAFFS, ok=201, path_ids=False,
                                 body=lambda c: {"name": "Newt", "email": "newt@example.com"}),
     ("GET", "/students"): Case(allowed=STAFFS, path_ids=False),
@@ -202,13 +207,13 @@ def ctx(client):
     return Ctx(world=w, schedule_id=schedule["id"], enrollment_id=enrollment["id"], session_id=session["id"])
 
 
-def _path(template: str, ctx: Ctx) -> str:
+def _path(template: str, ctx: Ctx, overrides: dict | None = None) -> str:
     values = {"staff_id": ctx.world.ids["staff_id"], "student_id": ctx.world.ids["student_id"],
               "schedule_id": ctx.schedule_id, "enrollment_id": ctx.enrollment_id, "session_id": ctx.session_id,
               "job_name": "session-horizon", "notification_id": ctx.ids.get("notification_id", "none"),
               "integration_id": ctx.ids.get("integration_id", "none"),
               "delivery_id": ctx.ids.get("delivery_id", "none"), "asset": "app.js"}
-    return template.format(**values)
+    return template.format(**{**values, **(overrides or {})})
 
 
 def _caller(kind: str, ctx: Ctx) -> Api:
@@ -257,7 +262,7 @@ def test_route_answers_each_caller_as_expected(app, ctx, route):
             case.setup(ctx)
         body = case.body(ctx) if case.body else None
         before = table_items() if method != "GET" else None
-        answer = api.call(method, _path(template, ctx), body)
+        answer = api.call(method, _path(template, ctx, case.path_values(ctx) if case.path_values else None), body)
         want = expected_status(case, caller)
         assert answer.status == want, f"{caller}: {method} {template} answered {answer.status} {answer.body}"
         if want >= 400:

@@ -203,3 +203,22 @@ def test_range_and_query_mistakes_are_400(world):
 def test_day_ranges_are_local_calendar_days():
     low, high = session_service.day_range("America/New_York", date(2027, 1, 5), date(2027, 1, 5))
     assert (low, high) == ("2027-01-05T05:00:00.000Z", "2027-01-06T05:00:00.000Z")
+
+
+def test_a_teachers_agenda_spans_schedules_and_follows_substitutions(world):
+    own = world.staff.post("/schedules", {"name": "Own", "kind": "group", "capacity": 4,
+                                          "teacher_id": world.ids["teacher_id"]}).body
+    other = world.staff.post("/schedules", {"name": "Other", "kind": "group", "capacity": 4,
+                                            "teacher_id": world.ids["teacher2_id"]}).body
+    soon = datetime.now(timezone.utc) + timedelta(days=2)
+    mine = world.staff.post(f"/schedules/{own['id']}/sessions", {"starts_at": soon.isoformat()}).body
+    covered = world.staff.post(f"/schedules/{other['id']}/sessions",
+                               {"starts_at": (soon + timedelta(hours=3)).isoformat()}).body
+    world.staff.post(f"/schedules/{other['id']}/sessions", {"starts_at": (soon + timedelta(hours=5)).isoformat()})
+    world.staff.patch(f"/sessions/{covered['id']}", {"teacher_id": world.ids["teacher_id"]})
+    agenda = world.teacher.get(f"/staff/{world.ids['teacher_id']}/sessions")
+    assert agenda.status == 200
+    assert [s["id"] for s in agenda.body["items"]] == [mine["id"], covered["id"]]
+    assert world.staff.get(f"/staff/{world.ids['teacher2_id']}/sessions").body["items"][0]["schedule_id"] == other["id"]
+    assert world.teacher.get(f"/staff/{world.ids['teacher2_id']}/sessions").status == 403
+    assert world.staff.get("/staff/01ARZ3NDEKTSV4RRFFQ69G5FAV/sessions").status == 404
