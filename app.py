@@ -1,7 +1,7 @@
 """OptClass: the Chalice application. Wiring only: middleware, blueprints, schedules."""
 from chalice import Chalice, Cron
 
-from chalicelib import config, jobs
+from chalicelib import config, jobs, streams
 from chalicelib.api import (attendance, boards, company, enrollments, health, integrations, notifications, pages,
                             people, reports, schedules, sessions)
 from chalicelib.api.middleware import http_middleware
@@ -29,3 +29,10 @@ def session_horizon(event):
 def low_balance(event):
     """Daily: tell the staff responsible about enrollments that crossed their threshold."""
     return jobs.run("low-balance")
+
+
+@app.on_dynamodb_record(stream_arn=config.stream_arn(), batch_size=100, starting_position="TRIM_HORIZON",
+                        name="report-counters", maximum_batching_window_in_seconds=1)
+def report_counters(event):
+    """The table's stream: keep the report counters, each change exactly once."""
+    return streams.handle(event.to_dict())

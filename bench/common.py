@@ -5,8 +5,6 @@ import json
 import os
 import sys
 import time
-from contextlib import contextmanager
-from unittest import mock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -23,44 +21,18 @@ import logging  # noqa: E402
 
 import jwt  # noqa: E402
 import moto  # noqa: E402,F401
-from botocore.client import BaseClient  # noqa: E402
 
 from tools.embedded_dynamodb import make_serializable  # noqa: E402
 
 make_serializable()
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
-_real = BaseClient._make_api_call
 
 
-class Counter:
-    def __init__(self):
-        self.calls: list[str] = []
-        self.items_read = 0
-
-    def reset(self):
-        self.calls, self.items_read = [], 0
-
-
-@contextmanager
 def counting():
-    counter = Counter()
+    """The tests' botocore-level counter: calls and items read, independent of the app's own."""
+    from tests.support import count_dynamodb
 
-    def patched(client, operation, params):
-        response = _real(client, operation, params)
-        if client.meta.service_model.service_name == "dynamodb":
-            counter.calls.append(operation)
-            if operation == "GetItem":
-                counter.items_read += 1 if response.get("Item") else 0
-            elif operation in ("Query", "Scan"):
-                counter.items_read += response.get("ScannedCount", 0)
-            elif operation in ("BatchGetItem",):
-                counter.items_read += sum(len(v) for v in response.get("Responses", {}).values())
-            elif operation == "TransactGetItems":
-                counter.items_read += sum(1 for r in response.get("Responses", []) if r.get("Item"))
-        return response
-
-    with mock.patch.object(BaseClient, "_make_api_call", patched):
-        yield counter
+    return count_dynamodb()
 
 
 def token(company_id: str, role: str, sub: str) -> str:

@@ -64,12 +64,28 @@ def idempotency_ttl_seconds() -> int:
 
 
 def store_max_attempts() -> int:
-    """Attempts for a request against transient store errors, the first included."""
-    return int(_get("OPTCLASS_STORE_MAX_ATTEMPTS", "4"))
+    """Runs of one step of a use case (the first included) before the caller gets 503."""
+    return int(_get("OPTCLASS_STORE_MAX_ATTEMPTS", "8"))
+
+
+def store_transient_attempts() -> int:
+    """Of those runs, how many may follow a throttled or failed request (the store is struggling)."""
+    return int(_get("OPTCLASS_STORE_TRANSIENT_ATTEMPTS", "3"))
 
 
 def store_backoff_base_seconds() -> float:
-    return float(_get("OPTCLASS_STORE_BACKOFF_SECONDS", "0.05"))
+    """The first pause between runs of a step (full jitter, doubling each time)."""
+    return float(_get("OPTCLASS_STORE_BACKOFF_SECONDS", "0.01"))
+
+
+def store_backoff_cap_seconds() -> float:
+    """The longest pause between runs of a step."""
+    return float(_get("OPTCLASS_STORE_BACKOFF_CAP_SECONDS", "0.4"))
+
+
+def stream_arn() -> str:
+    """The table's DynamoDB Stream, which feeds the report counters (deployed stages)."""
+    return _get("OPTCLASS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/optclass/stream/local")
 
 
 def mailer() -> str:

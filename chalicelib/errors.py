@@ -88,3 +88,14 @@ class StoreUnavailable(OptClassError):
     def __init__(self, message: str = "the data store is busy; retry shortly", retry_after: int = 1):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class OutcomeUnknown(StoreUnavailable):
+    """A write was sent and its answer lost on every resend: it may or may not have been
+    saved. Only an Idempotency-Key makes retrying it safe."""
+
+    code = "store_unavailable"
+
+    def __init__(self):
+        super().__init__("the data store did not confirm this change; it may have been saved. Retry with the "
+                         "same Idempotency-Key, or read the record before repeating it")

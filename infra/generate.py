@@ -31,6 +31,7 @@ def stage_environment(stage: str) -> dict[str, str]:
 def table_resource(table_name: str) -> dict:
     props = schema.table_definition(table_name)
     props["TimeToLiveSpecification"] = schema.ttl_specification()
+    props["StreamSpecification"] = {"StreamViewType": schema.STREAM_VIEW}  # CloudFormation takes only the view
     props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
     props["SSESpecification"] = {"SSEEnabled": True}
     return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",

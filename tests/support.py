@@ -53,8 +53,13 @@ def ledger_sum_matches(items: list[dict]) -> list[str]:
 
 
 class DynamoCounter:
-    calls: list
-    items_read: int
+    """DynamoDB calls and items read, counted at the botocore level (tests and benchmarks)."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.calls, self.items_read = [], 0
 
 
 def count_dynamodb():
@@ -66,7 +71,6 @@ def count_dynamodb():
 
     real = BaseClient._make_api_call
     counter = DynamoCounter()
-    counter.calls, counter.items_read = [], 0
 
     def patched(client, operation, params):
         response = real(client, operation, params)
@@ -88,3 +92,10 @@ def count_dynamodb():
             yield counter
 
     return ctx()
+
+
+def reading(fn):
+    """Call a read use case (or store read) the way a GET route does: in a unit of work."""
+    from chalicelib.store import unit_of_work
+
+    return unit_of_work.reading(fn, company_id=None)

@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from chalicelib.api.local import DEMO_COMPANY_ID, DEMO_USERS  # noqa: E402
 from chalicelib.services import company, enrollments, people, schedules  # noqa: E402
 from chalicelib.services.context import Actor  # noqa: E402
+from chalicelib.store import unit_of_work  # noqa: E402
 
 # The demo ids live with the local stage's token route, so the tokens `make run` prints and
 # the page's demo picker name the people loaded here.
@@ -20,7 +21,7 @@ COMPANY_ID, USERS = DEMO_COMPANY_ID, DEMO_USERS
 
 def load() -> dict:
     admin = Actor(COMPANY_ID, USERS["admin"], "admin")
-    if company.get_company(admin).name:
+    if unit_of_work.reading(lambda: company.get_company(admin), company_id=COMPANY_ID).name:
         return {"loaded": False}
     company.put_company(admin, name="Demo Music School", timezone="Europe/Berlin", low_balance_threshold=2)
     people.create_staff(admin, name="Ada Admin", email="ada@demo.optclass.example", role="admin",
@@ -68,4 +69,4 @@ def load() -> dict:
                                    initial_balance=5, responsible_staff_id=staff[1].staff_id,
                                    low_balance_threshold=None))
     return {"loaded": True, "group_id": group.schedule_id, "one_to_one_id": one_to_one.schedule_id,
-            "enrollment_ids": [enrollments.enrollment_id_of(e) for e in made]}
+            "enrollment_ids": [e.enrollment_id for e in made]}

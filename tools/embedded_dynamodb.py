@@ -1,31 +1,66 @@
 """The embedded DynamoDB of the local stack and the tests: moto, made serializable and
-quick.
+quick, and closer to DynamoDB where the application depends on the difference.
 
 DynamoDB runs each transaction in isolation. moto does not: it applies a transaction's
 operations one by one and, when a condition fails, restores a copy of the whole table
 taken before it started, which throws away anything another thread committed in the
 meantime. Under concurrent requests (the threaded local server, the concurrency tests)
-that loses writes that DynamoDB would keep. Two changes, for the embedded engine only:
+that loses writes that DynamoDB would keep. So, for the embedded engine only:
 
-- one lock around each data operation of moto's DynamoDB backend gives the isolation
-  DynamoDB promises;
+- one lock around each data operation of moto's DynamoDB backend (and the stream reads of
+  its DynamoDB Streams backend) gives the isolation DynamoDB promises;
 - a transaction journals just the items it touches and restores those on failure,
   instead of copying every table it touches (which made each transaction cost as much as
-  the table is large).
+  the table is large);
+- a failed transaction leaves no stream records: moto records each operation it applied
+  before the failure, and the journal's restore records more, where DynamoDB records
+  nothing; the touched streams are cut back to their length before the transaction. And an
+  UpdateItem that creates its item leaves one INSERT record, not moto's two.
+
+Three behaviours of DynamoDB that moto lacks, which the application must be tested against:
+
+- ClientRequestToken idempotency (always on): a TransactWriteItems resent with the token
+  of one that committed less than `IDEMPOTENCY_WINDOW_SECONDS` ago is answered with
+  success and applies nothing; with the same token but a different request it is refused
+  with IdempotentParameterMismatchException. moto ignores the token and applies it again.
+- Transaction conflicts (off by default; `enable_contention`, or OPTCLASS_CONTENTION_MS):
+  DynamoDB cancels a transaction, or refuses a PutItem/UpdateItem/DeleteItem, that names an
+  item another transaction is working on. Under moto's lock nothing is ever in flight at
+  the same time, so the model holds each item a TransactWriteItems named for
+  `hold_seconds` after it finished, and refuses what touches a held item the way DynamoDB
+  does (TransactionCanceledException with TransactionConflict reasons,
+  TransactionConflictException). Reads other than TransactGetItems are never refused.
 
 Nothing here applies to DynamoDB itself or to an engine named by OPTCLASS_DYNAMODB_ENDPOINT.
 """
+import collections
 import contextlib
 import copy
 import functools
+import hashlib
+import json
+import math
+import os
 import threading
+import time
 import types
 
 _OPERATIONS = (
     "put_item", "get_item", "query", "scan", "update_item", "delete_item",
     "transact_get_items", "batch_get_item", "batch_write_item", "create_table", "delete_table",
 )
+_STREAM_OPERATIONS = ("describe_stream", "get_shard_iterator", "get_records")
 _lock = threading.RLock()
+_clock = time.monotonic  # holds and tokens age by this; it never jumps with the wall clock
+
+# DynamoDB remembers a committed transaction's ClientRequestToken for 10 minutes.
+IDEMPOTENCY_WINDOW_SECONDS = 600.0
+CONFLICT_MESSAGE = "Transaction is ongoing for the item"
+
+# The contention model's switch. `epoch` moves on every switch, so that holds taken under an
+# earlier setting (with another hold time) are ignored rather than tracked down.
+_contention = {"enabled": False, "hold_seconds": 0.0, "epoch": 0}
+_stats = {"transactions": 0, "conflicts": 0, "conflicts_by_item": collections.Counter()}
 
 
 def _locked(original):
@@ -37,12 +72,16 @@ def _locked(original):
     return locked
 
 
+# --- the journaled transaction -------------------------------------------------------------
+
+
 @contextlib.contextmanager
 def _no_table_copies(models_module):
     """moto backs up whole tables with copy.deepcopy before a transaction; within our own
     journaled transaction the "backup" is the table itself, and our journal restores."""
     real = models_module.copy
-    models_module.copy = types.SimpleNamespace(deepcopy=lambda value, *a, **k: value, copy=real.copy)
+    models_module.copy = types.SimpleNamespace(
+        deepcopy=lambda value, *a, **k: value, copy=real.copy)
     try:
         yield
     finally:
@@ -63,7 +102,8 @@ def _journal(backend, transact_items):
         else:
             key = op["Key"]
         current = backend.get_item(table_name, key)
-        entries.append((table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+        old = copy.deepcopy(current.to_json()["Attributes"]) if current else None
+        entries.append((table_name, key, old))
     return entries
 
 
@@ -76,15 +116,280 @@ def _restore(backend, entries):
             backend.put_item(table_name, old)
 
 
-def make_serializable() -> None:
-    from moto.dynamodb import models
-    from moto.dynamodb.models import DynamoDBBackend
+def _stream_marks(backend, entries):
+    """Each touched stream and its length now, so a failure can cut off what it recorded."""
+    marks = {}
+    for table_name, _, _ in entries:
+        shard = backend.get_table(table_name).stream_shard
+        if shard is not None:
+            marks[id(shard)] = (shard, len(shard.items))
+    return marks.values()
 
-    if getattr(DynamoDBBackend, "_optclass_serialized", False):
+
+def _cut_streams(marks):
+    """Drop the records of a failed transaction and of its restore. moto numbers a record by
+    its place in the shard (seq = index + starting_sequence_number, see StreamShard.get), so
+    the next record takes the number the first dropped one had, and readers see no gap."""
+    for shard, length in marks:
+        del shard.items[length:]
+
+
+def _one_insert_record(original):
+    """moto's UpdateItem on a missing item records two INSERTs, one for the bare key it
+    creates first and one for the item; DynamoDB records one. The bare key's is dropped and
+    the item's takes its sequence number, so numbers still follow places in the shard."""
+
+    @functools.wraps(original)
+    def update_item(self, table_name, *args, **kwargs):
+        try:
+            shard = self.get_table(table_name).stream_shard
+        except Exception:  # noqa: BLE001 - no such table: moto answers that
+            shard = None
+        length = len(shard.items) if shard is not None else None
+        item = original(self, table_name, *args, **kwargs)
+        if shard is not None and len(shard.items) == length + 2:
+            bare_key, record = shard.items[length:]
+            record.record["dynamodb"]["SequenceNumber"] = bare_key.record["dynamodb"][
+                "SequenceNumber"]
+            del shard.items[length]
+        return item
+
+    return update_item
+
+
+# --- item keys -----------------------------------------------------------------------------
+
+
+def _typed(value):
+    """A key attribute value ({"S": "x"}) as a hashable (type, text) pair."""
+    (kind, raw), = value.items()
+    return kind, raw if isinstance(raw, str) else repr(raw)
+
+
+def _item_key(backend, table_name, attrs):
+    """(table, hash value, range value): the item DynamoDB would lock for `attrs` (a key or a
+    whole item)."""
+    table = backend.get_table(table_name)
+    range_value = _typed(attrs[table.range_key_attr]) if table.range_key_attr else None
+    return table.name, _typed(attrs[table.hash_key_attr]), range_value
+
+
+def _label(key):
+    """The "PK|SK" of a key, as the statistics report it."""
+    return "|".join(value[1] for value in key[1:] if value is not None)
+
+
+def _operation_keys(backend, transact_items):
+    """The item each TransactItem (Put, Update, Delete, ConditionCheck or Get) names, in order;
+    None when the request is malformed, so that moto answers it as it would."""
+    try:
+        keys = []
+        for item in transact_items:
+            (op_type, op), = item.items()
+            attrs = op["Item"] if op_type == "Put" else op["Key"]
+            keys.append(_item_key(backend, op["TableName"], attrs))
+        return keys
+    except Exception:  # noqa: BLE001 - malformed request: not ours to judge
+        return None
+
+
+# --- per-backend state: remembered tokens and held items ---------------------------------
+
+
+class _EngineState:
+    """Kept on the moto backend, so it is per account and region as in DynamoDB, and goes
+    when moto resets its backends (each `mock_aws()`, the server's reset)."""
+
+    def __init__(self):
+        self.tokens = collections.OrderedDict()  # token -> (digest, committed at), oldest first
+        self.holds = collections.OrderedDict()  # item key -> (released at, epoch), oldest first
+
+
+def _state(backend):
+    state = backend.__dict__.get("_optclass_engine")
+    if state is None:
+        state = backend._optclass_engine = _EngineState()
+    return state
+
+
+def _forget_table(backend, table_name):
+    """A created or deleted table starts without holds (tests recreate tables by name)."""
+    holds = _state(backend).holds
+    for key in [key for key in holds if key[0] == table_name]:
+        del holds[key]
+
+
+def _forgetting_holds(original):
+    @functools.wraps(original)
+    def forgetting(self, *args, **kwargs):
+        table = original(self, *args, **kwargs)
+        _forget_table(self, table.name)
+        return table
+
+    return forgetting
+
+
+# --- ClientRequestToken idempotency --------------------------------------------------------
+
+
+def set_idempotency_window(seconds: float) -> None:
+    """How long a committed transaction's token is remembered (DynamoDB: 600 s)."""
+    global IDEMPOTENCY_WINDOW_SECONDS
+    with _lock:
+        IDEMPOTENCY_WINDOW_SECONDS = float(seconds)
+
+
+def _digest(body):
+    """The request without its token, canonically: what "the same request" means."""
+    request = {name: value for name, value in body.items() if name != "ClientRequestToken"}
+    text = json.dumps(request, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _drop_old_tokens(state, now):
+    """Tokens are remembered in commit order, so the expired ones are at the front."""
+    tokens = state.tokens
+    while tokens and next(iter(tokens.values()))[1] + IDEMPOTENCY_WINDOW_SECONDS <= now:
+        tokens.popitem(last=False)
+
+
+def _replayed(state, token, digest):
+    """True when `token` is a committed transaction's: the resend is answered, not applied."""
+    _drop_old_tokens(state, _clock())
+    remembered = state.tokens.get(token)
+    if remembered is None:
+        return False
+    if remembered[0] != digest:
+        raise _errors().IdempotentParameterMismatch()
+    return True
+
+
+def _remember(state, token, digest):
+    state.tokens.pop(token, None)  # re-inserted at the end: the order stays by commit time
+    state.tokens[token] = (digest, _clock())
+
+
+# --- the contention model ------------------------------------------------------------------
+
+
+def enable_contention(hold_seconds: float) -> None:
+    """Hold every item a TransactWriteItems names until `hold_seconds` after it finishes, and
+    refuse other transactions and single writes on held items, as DynamoDB does for items of
+    an ongoing transaction. Forgets earlier holds."""
+    hold_seconds = float(hold_seconds)
+    if not math.isfinite(hold_seconds) or hold_seconds < 0:
+        raise ValueError(f"hold_seconds must be a finite number >= 0, not {hold_seconds!r}")
+    with _lock:
+        _contention.update(enabled=True, hold_seconds=hold_seconds,
+                           epoch=_contention["epoch"] + 1)
+
+
+def disable_contention() -> None:
+    """Back to moto's behaviour: no item is ever held (the default)."""
+    with _lock:
+        _contention.update(enabled=False, epoch=_contention["epoch"] + 1)
+
+
+def contention_stats() -> dict:
+    """`transactions`: TransactWriteItems the model judged (accepted or refused; a replayed
+    token is not judged); `conflicts`: transactions and single writes it refused;
+    `conflicts_by_item`: a Counter of the "PK|SK" of the held items they named."""
+    with _lock:
+        return {
+            "enabled": _contention["enabled"],
+            "hold_seconds": _contention["hold_seconds"],
+            "transactions": _stats["transactions"],
+            "conflicts": _stats["conflicts"],
+            "conflicts_by_item": collections.Counter(_stats["conflicts_by_item"]),
+        }
+
+
+def reset_contention_stats() -> None:
+    with _lock:
+        _stats.update(transactions=0, conflicts=0, conflicts_by_item=collections.Counter())
+
+
+def _contention_from_environment():
+    """`make run` and the benchmarks switch the model on with OPTCLASS_CONTENTION_MS."""
+    raw = os.environ.get("OPTCLASS_CONTENTION_MS", "").strip()
+    if not raw:
         return
-    for name in _OPERATIONS:
-        setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
-    original = DynamoDBBackend.transact_write_items
+    try:
+        hold_seconds = float(raw) / 1000
+    except ValueError:
+        raise ValueError(f"OPTCLASS_CONTENTION_MS must be milliseconds, not {raw!r}") from None
+    same = _contention["enabled"] and _contention["hold_seconds"] == hold_seconds
+    if hold_seconds > 0 and not same:
+        enable_contention(hold_seconds)
+
+
+def _drop_released_holds(state, now):
+    """Holds are kept in release order under one epoch, so the stale ones are at the front."""
+    holds, hold_seconds, epoch = state.holds, _contention["hold_seconds"], _contention["epoch"]
+    while holds:
+        released_at, hold_epoch = next(iter(holds.values()))
+        if hold_epoch == epoch and now < released_at + hold_seconds:
+            break
+        holds.popitem(last=False)
+
+
+def _conflicts(state, keys):
+    """Per key, whether another transaction holds it; counted when any does."""
+    if not _contention["enabled"] or keys is None:
+        return None
+    _drop_released_holds(state, _clock())
+    conflicting = [key in state.holds for key in keys]
+    if not any(conflicting):
+        return None
+    _stats["conflicts"] += 1
+    _stats["conflicts_by_item"].update(_label(k) for k, held in zip(keys, conflicting) if held)
+    return conflicting
+
+
+def _cancelled(conflicting):
+    """TransactionCanceledException as DynamoDB words it: one reason per TransactItem."""
+    from moto.dynamodb.exceptions import TransactionCanceledException
+
+    reasons = [("TransactionConflict", CONFLICT_MESSAGE, None) if held else (None, None, None)
+               for held in conflicting]
+    return TransactionCanceledException(reasons)
+
+
+def _hold(state, keys):
+    """The items of a transaction that ran (committed or cancelled by a condition) stay held."""
+    if not _contention["enabled"] or keys is None:
+        return
+    now, epoch = _clock(), _contention["epoch"]
+    for key in keys:
+        state.holds.pop(key, None)  # re-inserted at the end: the order stays by release time
+        state.holds[key] = (now, epoch)
+
+
+@functools.cache
+def _errors():
+    """The errors moto has no class for, built on first use (moto is imported lazily)."""
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+
+    class TransactionConflict(DynamodbException):
+        def __init__(self):
+            super().__init__(ERROR_TYPE_PREFIX + "TransactionConflictException", CONFLICT_MESSAGE)
+
+    class IdempotentParameterMismatch(DynamodbException):
+        def __init__(self):
+            super().__init__(
+                ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
+                "The request uses the same client token as a previous, but non-identical "
+                "request. Do not reuse a client token with different requests.")
+
+    return types.SimpleNamespace(TransactionConflict=TransactionConflict,
+                                 IdempotentParameterMismatch=IdempotentParameterMismatch)
+
+
+# --- the patches ---------------------------------------------------------------------------
+
+
+def _journaled_transact_write_items(models, original):
+    """The backend's TransactWriteItems, journaled instead of copying tables."""
 
     @functools.wraps(original)
     def transact_write_items(self, transact_items):
@@ -93,12 +398,121 @@ def make_serializable() -> None:
                 entries = _journal(self, transact_items)
             except Exception:  # noqa: BLE001 - malformed request: let moto answer it as it would
                 return original(self, transact_items)
+            marks = _stream_marks(self, entries)
             with _no_table_copies(models):
                 try:
                     return original(self, transact_items)
                 except Exception:
                     _restore(self, entries)
+                    _cut_streams(marks)
                     raise
 
-    DynamoDBBackend.transact_write_items = transact_write_items
-    DynamoDBBackend._optclass_serialized = True
+    return transact_write_items
+
+
+def _handled_transact_write_items(original):
+    """The request's TransactWriteItems: the token and the contention model need the request
+    (the backend never sees the token), and both judge it before moto runs it."""
+    from moto.core.responses import ActionResult
+    from moto.dynamodb.exceptions import TransactionCanceledException
+
+    @functools.wraps(original)
+    def transact_write_items(self):
+        with _lock:
+            state = _state(self.dynamodb_backend)
+            token = self.body.get("ClientRequestToken")
+            digest = _digest(self.body) if token else None
+            if token and _replayed(state, token, digest):
+                return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+            keys = None
+            if _contention["enabled"]:
+                _stats["transactions"] += 1
+                keys = _operation_keys(self.dynamodb_backend, self.body.get("TransactItems", []))
+            conflicting = _conflicts(state, keys)
+            if conflicting:
+                raise _cancelled(conflicting)  # changes nothing and takes no holds
+            try:
+                result = original(self)
+            except TransactionCanceledException:
+                _hold(state, keys)  # it was in flight all the same
+                raise
+            _hold(state, keys)
+            if token:
+                _remember(state, token, digest)
+            return result
+
+    return transact_write_items
+
+
+def _handled_transact_get_items(original):
+    """TransactGetItems is cancelled when it names an item a transaction holds."""
+
+    @functools.wraps(original)
+    def transact_get_items(self):
+        with _lock:
+            state = _state(self.dynamodb_backend)
+            keys = None
+            if _contention["enabled"]:
+                keys = _operation_keys(self.dynamodb_backend, self.body.get("TransactItems", []))
+            conflicting = _conflicts(state, keys)
+            if conflicting:
+                raise _cancelled(conflicting)
+            return original(self)
+
+    return transact_get_items
+
+
+def _handled_single_write(original, attrs_field):
+    """PutItem, UpdateItem, DeleteItem fail with TransactionConflictException on a held item.
+    Checked on the request, since moto's own transactions use the backend's writes."""
+
+    @functools.wraps(original)
+    def write(self):
+        with _lock:
+            keys = None
+            if _contention["enabled"]:
+                op = {"TableName": self.body.get("TableName"), "Key": self.body.get(attrs_field)}
+                keys = _operation_keys(self.dynamodb_backend, [{"Write": op}])
+            if _conflicts(_state(self.dynamodb_backend), keys):
+                raise _errors().TransactionConflict()
+            return original(self)
+
+    return write
+
+
+def _patch_handler():
+    from moto.dynamodb.responses import DynamoHandler
+
+    DynamoHandler.transact_write_items = _handled_transact_write_items(
+        DynamoHandler.transact_write_items)
+    DynamoHandler.transact_get_items = _handled_transact_get_items(
+        DynamoHandler.transact_get_items)
+    for name, attrs_field in (("put_item", "Item"), ("update_item", "Key"),
+                              ("delete_item", "Key")):
+        setattr(DynamoHandler, name, _handled_single_write(getattr(DynamoHandler, name),
+                                                           attrs_field))
+
+
+def make_serializable() -> None:
+    """Install the patches (once; later calls only re-read OPTCLASS_CONTENTION_MS)."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    with _lock:
+        _contention_from_environment()
+        if getattr(DynamoDBBackend, "_optclass_serialized", False):
+            return
+        for name in _OPERATIONS:
+            original = getattr(DynamoDBBackend, name)
+            if name in ("create_table", "delete_table"):
+                original = _forgetting_holds(original)
+            elif name == "update_item":
+                original = _one_insert_record(original)
+            setattr(DynamoDBBackend, name, _locked(original))
+        for name in _STREAM_OPERATIONS:
+            setattr(DynamoDBStreamsBackend, name, _locked(getattr(DynamoDBStreamsBackend, name)))
+        DynamoDBBackend.transact_write_items = _journaled_transact_write_items(
+            models, DynamoDBBackend.transact_write_items)
+        _patch_handler()
+        DynamoDBBackend._optclass_serialized = True

@@ -48,6 +48,27 @@ def _start_embedded_dynamodb():
     return server
 
 
+def _start_stream_pump(every_seconds: float = 0.5) -> None:
+    """Feed the table's stream to the same handler Lambda calls in AWS (`report-counters`),
+    so the reports follow the marks here as they do there."""
+    import threading
+    import time
+
+    from chalicelib import streams
+    from chalicelib.observability import log_event
+    from chalicelib.store import stream
+
+    def pump() -> None:
+        while True:
+            try:
+                stream.drain(lambda batch: streams.handle({"Records": batch}))
+            except Exception as exc:  # noqa: BLE001 - a failed batch is handed on again next time
+                log_event("error", message="stream batch failed; retried", error=type(exc).__name__)
+            time.sleep(every_seconds)
+
+    threading.Thread(target=pump, name="stream-pump", daemon=True).start()
+
+
 def _banner(port: int, demo: dict | None) -> None:
     base = f"http://127.0.0.1:{port}"
     lines = ["", f"OptClass is serving {base} (stage local, DynamoDB at {os.environ['OPTCLASS_DYNAMODB_ENDPOINT']})",
@@ -105,6 +126,7 @@ def main() -> int:
             from tools import demo as demo_data
 
             demo = demo_data.load()
+        _start_stream_pump()
         server = create_local_server(CLIFactory(ROOT), "127.0.0.1", port, "local")
         _banner(port, demo)
         server.serve_forever()

@@ -1,6 +1,7 @@
 """Attendance: marks, bulk marks, the roster and held no-shows."""
 from chalice import Blueprint
 
+from .. import clock
 from ..services import attendance
 from .routing import STAFF_ROLES, TEACHING_ROLES, route
 from .schemas import BulkIn, BulkOut, HeldOut, MarkIn, MarkOut, RosterOut
@@ -8,16 +9,16 @@ from .schemas import BulkIn, BulkOut, HeldOut, MarkIn, MarkOut, RosterOut
 bp = Blueprint(__name__)
 
 
-def _mark_input(body) -> attendance.MarkInput:
-    return attendance.MarkInput(status=body.status, note=body.note, cancelled_at=body.cancelled_at,
-                                charge=body.charge, reason=body.reason)
+def _mark_request(body) -> attendance.MarkRequest:
+    return attendance.MarkRequest(status=body.status, note=body.note, charge=body.charge, reason=body.reason,
+                                  cancelled_at=clock.iso(body.cancelled_at) if body.cancelled_at else None)
 
 
 @route(bp, "/sessions/{session_id}/attendance/{student_id}", "PUT", roles=TEACHING_ROLES, idempotent=True,
        summary="Record a student's attendance; the balance moves by the policy", body=MarkIn, response=MarkOut)
 def record(req):
-    return attendance.record(req.actor, req.params["session_id"], req.params["student_id"], _mark_input(req.body),
-                             req.if_match, claim=req.claim)
+    return attendance.record(req.actor, req.params["session_id"], req.params["student_id"],
+                             _mark_request(req.body), req.if_match, claim=req.claim)
 
 
 @route(bp, "/sessions/{session_id}/attendance/{student_id}", "DELETE", roles=STAFF_ROLES, idempotent=True,
@@ -30,8 +31,8 @@ def clear(req):
 @route(bp, "/sessions/{session_id}/attendance", "POST", roles=TEACHING_ROLES, idempotent=True,
        summary="Mark a roster; each student's mark is atomic on its own", body=BulkIn, response=BulkOut)
 def record_many(req):
-    records = [(r.student_id, _mark_input(r)) for r in req.body.records]
-    return req.params["session_id"], attendance.record_many(req.actor, req.params["session_id"], records)
+    requests = [(r.student_id, _mark_request(r)) for r in req.body.records]
+    return attendance.record_many(req.actor, req.params["session_id"], requests, claim=req.claim)
 
 
 @route(bp, "/sessions/{session_id}/attendance", "GET", roles=TEACHING_ROLES,

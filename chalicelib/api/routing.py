@@ -3,12 +3,12 @@
 `route(...)` registers a view with Chalice and records its spec in `ROUTES`. The spec is
 what the middleware checks roles against, what the OpenAPI document is built from, and
 what the authorization matrix test enumerates. The wrapper around every view parses the
-query and body against their models, runs the use case under the store's retry policy
-(with Idempotency-Key handling where the route changes a balance), presents the result
-with the response model, and turns business exceptions into the contract's errors.
+query and body against their models, hands a write route's Idempotency-Key to its use case
+(the unit of work records the answer with the effect), runs a read route under the unit of
+work's retry policy, presents the result with the response model, and turns business
+exceptions into the contract's errors.
 """
 import contextvars
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,11 +18,11 @@ from chalice import Blueprint, CognitoUserPoolAuthorizer, Response
 from pydantic import BaseModel, ValidationError
 
 from .. import config
-from ..errors import IdempotencyKeyReused, InvalidInput, OptClassError
-from ..services.context import ADMIN, STAFF, STUDENT, TEACHER, Actor, IdempotencyClaim
-from ..store import idempotency as idem_store
+from ..errors import InvalidInput, OptClassError
+from ..services.context import ADMIN, STAFF, STUDENT, TEACHER, Actor
+from ..store import unit_of_work
 from ..store.pages import Page
-from ..store.tx import retrying
+from ..store.unit_of_work import Idempotency, Replayed
 from .errors import error_response
 from .schemas import ListQuery
 
@@ -87,7 +87,7 @@ class Req:
     body: Any
     query: Any
     headers: Any
-    claim: IdempotencyClaim | None
+    claim: Idempotency | None
     raw_body: bytes
 
     @property
@@ -152,6 +152,8 @@ def parse_query(model: type[BaseModel] | None, params: Any) -> BaseModel | None:
 def respond(spec: RouteSpec, result: Any) -> Response:
     if isinstance(result, Response):
         return result
+    if isinstance(result, Replayed):
+        return Response(body=result.body, status_code=result.status, headers={"Idempotent-Replayed": "true"})
     return Response(body=present(spec, result), status_code=spec.status)
 
 
@@ -173,40 +175,22 @@ def present(spec: RouteSpec, result: Any) -> Any:
     return spec.response.of(result).model_dump(mode="json", by_alias=True)
 
 
-def _fingerprint(method: str, path: str, raw_body: bytes) -> str:
-    try:
-        canonical = json.dumps(json.loads(raw_body or b"null"), sort_keys=True, separators=(",", ":"))
-    except ValueError:
-        canonical = (raw_body or b"").decode("utf-8", "replace")
-    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
-
-
 def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Response:
     key = req.headers.get("idempotency-key") if spec.idempotent else None
-    if key is None:
-        return respond(spec, retrying(lambda: fn(req)))
-    if not _IDEMPOTENCY_KEY.match(key):
-        raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters",
-                           [{"field": "Idempotency-Key", "message": "invalid"}])
-    fingerprint = _fingerprint(spec.method, path, req.raw_body)
-    actor = req.actor
-
-    def attempt():
-        record = idem_store.get_record(actor.company_id, actor.subject, key)
-        if record is not None:
-            if record.fingerprint != fingerprint:
-                raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
-                                           [{"field": "Idempotency-Key", "message": "reused with a different body"}])
-            return Response(body=json.loads(record.body), status_code=int(record.status_code),
-                            headers={"Idempotent-Replayed": "true"})
-        req.claim = claim = IdempotencyClaim(actor.company_id, actor.subject, key, fingerprint,
-                                             render=lambda r: (spec.status, json.dumps(present(spec, r))))
-        result = fn(req)
-        if not claim.used and not isinstance(result, Response):
-            claim.record_alone(result)
-        return respond(spec, result)
-
-    return retrying(attempt)
+    if key is not None:
+        if not _IDEMPOTENCY_KEY.match(key):
+            raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters",
+                               [{"field": "Idempotency-Key", "message": "invalid"}])
+        req.claim = Idempotency(req.actor.company_id, req.actor.subject, key,
+                                unit_of_work.fingerprint(spec.method, path, req.raw_body),
+                                render=lambda r: (spec.status, json.dumps(present(spec, r))))
+    if spec.method == "GET":
+        result = unit_of_work.reading(lambda: fn(req), company_id=req.actor.company_id if req.actor else None)
+    else:
+        result = fn(req)  # a write use case runs its own steps under the unit of work
+    if req.claim is not None and not req.claim.recorded and not isinstance(result, (Replayed, Response)):
+        raise RuntimeError(f"{spec.method} {spec.path} takes an Idempotency-Key but did not record its answer")
+    return respond(spec, result)
 
 
 def _gateway_authorizer():

@@ -505,7 +505,7 @@ class BulkOut(Out):
 
     @classmethod
     def of(cls, result) -> "BulkOut":
-        session_id, outcomes = result
+        session_id, outcomes = result.session_id, result.outcomes
         items = [BulkOutcomeOut(student_id=o.student_id, ok=o.error is None,
                                 mark=MarkOut.of(o.view) if o.view else None,
                                 error=BulkError(code=o.error.code, message=o.error.message) if o.error else None)
@@ -741,7 +741,7 @@ class OutboxOut(Out):
 
     @classmethod
     def of(cls, m) -> "OutboxOut":
-        return cls(id=m.SK, to=m.to, sender=m.sender, subject=m.subject, body=m.body, created_at=m.created_at)
+        return cls(id=m.message_id, to=m.to, sender=m.sender, subject=m.subject, body=m.body, created_at=m.created_at)
 
 
 # --- integrations and webhooks -------------------------------------------------------
@@ -917,12 +917,16 @@ def _report(row_model):
         from_: str = Field(serialization_alias="from")
         to: str
         as_of: str
+        counted_through: str | None = Field(
+            None, description="The newest change the counters include (they follow the table's stream, "
+                              "usually within a second); null before anything was counted")
         items: list[row_model]
         next: str | None = None
 
         @classmethod
         def of(cls, r):
-            return cls(from_=r.first, to=r.last, as_of=r.as_of, items=[row_model(**row) for row in r.rows])
+            return cls(from_=r.first, to=r.last, as_of=r.as_of, counted_through=r.counted_through,
+                       items=[row_model(**row) for row in r.rows])
 
     ReportOut.__name__ = ReportOut.__qualname__ = f"{row_model.__name__.removesuffix('Row')}Report"
     return ReportOut

@@ -37,7 +37,8 @@ def update_session(req):
        summary="The school cancels the session: everyone cancelled, nobody charged, charges reversed",
        body=CancelIn, response=CancellationOut, optional_body=True)
 def cancel_session(req):
-    return attendance.cancel_session(req.actor, req.params["session_id"], req.body.reason if req.body else None)
+    return attendance.cancel_session(req.actor, req.params["session_id"], req.body.reason if req.body else None,
+                                     claim=req.claim)
 
 
 @route(bp, "/staff/{staff_id}/sessions", "GET", roles=TEACHING_ROLES, query=RangeQuery, response=SessionOut,

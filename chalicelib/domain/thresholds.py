@@ -6,7 +6,9 @@ the second, more urgent crossing. Each crossing is announced once: the enrollmen
 the level last announced, and is re-armed when the balance rises (above the threshold:
 fully; above zero: for `exhausted` again).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from .records import Enrollment
 
 DEFAULT_THRESHOLD = 2
 NONE, LOW, EXHAUSTED = 0, 1, 2
@@ -38,3 +40,11 @@ def alert_state(balance: int, threshold: int, announced: int, active: bool) -> A
     level = level_of(balance, threshold)
     announced = min(announced, level)  # a balance that rose re-arms what it rose above
     return AlertState(announced=announced, needs_alert=active and level > announced)
+
+
+def rearmed(enrollment: Enrollment) -> Enrollment:
+    """The enrollment with its announced level lowered to what its balance now is: a balance
+    that rose above its threshold (or above zero) can cross it again."""
+    state = alert_state(enrollment.balance, enrollment.threshold, enrollment.alert_level,
+                        enrollment.status == "active")
+    return replace(enrollment, alert_level=state.announced)

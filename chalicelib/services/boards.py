@@ -16,7 +16,7 @@ from ..errors import InvalidInput, NotFound
 from ..store import enrollments as enrollment_store
 from ..store import people as people_store
 from ..store import sessions as store
-from ..store.models import Enrollment, Mark, Schedule, Session
+from ..domain.records import Enrollment, Mark, Schedule, Session
 from ..store.pages import decode_cursor
 from .context import Actor
 from .people import own_student
@@ -46,7 +46,7 @@ def schedule_board(actor: Actor, schedule_id: str, start: date | None, end: date
     cid = actor.company_id
     low, high = day_range(schedule.timezone, start, end)
     roster = enrollment_store.roster(cid, schedule_id)
-    cursor_key = decode_cursor(cursor, "PK", f"C#{cid}#S#{schedule_id}") if cursor else None
+    cursor_key = decode_cursor(cursor, "PK", store.timeline_partition(cid, schedule_id)) if cursor else None
     sessions, marks, next_cursor = store.timeline(cid, schedule_id, low, high, limit, len(roster), cursor_key)
     by_session: dict[str, dict[str, Mark]] = {}
     for mark in marks:

@@ -1,35 +1,114 @@
-"""Turning sessions and marks into the report counters' facts, and adding the change a
-write makes to its transaction (`chalicelib/domain/stats.py` says what counts)."""
+"""The report counters, kept from the table's stream (never in a mark's transaction).
+
+Every change of a session, a mark or a ledger entry reaches `apply_stream_records` at
+least once (Lambda in AWS, `store.stream.drain` locally). Each change adds to the counters
+the difference between what the item counted before and after (`domain/stats.py`), so
+corrections, moves and school cancellations stay exact. A change is applied exactly once:
+its stream record's id is written as a marker in the same transaction as its counts, and
+records whose marker exists are skipped. Counts of a batch are added up first, so a class
+of 20 marked at once updates each counter once.
+"""
+from typing import Any
+
+from .. import clock
+from ..domain import records
 from ..domain import stats
+from ..domain.balances import SOLD
+from ..observability import log_event
 from ..store import stats as store
-from ..store.models import Mark, Session
-from ..store.tx import Transaction
+from ..store import stream
+from ..store import unit_of_work as uow_
+from ..store.unit_of_work import UnitOfWork
+
+MAX_ACTIONS = 99  # per transaction: markers, counters and freshness notes together
 
 
-def session_facts(session: Session | None) -> stats.SessionFacts | None:
+def _session_facts(session: records.Session | None) -> stats.SessionFacts | None:
     if session is None:
         return None
     return stats.SessionFacts(day=stats.local_day(session.starts_at, session.timezone or "UTC"),
                               teacher_id=session.teacher_id, schedule_id=session.schedule_id,
-                              cancelled=session.status == "cancelled", seats=int(session.seats or 0))
+                              cancelled=session.status == "cancelled", seats=session.seats)
 
 
-def mark_facts(mark: Mark | None, timezone: str) -> stats.MarkFacts | None:
+def _mark_facts(mark: records.Mark | None, timezone: str) -> stats.MarkFacts | None:
     if mark is None:
         return None
     return stats.MarkFacts(day=stats.local_day(mark.starts_at, timezone or "UTC"), teacher_id=mark.teacher_id,
                            schedule_id=mark.schedule_id, student_id=mark.student_id, status=mark.status,
-                           cancelled_by=mark.cancelled_by, charged=bool(mark.charged))
+                           cancelled_by=mark.cancelled_by, charged=mark.charged)
 
 
-def session_change(before: Session | None, after: Session | None) -> stats.Counts:
-    return stats.difference(stats.session_counts(session_facts(before)), stats.session_counts(session_facts(after)))
+def _counts(item: Any) -> stats.Counts:
+    """A day is the session's local day in its schedule's zone (a mark carries its session's)."""
+    if isinstance(item, records.Session):
+        return stats.session_counts(_session_facts(item))
+    if isinstance(item, records.Mark):
+        return stats.mark_counts(_mark_facts(item, item.timezone))
+    if isinstance(item, records.LedgerEntry) and item.kind in SOLD and item.delta > 0:
+        return stats.sale_counts(item.schedule_id, item.at[:10], item.delta)
+    return {}
 
 
-def mark_change(before: Mark | None, after: Mark | None, timezone: str) -> stats.Counts:
-    return stats.difference(stats.mark_counts(mark_facts(before, timezone)),
-                            stats.mark_counts(mark_facts(after, timezone)))
+def change_counts(change: stream.Change) -> stats.Counts:
+    """What one change adds to the counters: after minus before."""
+    return stats.difference(_counts(change.before), _counts(change.after))
 
 
-def add(tx: Transaction, cid: str, *changes: stats.Counts) -> None:
-    store.add_counts(tx, cid, stats.merge(*changes))
+def apply_stream_records(stream_records: list[dict]) -> dict[str, int]:
+    """The stream handler: add a batch of changes to the counters, each exactly once."""
+    changes = stream.changes_of(stream_records)
+    applied = 0
+    for chunk in _chunks(changes):
+        applied += uow_.run(lambda uow: _apply(uow, chunk), company_id=None)
+    log_event("counters", records=len(stream_records), changes=len(changes), applied=applied)
+    return {"records": len(stream_records), "changes": len(changes), "applied": applied}
+
+
+def _keyed(change: stream.Change) -> dict[tuple[str, str, str, str], dict[str, int]]:
+    item = change.after or change.before
+    return {(item.company_id, *key): fields for key, fields in change_counts(change).items()}
+
+
+def _chunks(changes: list[stream.Change]) -> list[list[stream.Change]]:
+    """Consecutive changes whose markers and counters fit one transaction."""
+    out, current, keys, companies = [], [], set(), set()
+    for change in changes:
+        mine = set(_keyed(change))
+        company = (change.after or change.before).company_id
+        size = len(current) + 1 + len(keys | mine) + len(companies | {company})
+        if current and size > MAX_ACTIONS:
+            out.append(current)
+            current, keys, companies = [], set(), set()
+        current.append(change)
+        keys |= mine
+        companies.add(company)
+    if current:
+        out.append(current)
+    return out
+
+
+def _apply(uow: UnitOfWork, chunk: list[stream.Change]) -> int:
+    done = store.already_applied([c.event_id for c in chunk])
+    todo = [c for c in chunk if c.event_id not in done]
+    if not todo:
+        return 0
+    total: dict[tuple[str, str, str, str], dict[str, int]] = {}
+    fresh: dict[str, tuple[str, str]] = {}
+    now = clock.now_iso()
+    for change in todo:
+        for key, fields in _keyed(change).items():
+            target = total.setdefault(key, {})
+            for name, value in fields.items():
+                target[name] = target.get(name, 0) + value
+        company = (change.after or change.before).company_id
+        through = max(change.at, fresh.get(company, ("", ""))[0])
+        fresh[company] = (through, now)
+    total = {k: {n: v for n, v in f.items() if v} for k, f in total.items()}
+    store.add_counts(uow, [c.event_id for c in todo], {k: f for k, f in total.items() if f}, fresh)
+    return len(todo)
+
+
+def drain_local() -> int:
+    """Locally: hand every new record of the embedded engine's stream to the handler."""
+    return stream.drain(apply_stream_records)

@@ -8,22 +8,21 @@ announced and leaves the index; the notifications are put), so a rerun announces
 twice. Emails are recorded before they are sent, one per staff member per run.
 """
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from .. import clock, ids, mail
-from ..domain import thresholds
+from ..domain import records, thresholds
 from ..errors import NotFound, StoreUnavailable
 from ..observability import count, log_event
-from ..store import batch
 from ..store import enrollments as enrollment_store
-from ..store import keys
 from ..store import notifications as store
 from ..store import people as people_store
+from ..store import reads
 from ..store import schedules as schedules_store
-from ..store.models import Enrollment, Notification
+from ..store import unit_of_work as uow_
 from ..store.pages import Page
-from ..store.tx import ConditionFailed, Transaction, retrying
+from ..store.unit_of_work import UnitOfWork
 from .company import COMPANY_SCOPE
 from .context import Actor
 from .people import own_staff_id
@@ -46,17 +45,17 @@ def run_low_balance_check(today: date) -> dict:
     summary = RunSummary(date=today.isoformat())
     summary.thresholds_updated = reconcile_threshold_changes()
     summary.emails_recovered = _send_pending(today)
-    lows: list[Enrollment] = []
-    for shard in range(keys.LOW_SHARDS):
-        lows += retrying(lambda: enrollment_store.low_enrollments(shard))
+    lows: list[records.Enrollment] = []
+    for shard in enrollment_store.low_shards():
+        lows += uow_.reading(lambda: enrollment_store.low_enrollments(shard), company_id=None)
     summary.low_enrollments = len(lows)
     if lows:
         recipients = _recipients(lows)
-        created: list[Notification] = []
+        created: list[records.Notification] = []
         for enrollment in lows:
-            created += retrying(lambda: _announce(enrollment, recipients, today))
+            created += _announce(enrollment, recipients, today)
         summary.notifications = len(created)
-        known = {(m.PK.removeprefix("C#"), m.staff_id): m for members in recipients.values() for m in members}
+        known = {(m.company_id, m.staff_id): m for members in recipients.values() for m in members}
         summary.emails, summary.recipients = _send_emails(created, today, known)
     count("NotificationsCreated", summary.notifications)
     count("EmailsSent", summary.emails + summary.emails_recovered)
@@ -64,64 +63,62 @@ def run_low_balance_check(today: date) -> dict:
     return summary.__dict__
 
 
-def _company_of(enrollment: Enrollment) -> str:
-    return enrollment.PK.removeprefix("C#").split("#S#")[0]
-
-
-def _recipients(lows: list[Enrollment]) -> dict[tuple[str, str], list]:
+def _recipients(lows: list[records.Enrollment]) -> dict[tuple[str, str], list[records.StaffMember]]:
     """(company, responsible staff id) -> the staff members to tell: that one, or, if they
     are gone, the company's admins."""
-    wanted = {(_company_of(e), e.responsible_staff_id) for e in lows}
-    found = retrying(lambda: batch.load(people_store.staff_key(cid, sid) for cid, sid in wanted))
+    wanted = {(e.company_id, e.responsible_staff_id) for e in lows}
+    refs = {pair: reads.staff(*pair) for pair in wanted}
+    found = uow_.reading(lambda: reads.load(refs.values()), company_id=None)
     out, admins = {}, {}
     for cid, sid in wanted:
-        member = found.get(people_store.staff_key(cid, sid))
+        member = found.get(refs[(cid, sid)])
         if member is not None:
             out[(cid, sid)] = [member]
             continue
         if cid not in admins:
-            admins[cid] = [m for m in retrying(lambda: people_store.list_staff(cid, 200, None)).items
-                           if m.role == "admin"]
+            admins[cid] = [m for m in uow_.reading(lambda: people_store.list_staff(cid, 200, None),
+                                                   company_id=cid).items if m.role == "admin"]
         out[(cid, sid)] = admins[cid]
     return out
 
 
-def _announce(enrollment: Enrollment, recipients: dict, today: date) -> list[Notification]:
-    cid = _company_of(enrollment)
-    current = enrollment
-    for _ in range(5):
-        state = thresholds.alert_state(int(current.balance), int(current.threshold), int(current.alert_level or 0),
+def _announce(enrollment: records.Enrollment, recipients: dict, today: date) -> list[records.Notification]:
+    """One transaction: the enrollment notes the level it announced (over the version read)
+    and leaves the low-balance index; the recipients' notifications are put."""
+    cid = enrollment.company_id
+    attempts = 0
+
+    def step(uow: UnitOfWork) -> list[records.Notification]:
+        nonlocal attempts
+        attempts += 1  # the first attempt trusts the index's copy; a retry reads the enrollment
+        current = enrollment if attempts == 1 else enrollment_store.get_enrollment(
+            cid, enrollment.schedule_id, enrollment.student_id)
+        if current is None:
+            return []
+        state = thresholds.alert_state(current.balance, current.threshold, current.alert_level,
                                        current.status == "active")
-        level = thresholds.level_of(int(current.balance), int(current.threshold))
-        tx = Transaction()
-        actions = [Enrollment.GSI4PK.remove(), Enrollment.GSI4SK.remove()]
+        level = thresholds.level_of(current.balance, current.threshold)
         made = []
         if state.needs_alert:
-            actions.append(Enrollment.alert_level.set(level))
             for member in recipients.get((cid, current.responsible_staff_id), []):
-                made.append(store.new_notification(
-                    cid, member.staff_id, ids.new_id(), kind=thresholds.LEVEL_NAMES[level],
-                    schedule_id=current.schedule_id, schedule_name=current.schedule_name,
-                    student_id=current.student_id, student_name=current.student_name,
-                    balance=int(current.balance), threshold=int(current.threshold),
+                made.append(records.Notification(
+                    company_id=cid, staff_id=member.staff_id, notification_id=ids.new_id(),
+                    kind=thresholds.LEVEL_NAMES[level], schedule_id=current.schedule_id,
+                    schedule_name=current.schedule_name, student_id=current.student_id,
+                    student_name=current.student_name, balance=current.balance, threshold=current.threshold,
                     last_session_at=current.last_session_at, created_at=clock.now_iso(), run_date=today.isoformat()))
-        tx.update(current, actions=actions)
+        enrollment_store.announce(uow, current, level if state.needs_alert else None)
         for n in made:
-            tx.put(n, condition=Notification.PK.does_not_exist())
-        try:
-            tx.commit()
-            if state.needs_alert and not made:
-                log_event("warning", message="low balance with nobody to tell", company_id=cid,
-                          enrollment_id=ids.enrollment_id(current.schedule_id, current.student_id))
-            return made
-        except ConditionFailed:
-            current = enrollment_store.get_enrollment(cid, enrollment.schedule_id, enrollment.student_id)
-            if current is None:
-                return []
-    return []
+            store.add_notification(uow, n)
+        if state.needs_alert and not made:
+            log_event("warning", message="low balance with nobody to tell", company_id=cid,
+                      enrollment_id=current.enrollment_id)
+        return made
+
+    return uow_.run(step, company_id=cid)
 
 
-def _email_text(notes: list[Notification]) -> tuple[str, str]:
+def _email_text(notes: list[records.Notification]) -> tuple[str, str]:
     urgent = sum(1 for n in notes if n.kind == "balance_exhausted")
     subject = f"{len(notes)} student{'s' if len(notes) != 1 else ''} running out of sessions"
     if urgent:
@@ -136,9 +133,10 @@ def _email_text(notes: list[Notification]) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def _send_emails(notes: list[Notification], today: date, known: dict | None = None) -> tuple[int, list[str]]:
+def _send_emails(notes: list[records.Notification], today: date,
+                 known: dict | None = None) -> tuple[int, list[str]]:
     """One email per staff member; `known` holds the staff members this run already read."""
-    by_staff: dict[tuple[str, str], list[Notification]] = {}
+    by_staff: dict[tuple[str, str], list[records.Notification]] = {}
     for n in notes:
         by_staff.setdefault((n.company_id, n.staff_id), []).append(n)
     if not by_staff:
@@ -146,13 +144,14 @@ def _send_emails(notes: list[Notification], today: date, known: dict | None = No
     known = dict(known or {})
     missing = [k for k in by_staff if k not in known]
     if missing:
-        found = retrying(lambda: batch.load(people_store.staff_key(cid, sid) for cid, sid in missing))
-        known.update({(cid, sid): found.get(people_store.staff_key(cid, sid)) for cid, sid in missing})
+        refs = {pair: reads.staff(*pair) for pair in missing}
+        found = uow_.reading(lambda: reads.load(refs.values()), company_id=None)
+        known.update({pair: found.get(ref) for pair, ref in refs.items()})
     sent, recipients = 0, []
     for (cid, sid), group in by_staff.items():
         member = known.get((cid, sid))
         if member is None:
-            retrying(lambda: store.settle_mail(group, "skipped"))
+            _settle(cid, group, "skipped")
             continue
         try:
             if _send_one(cid, member, group, today):
@@ -166,16 +165,34 @@ def _send_emails(notes: list[Notification], today: date, known: dict | None = No
     return sent, recipients
 
 
-def _send_one(cid: str, member, group: list[Notification], today: date) -> bool:
+class _AlreadyRecorded(Exception):
+    """This very email was recorded by an earlier run."""
+
+
+def _settle(cid: str, group: list[records.Notification], status: str) -> None:
+    for start in range(0, len(group), 100):
+        chunk = group[start:start + 100]
+        uow_.run(lambda uow: store.settle_mail(uow, chunk, status), company_id=cid)
+
+
+def _send_one(cid: str, member, group: list[records.Notification], today: date) -> bool:
     """Record, then send, then settle: at most one email per staff member and set of
     notifications, even if the run is repeated or crashed halfway (the in-app notification
     is the durable record; the email is its announcement)."""
     subject, body = _email_text(group)
     digest = hashlib.sha256(",".join(sorted(n.notification_id for n in group)).encode()).hexdigest()[:20]
-    fresh = retrying(lambda: store.claim_email(
-        cid, member.staff_id, today.isoformat(), digest, to=member.email, subject=subject, body=body,
-        notification_ids=[n.notification_id for n in group], created_at=clock.now_iso(),
-        expires_at=int(clock.now().timestamp()) + EMAIL_RECORD_DAYS * 86400))
+
+    def refuse() -> Exception:
+        return _AlreadyRecorded()
+
+    try:
+        uow_.run(lambda uow: store.record_email(
+            uow, cid, member.staff_id, today.isoformat(), digest, refusal=refuse, to=member.email, subject=subject,
+            body=body, notification_ids=[n.notification_id for n in group], created_at=clock.now_iso(),
+            expires_at=int(clock.now().timestamp()) + EMAIL_RECORD_DAYS * 86400), company_id=cid)
+        fresh = True
+    except _AlreadyRecorded:
+        fresh = False
     # Where sending again cannot double a message (the local outbox), a recorded email is
     # sent again under the same key: a crash between recording and sending loses nothing.
     if fresh or mail.resends_idempotently():
@@ -184,20 +201,21 @@ def _send_one(cid: str, member, group: list[Notification], today: date) -> bool:
         except Exception:
             # The send failed (SES refused or was unreachable): forget the record so the next
             # run sends it. Only a crash between recording and sending loses an email.
-            retrying(lambda: store.release_email(cid, member.staff_id, today.isoformat(), digest))
+            uow_.run(lambda uow: store.forget_email(uow, cid, member.staff_id, today.isoformat(), digest),
+                     company_id=cid)
             raise
-    retrying(lambda: store.settle_mail(group, "sent"))
+    _settle(cid, group, "sent")
     return fresh
 
 
 def _send_pending(today: date) -> int:
     """Email what an earlier, interrupted run announced but did not get to send."""
-    pending: list[Notification] = []
-    for shard in range(keys.LOW_SHARDS):
-        pending += retrying(lambda: store.pending_mail(shard))
+    pending: list[records.Notification] = []
+    for shard in store.mail_shards():
+        pending += uow_.reading(lambda: store.pending_mail(shard), company_id=None)
     if not pending:
         return 0
-    by_run: dict[str, list[Notification]] = {}
+    by_run: dict[str, list[records.Notification]] = {}
     for n in pending:
         by_run.setdefault(n.run_date, []).append(n)
     total = 0
@@ -212,64 +230,62 @@ def reconcile_threshold_changes() -> int:
     """Bring the threshold every enrollment carries in line with schedule and company
     changes recorded since the last run. Costs nothing on days without such changes."""
     updated = 0
-    for change in retrying(enrollment_store.pending_threshold_changes):
+    for change in uow_.reading(enrollment_store.pending_threshold_changes, company_id=None):
         cid = change.company_id
-        company = retrying(lambda: people_store.get_company(cid))
+        company = uow_.reading(lambda: people_store.get_company(cid), company_id=cid)
         company_t = company.low_balance_threshold if company else None
         if change.scope == COMPANY_SCOPE:
             schedules, cursor = [], None
             while True:
-                page = retrying(lambda: schedules_store.list_schedules(cid, 200, cursor))
+                page = uow_.reading(lambda: schedules_store.list_schedules(cid, 200, cursor), company_id=cid)
                 schedules += page.items
                 cursor = page.next
                 if not cursor:
                     break
         else:
-            one = retrying(lambda: schedules_store.get_schedule(cid, change.scope))
+            one = uow_.reading(lambda: schedules_store.get_schedule(cid, change.scope), company_id=cid)
             schedules = [one] if one else []
         for schedule in schedules:
-            for enrollment in retrying(lambda: enrollment_store.roster(cid, schedule.schedule_id)):
+            roster = uow_.reading(lambda: enrollment_store.roster(cid, schedule.schedule_id), company_id=cid)
+            for enrollment in roster:
                 target = thresholds.effective_threshold(enrollment.low_balance_threshold,
                                                         schedule.low_balance_threshold, company_t)
-                if int(enrollment.threshold) != target:
-                    retrying(lambda: _set_threshold(cid, enrollment.schedule_id, enrollment.student_id, target))
+                if enrollment.threshold != target:
+                    uow_.run(lambda uow: _set_threshold(uow, enrollment, target), company_id=cid)
                     updated += 1
-        retrying(lambda: enrollment_store.forget_threshold_change(change))
+        uow_.run(lambda uow: enrollment_store.forget_threshold_change(uow, change), company_id=cid)
     return updated
 
 
-def _set_threshold(cid: str, schedule_id: str, student_id: str, target: int) -> None:
-    enrollment = enrollment_store.get_enrollment(cid, schedule_id, student_id)
-    if enrollment is None:
-        return
-    actions = enrollment_store.alert_actions(enrollment, balance=int(enrollment.balance), threshold=target)
-    enrollment_store.update_enrollment_item(enrollment, actions)
+def _set_threshold(uow: UnitOfWork, enrollment: records.Enrollment, target: int) -> None:
+    current = enrollment_store.get_enrollment(enrollment.company_id, enrollment.schedule_id, enrollment.student_id)
+    if current is not None and current.threshold != target:
+        enrollment_store.save_enrollment(uow, replace(current, threshold=target))
 
 
 # --- the inbox ---------------------------------------------------------------------------
 
-def my_notifications(actor: Actor, limit: int, cursor: str | None, unread_only: bool) -> Page[Notification]:
+def my_notifications(actor: Actor, limit: int, cursor: str | None, unread_only: bool) -> Page[records.Notification]:
     staff_id = own_staff_id(actor)
     if staff_id is None:
         return Page(items=[], next=None)
     return store.list_notifications(actor.company_id, staff_id, limit, cursor, unread_only)
 
 
-def mark_read(actor: Actor, notification_id: str) -> Notification:
-    staff_id = own_staff_id(actor)
-    found = store.get_notification(actor.company_id, staff_id, notification_id) \
-        if staff_id and ids.is_id(notification_id) else None
-    if found is None:
-        raise NotFound("notification", notification_id)
-    if found.read_at is None:
-        at = clock.now_iso()
-        try:
-            store.mark_read(found, at)
-        except ConditionFailed:
-            found = store.get_notification(actor.company_id, staff_id, notification_id)
+def mark_read(actor: Actor, notification_id: str) -> records.Notification:
+    def step(uow: UnitOfWork) -> records.Notification:
+        staff_id = own_staff_id(actor)
+        found = store.get_notification(actor.company_id, staff_id, notification_id) \
+            if staff_id and ids.is_id(notification_id) else None
+        if found is None:
+            raise NotFound("notification", notification_id)
+        if found.read_at is not None:
             return found
-        found.read_at = at
-    return found
+        at = clock.now_iso()
+        store.mark_read(uow, found, at)
+        return replace(found, read_at=at)
+
+    return uow_.run(step, company_id=actor.company_id)
 
 
 def outbox(actor: Actor, limit: int, cursor: str | None):

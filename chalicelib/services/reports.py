@@ -10,12 +10,10 @@ from datetime import date, timedelta
 from ..domain import reports as rules
 from ..domain import stats as stats_domain
 from ..errors import InvalidInput
-from ..store import keys
 from ..store import people as people_store
 from ..store import schedules as schedules_store
+from ..store import sessions as session_store
 from ..store import stats as stats_store
-from ..store.models import Item
-from ..store.tx import translate
 from .company import get_company
 from .context import Actor
 from .sessions import local_today
@@ -29,6 +27,7 @@ class Report:
     last: str
     as_of: str
     rows: list[dict] = field(default_factory=list)
+    counted_through: str | None = None  # the newest change the counters include
 
 
 def settings_of(company) -> rules.Settings:
@@ -52,6 +51,11 @@ def _counters(cid: str, dimension: str, first: str, last: str) -> list[dict]:
             for s in stats_store.read(cid, dimension, first, last)]
 
 
+def _freshness(actor: Actor) -> str | None:
+    fresh = stats_store.counted_through(actor.company_id)
+    return fresh.counted_through if fresh else None
+
+
 def _all(page_fn, cid: str) -> list:
     items, cursor = [], None
     while True:
@@ -62,12 +66,8 @@ def _all(page_fn, cid: str) -> list:
             return items
 
 
-@translate
 def _latest_marks(cid: str, student_id: str, before: str, limit: int) -> list[tuple[str, str | None]]:
-    results = Item.by_person.query(keys.person_pk(cid, student_id),
-                                   Item.GSI1SK.between(keys.person_mark_sk(), keys.person_mark_sk(before)),
-                                   scan_index_forward=False, limit=limit, page_size=limit)
-    return [(m.status, m.cancelled_by) for m in results]
+    return [(m.status, m.cancelled_by) for m in session_store.latest_marks(cid, student_id, before, limit)]
 
 
 def students(actor: Actor, first: date | None, last: date | None, today: date | None = None) -> Report:
@@ -97,7 +97,7 @@ def students(actor: Actor, first: date | None, last: date | None, today: date | 
                     "rate_previous_28_days": risk.rate_previous_28, "no_show_streak": streak,
                     "at_risk": bool(risk.reasons), "reasons": risk.reasons})
     out.sort(key=lambda r: (not r["at_risk"], r["student_name"]))
-    return Report(start.isoformat(), end.isoformat(), as_of.isoformat(), out)
+    return Report(start.isoformat(), end.isoformat(), as_of.isoformat(), out, _freshness(actor))
 
 
 def teachers(actor: Actor, first: date | None, last: date | None, today: date | None = None) -> Report:
@@ -119,7 +119,7 @@ def teachers(actor: Actor, first: date | None, last: date | None, today: date | 
                     "cancellation_rate": rate, "student_cancellation_share": rules.ratio(t.cancelled_student, t.marks),
                     "no_show_share": rules.ratio(t.no_show, t.marks), "flagged": flagged})
     out.sort(key=lambda r: (not r["flagged"], r["teacher_name"] or ""))
-    return Report(start.isoformat(), end.isoformat(), as_of.isoformat(), out)
+    return Report(start.isoformat(), end.isoformat(), as_of.isoformat(), out, _freshness(actor))
 
 
 def schedules(actor: Actor, first: date | None, last: date | None, today: date | None = None) -> Report:
@@ -139,7 +139,7 @@ def schedules(actor: Actor, first: date | None, last: date | None, today: date |
                     "sessions_used": t.charged, "sessions_sold": t.sold,
                     "used_to_sold": rules.ratio(t.charged, t.sold)})
     out.sort(key=lambda r: r["schedule_name"])
-    return Report(start.isoformat(), end.isoformat(), as_of.isoformat(), out)
+    return Report(start.isoformat(), end.isoformat(), as_of.isoformat(), out, _freshness(actor))
 
 
 def overview(actor: Actor, first: date | None, last: date | None, today: date | None = None) -> Report:
@@ -163,4 +163,4 @@ def overview(actor: Actor, first: date | None, last: date | None, today: date | 
         "sessions_used": total(rows, "sessions_used"), "sessions_sold": total(rows, "sessions_sold"),
         "used_to_sold": rules.ratio(total(rows, "sessions_used"), total(rows, "sessions_sold")),
     }
-    return Report(by_schedule.first, by_schedule.last, by_schedule.as_of, [summary])
+    return Report(by_schedule.first, by_schedule.last, by_schedule.as_of, [summary], by_schedule.counted_through)

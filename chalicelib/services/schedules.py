@@ -1,20 +1,20 @@
 """Schedules: a group class or a 1:1 series, with its teacher, time zone and policy."""
+from dataclasses import replace
 from typing import Any
 
 from .. import clock, ids
+from ..domain import records
 from ..errors import Forbidden, InvalidInput, NotFound, VersionMismatch
-from ..store import batch
 from ..store import enrollments as enrollment_store
-from ..store import people as people_store
+from ..store import reads
 from ..store import schedules as store
-from ..store.models import Policy, Recurrence, Schedule
+from ..store import unit_of_work as uow_
 from ..store.pages import Page
+from ..store.unit_of_work import UnitOfWork
 from . import sessions
 from .company import DEFAULT_TIMEZONE
 from .context import TEACHER, Actor
 from .people import own_staff_id
-
-DEFAULT_POLICY = {"cancelled": "credit", "no_show": "deduct", "late_cancel_hours": None, "overdraft": 0}
 
 
 def _no_teacher() -> InvalidInput:
@@ -22,44 +22,47 @@ def _no_teacher() -> InvalidInput:
                         [{"field": "teacher_id", "message": "no staff member with this id"}])
 
 
-def _teacher(actor: Actor, teacher_id: str):
-    member = people_store.get_staff(actor.company_id, teacher_id) if ids.is_id(teacher_id) else None
+def _teacher(actor: Actor, teacher_id: str) -> records.StaffMember:
+    member = reads.get(reads.staff(actor.company_id, teacher_id)) if ids.is_id(teacher_id) else None
     if member is None:
         raise _no_teacher()
     return member
 
 
-def _policy(values: dict[str, Any] | None) -> Policy:
-    merged = {**DEFAULT_POLICY, **(values or {})}
-    return Policy(**merged)
+def _recurrence(values: dict | None) -> records.Recurrence | None:
+    if not values:
+        return None
+    return records.Recurrence(**{**values, "weekdays": tuple(values["weekdays"])})
 
 
 def create_schedule(actor: Actor, *, name: str, kind: str, teacher_id: str, capacity: int | None,
                     timezone: str | None, recurrence: dict | None, policy: dict | None,
-                    low_balance_threshold: int | None) -> Schedule:
+                    low_balance_threshold: int | None) -> records.Schedule:
     cid = actor.company_id
-    wanted = {"teacher": people_store.staff_key(cid, teacher_id), "company": people_store.company_key(cid)}
-    found = batch.load(wanted.values()) if ids.is_id(teacher_id) else {}
-    teacher = found.get(wanted["teacher"])
-    if teacher is None:
-        raise _no_teacher()
-    company = found.get(wanted["company"])
-    now = clock.now_iso()
-    schedule = store.new_schedule(
-        actor.company_id, ids.new_id(), name=name, kind=kind, teacher_id=teacher_id,
-        teacher_name=teacher.name, capacity=capacity if kind == "group" else 1,
-        timezone=timezone or (company.timezone if company else DEFAULT_TIMEZONE),
-        recurrence=Recurrence(**recurrence) if recurrence else None,
-        policy=_policy(policy), low_balance_threshold=low_balance_threshold,
-        created_at=now, updated_at=now,
-    )
-    store.create_schedule(schedule)
+
+    def step(uow: UnitOfWork) -> records.Schedule:
+        wanted = [reads.staff(cid, teacher_id), reads.company(cid)] if ids.is_id(teacher_id) else []
+        found = reads.load(wanted)
+        teacher = found.get(wanted[0]) if wanted else None
+        if teacher is None:
+            raise _no_teacher()
+        company = found.get(wanted[1])
+        now = clock.now_iso()
+        schedule = records.Schedule(
+            company_id=cid, schedule_id=ids.new_id(), name=name, kind=kind, teacher_id=teacher_id,
+            teacher_name=teacher.name, capacity=capacity if kind == "group" else 1,
+            timezone=timezone or (company.timezone if company else DEFAULT_TIMEZONE),
+            recurrence=_recurrence(recurrence), policy=records.Policy(**(policy or {})),
+            low_balance_threshold=low_balance_threshold, created_at=now, updated_at=now)
+        return store.add_schedule(uow, schedule)
+
+    schedule = uow_.run(step, company_id=cid)
     if schedule.recurrence is not None:
         sessions.after_schedule_saved(cid, schedule, replan=False)
     return schedule
 
 
-def get_schedule(actor: Actor, schedule_id: str) -> Schedule:
+def get_schedule(actor: Actor, schedule_id: str) -> records.Schedule:
     """A schedule of the caller's company; a teacher only reaches the schedules they teach."""
     schedule = store.get_schedule(actor.company_id, schedule_id) if ids.is_id(schedule_id) else None
     if schedule is None:
@@ -69,7 +72,7 @@ def get_schedule(actor: Actor, schedule_id: str) -> Schedule:
     return schedule
 
 
-def list_schedules(actor: Actor, limit: int, cursor: str | None) -> Page[Schedule]:
+def list_schedules(actor: Actor, limit: int, cursor: str | None) -> Page[records.Schedule]:
     if actor.role == TEACHER:
         staff_id = own_staff_id(actor)
         if staff_id is None:
@@ -78,31 +81,34 @@ def list_schedules(actor: Actor, limit: int, cursor: str | None) -> Page[Schedul
     return store.list_schedules(actor.company_id, limit, cursor)
 
 
-def update_schedule(actor: Actor, schedule_id: str, changes: dict[str, Any], if_match: int | None) -> Schedule:
-    """Apply the given fields; conditional on the version read (and on If-Match if sent)."""
-    schedule = get_schedule(actor, schedule_id)
-    if if_match is not None and schedule.version != if_match:
-        raise VersionMismatch(f"the schedule is at version {schedule.version}, not {if_match}")
-    if "teacher_id" in changes:
-        schedule.teacher_id = changes["teacher_id"]
-        schedule.teacher_name = _teacher(actor, changes["teacher_id"]).name
-        store.index_by_teacher(actor.company_id, schedule)
-    if "policy" in changes:
-        current = {k: getattr(schedule.policy, k) for k in DEFAULT_POLICY}
-        schedule.policy = _policy({**current, **(changes["policy"] or {})})
-    if "recurrence" in changes:
-        schedule.recurrence = Recurrence(**changes["recurrence"]) if changes["recurrence"] else None
-    for name in ("name", "timezone", "low_balance_threshold"):
-        if name in changes:
-            setattr(schedule, name, changes[name])
-    if "capacity" in changes and schedule.kind == "group":
-        if changes["capacity"] is None:
-            raise InvalidInput("a group needs a capacity", [{"field": "capacity", "message": "required for a group"}])
-        schedule.capacity = changes["capacity"]
-    schedule.updated_at = clock.now_iso()
-    store.save_schedule(schedule)
-    if "low_balance_threshold" in changes:
-        enrollment_store.record_threshold_change(actor.company_id, schedule.schedule_id)
+def update_schedule(actor: Actor, schedule_id: str, changes: dict[str, Any], if_match: int | None) -> records.Schedule:
+    """Apply the given fields, over the version read (and If-Match, if sent); a change of
+    recurrence, time zone or teacher then re-plans the schedule's future sessions."""
+    cid = actor.company_id
+
+    def step(uow: UnitOfWork) -> records.Schedule:
+        schedule = get_schedule(actor, schedule_id)
+        if if_match is not None and schedule.version != if_match:
+            raise VersionMismatch(f"the schedule is at version {schedule.version}, not {if_match}")
+        fields: dict[str, Any] = {k: changes[k] for k in ("name", "timezone", "low_balance_threshold") if k in changes}
+        if "teacher_id" in changes:
+            fields["teacher_id"] = changes["teacher_id"]
+            fields["teacher_name"] = _teacher(actor, changes["teacher_id"]).name
+        if "policy" in changes:
+            fields["policy"] = replace(schedule.policy, **(changes["policy"] or {}))
+        if "recurrence" in changes:
+            fields["recurrence"] = _recurrence(changes["recurrence"])
+        if "capacity" in changes and schedule.kind == "group":
+            if changes["capacity"] is None:
+                raise InvalidInput("a group needs a capacity",
+                                   [{"field": "capacity", "message": "required for a group"}])
+            fields["capacity"] = changes["capacity"]
+        stored = store.save_schedule(uow, replace(schedule, updated_at=clock.now_iso(), **fields))
+        if "low_balance_threshold" in changes:
+            enrollment_store.record_threshold_change(uow, cid, schedule.schedule_id)
+        return stored
+
+    schedule = uow_.run(step, company_id=cid)
     if {"recurrence", "timezone", "teacher_id"} & set(changes) and (schedule.recurrence or "recurrence" in changes):
-        sessions.after_schedule_saved(actor.company_id, schedule, replan=True)
+        sessions.after_schedule_saved(cid, schedule, replan=True)
     return schedule

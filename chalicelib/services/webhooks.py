@@ -1,10 +1,12 @@
 """Booking-system deliveries: verify, store, apply, and replay what failed.
 
 A delivery's record is keyed by its provider key (the provider's delivery id, or a digest
-of the body), and is written in the same transaction as its effect: a repeat finds it and
-changes nothing. Effects go through the same services as the HTTP routes (sessions,
-attendance). A delivery that cannot be applied yet (an unknown student, an unmapped
-event type) is kept as failed, listed, and can be replayed once the data is fixed.
+of the body) and is written in the same transaction as its effect: a repeat finds it and
+changes nothing. Each event of a delivery is one step of the unit of work: the booking
+read, the effect staged through the same use cases as the HTTP routes (attendance,
+sessions), the booking's new state, and (with the delivery's last event) its record. A
+delivery that cannot be applied yet (an unknown student, an unmapped event type) is kept as
+failed, listed, and can be replayed once the data is fixed.
 
 Ordering rules, so the result does not depend on the order deliveries arrive in:
 - a cancellation for a booking not seen yet is kept on the booking (state `cancelled`);
@@ -15,20 +17,20 @@ Ordering rules, so the result does not depend on the order deliveries arrive in:
   moves the old booking's session; the cancellation half never cancels anything.
 """
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from .. import clock, ids
+from ..domain import records
 from ..errors import Conflict, NotFound, OptClassError
 from ..observability import count, log_event
-from ..store import batch
-from ..store import enrollments as enrollment_store
+from ..store import attendance as marks_store
 from ..store import integrations as store
 from ..store import people as people_store
-from ..store import schedules as schedules_store
+from ..store import reads
 from ..store import sessions as session_store
-from ..store.models import Booking, Delivery, Integration
-from ..store.tx import ConditionFailed, Transaction
+from ..store import unit_of_work as uow_
+from ..store.unit_of_work import UnitOfWork
 from ..webhooks import acuity, calcom, calendly, signing, standard
 from ..webhooks import events as ev
 from . import attendance, sessions
@@ -44,39 +46,22 @@ class Unapplicable(Exception):
 
 @dataclass
 class Outcome:
-    delivery: Delivery
+    delivery: records.Delivery
     repeat: bool = False
 
 
-class Effect:
-    """What a delivery writes besides its effect: its own record (with the last of its
-    events) and the bookings' new state. Services take it like an idempotency claim and
-    add it to the transaction of the effect; when no transaction took it, it is written
-    alone."""
+@dataclass
+class _Result:
+    """What one event did: the delivery's status and reason, and bookings to write with it."""
 
-    def __init__(self, delivery: Delivery, replay: bool, record: bool):
-        self.delivery, self.replay, self.record = delivery, replay, record
-        self.extra: list = []
-        self.used = False
-
-    def add_to(self, tx: Transaction, result=None) -> None:
-        if self.record:
-            store.index_delivery(self.delivery.PK.removeprefix("C#").split("#I#")[0], self.delivery)
-            store.add_delivery(tx, self.delivery, replay=self.replay)
-        for item in self.extra:
-            tx.put(item)
-        self.used = True
-
-    def commit(self, tx: Transaction | None = None) -> None:
-        if self.used:
-            return
-        tx = tx or Transaction()
-        self.add_to(tx)
-        if len(tx):
-            tx.commit()
+    status: str
+    reason: str | None = None
+    bookings: tuple[records.Booking, ...] = ()
+    settle: records.Session | None = None  # a moved session whose marks follow in steps
+    cancel: tuple[str, str | None] | None = None  # (session id, reason): the school cancelled it
 
 
-def secrets_of(integration: Integration, now: datetime | None = None) -> list[str]:
+def secrets_of(integration: records.Integration, now: datetime | None = None) -> list[str]:
     out = [integration.secret]
     if integration.previous_secret and (integration.previous_secret_until or "") > clock.iso(now or clock.now()):
         out.append(integration.previous_secret)
@@ -87,11 +72,16 @@ def delivery_id_of(provider: str, provider_key: str) -> str:
     return hashlib.sha256(f"{provider}\x1f{provider_key}".encode()).hexdigest()[:32]
 
 
-def receive(integration_id: str, headers, body: bytes, content_type: str | None) -> Outcome:
-    """A delivery arrives: 401 unless signed; 400 if unreadable; else stored and answered 2xx."""
+def _active_integration(integration_id: str) -> records.Integration:
     integration = store.get_integration(integration_id) if ids.is_id(integration_id) else None
     if integration is None or not integration.active:
         raise NotFound("integration", integration_id)
+    return integration
+
+
+def receive(integration_id: str, headers, body: bytes, content_type: str | None) -> Outcome:
+    """A delivery arrives: 401 unless signed; 400 if unreadable; else stored and answered 2xx."""
+    integration = uow_.reading(lambda: _active_integration(integration_id), company_id=None)
     adapter = ADAPTERS[integration.provider]
     provider_key = adapter.verify(secrets_of(integration), headers, body)
     cid, now = integration.company_id, clock.now_iso()
@@ -105,22 +95,28 @@ def receive(integration_id: str, headers, body: bytes, content_type: str | None)
         except acuity.FetchFailed as exc:
             fetch_error, provider_key = str(exc), f"{signing.body_digest(body)}:unfetched:{now}"
     delivery_id = delivery_id_of(integration.provider, provider_key)
-    existing = store.get_delivery(cid, integration_id, delivery_id)
+
+    def seen(uow: UnitOfWork) -> records.Delivery | None:
+        existing = store.get_delivery(cid, integration_id, delivery_id)
+        if existing is not None and existing.status != FAILED:
+            store.count_repeat(uow, existing, now)
+            return replace(existing, repeats=existing.repeats + 1)
+        return existing
+
+    existing = uow_.run(seen, company_id=cid)
     if existing is not None and existing.status != FAILED:
-        store.count_repeat(existing, now)
-        existing.repeats = int(existing.repeats or 0) + 1
         return Outcome(existing, repeat=True)
     if events is None and fetch_error is None:
         events = _read(integration, body)  # Unreadable: answered 400, nothing stored
-    delivery = existing or store.new_delivery(
-        cid, integration_id, delivery_id, provider=integration.provider, provider_key=provider_key,
-        event=events[0].name if events else None, booking_id=events[0].booking_id if events else None,
-        status=APPLIED, body=body.decode("utf-8", "replace"), content_type=content_type, received_at=now,
-        updated_at=now)
+    delivery = existing or records.Delivery(
+        company_id=cid, integration_id=integration_id, delivery_id=delivery_id, provider=integration.provider,
+        provider_key=provider_key, event=events[0].name if events else None,
+        booking_id=events[0].booking_id if events else None, status=APPLIED, body=body.decode("utf-8", "replace"),
+        content_type=content_type, received_at=now, updated_at=now)
     if fetch_error is not None:
-        delivery.status, delivery.reason = FAILED, fetch_error
-        Effect(delivery, False, record=True).commit()
-        return Outcome(delivery)
+        failed = replace(delivery, status=FAILED, reason=fetch_error)
+        uow_.run(lambda uow: store.record_delivery(uow, failed), company_id=cid)
+        return Outcome(failed)
     return Outcome(apply(integration, delivery, events, replay=existing is not None))
 
 
@@ -130,7 +126,7 @@ def _digest(body: bytes, events: list[ev.BookingEvent]) -> str:
     return signing.body_digest(body + b"\x1f" + repr(said).encode())
 
 
-def _read(integration: Integration, body: bytes) -> list[ev.BookingEvent]:
+def _read(integration: records.Integration, body: bytes) -> list[ev.BookingEvent]:
     adapter = ADAPTERS[integration.provider]
     if integration.provider == "acuity":
         return adapter.read(body, fetch=lambda appointment_id: acuity.fetch_appointment(
@@ -138,67 +134,95 @@ def _read(integration: Integration, body: bytes) -> list[ev.BookingEvent]:
     return adapter.read(body)
 
 
-def replay(actor: Actor, integration_id: str, delivery_id: str) -> Delivery:
-    integration = get_integration_of(actor, integration_id)
-    delivery = store.get_delivery(actor.company_id, integration_id, delivery_id)
-    if delivery is None:
-        raise NotFound("delivery", delivery_id)
-    if delivery.status != FAILED:
-        raise Conflict(f"only a failed delivery can be replayed; this one is {delivery.status}")
-    delivery.replays = int(delivery.replays or 0) + 1
+def replay(actor: Actor, integration_id: str, delivery_id: str) -> records.Delivery:
+    def load() -> tuple[records.Integration, records.Delivery]:
+        integration = get_integration_of(actor, integration_id)
+        delivery = store.get_delivery(actor.company_id, integration_id, delivery_id)
+        if delivery is None:
+            raise NotFound("delivery", delivery_id)
+        if delivery.status != FAILED:
+            raise Conflict(f"only a failed delivery can be replayed; this one is {delivery.status}")
+        return integration, delivery
+
+    integration, delivery = uow_.reading(load, company_id=actor.company_id)
+    delivery = replace(delivery, replays=delivery.replays + 1)
     try:
         events = _read(integration, delivery.body.encode("utf-8"))
     except (acuity.FetchFailed, ev.Unreadable) as exc:
-        delivery.reason, delivery.updated_at = str(exc), clock.now_iso()
-        Effect(delivery, True, record=True).commit()
-        return delivery
+        failed = replace(delivery, reason=str(exc), updated_at=clock.now_iso())
+        uow_.run(lambda uow: store.record_delivery(uow, failed, replay=True), company_id=actor.company_id)
+        return failed
     return apply(integration, delivery, events, replay=True)
 
 
-def get_integration_of(actor: Actor, integration_id: str) -> Integration:
+def get_integration_of(actor: Actor, integration_id: str) -> records.Integration:
     integration = store.get_integration(integration_id) if ids.is_id(integration_id) else None
     if integration is None or integration.company_id != actor.company_id:
         raise NotFound("integration", integration_id)
     return integration
 
 
-def apply(integration: Integration, delivery: Delivery, events: list[ev.BookingEvent], *, replay: bool) -> Delivery:
+def apply(integration: records.Integration, delivery: records.Delivery, events: list[ev.BookingEvent], *,
+          replay: bool) -> records.Delivery:
     """Apply the delivery's events; its record ends applied, duplicate, ignored or failed.
 
-    The record joins the transaction of the last event's effect. A delivery with several
-    events (one per attendee) applies the earlier ones first; each is idempotent, so a
-    replay after a partial failure converges."""
+    Each event is one step; the record joins the step of the last event. A delivery with
+    several events (one per attendee) applies the earlier ones first; each is idempotent,
+    so a replay after a partial failure converges."""
     actor = Actor(integration.company_id, f"delivery:{delivery.delivery_id}", "webhook")
+    cid = integration.company_id
+    events = events or [ev.BookingEvent(kind=ev.RECORD_ONLY, booking_id="", name="empty")]
+    stored_already = replay
     try:
-        for i, event in enumerate(events or [ev.BookingEvent(kind=ev.RECORD_ONLY, booking_id="", name="empty")]):
-            effect = Effect(delivery, replay, record=i == len(events) - 1 or not events)
-            delivery.status, delivery.reason, delivery.updated_at = APPLIED, None, clock.now_iso()
-            status, reason = _apply_event(actor, integration, event, effect)
-            if not effect.used:
-                delivery.status, delivery.reason = status, reason
-            effect.commit()
+        for i, event in enumerate(events):
+            last = i == len(events) - 1
+
+            def step(uow: UnitOfWork) -> tuple[_Result, records.Delivery]:
+                result = _apply_event(uow, actor, integration, event)
+                outcome = replace(delivery, status=result.status, reason=result.reason, updated_at=clock.now_iso())
+                if result.cancel is None:  # else they are written once the cancellation is done
+                    _record(uow, result, outcome if last else None, stored_already)
+                return result, outcome
+
+            result, delivery = uow_.run(step, company_id=cid)
+            if result.settle is not None:
+                sessions.settle_marks(cid, result.settle.schedule_id, result.settle.session_key)
+            if result.cancel is not None:
+                attendance.cancel_session_in(actor, *result.cancel)
+                done, finished = delivery, result
+                uow_.run(lambda uow: _record(uow, finished, done if last else None, stored_already), company_id=cid)
     except (Unapplicable, OptClassError, acuity.FetchFailed) as exc:
-        delivery.status, delivery.reason = FAILED, getattr(exc, "message", None) or str(exc)
-        delivery.updated_at = clock.now_iso()
-        Effect(delivery, replay or _stored(delivery), record=True).commit()
+        delivery = replace(delivery, status=FAILED, reason=getattr(exc, "message", None) or str(exc),
+                           updated_at=clock.now_iso())
+        failed = delivery
+        known = stored_already or uow_.reading(
+            lambda: store.get_delivery(cid, delivery.integration_id, delivery.delivery_id), company_id=cid) is not None
+        uow_.run(lambda uow: store.record_delivery(uow, failed, replay=known), company_id=cid)
     count(f"WebhookDeliveries{delivery.status.title()}")
-    log_event("webhook", provider=integration.provider, company_id=integration.company_id,
-              delivery_id=delivery.delivery_id, status=delivery.status, reason=delivery.reason)
+    log_event("webhook", provider=integration.provider, company_id=cid, delivery_id=delivery.delivery_id,
+              status=delivery.status, reason=delivery.reason)
     return delivery
 
 
-def _stored(delivery: Delivery) -> bool:
-    """Whether the record exists already (an earlier event of this delivery wrote it)."""
-    cid = delivery.PK.removeprefix("C#").split("#I#")[0]
-    return store.get_delivery(cid, delivery.integration_id, delivery.delivery_id) is not None
+def _record(uow: UnitOfWork, result: _Result, delivery: records.Delivery | None, replay: bool) -> None:
+    """Stage the bookings an event changed and, with the delivery's last event, its record."""
+    for booking in result.bookings:
+        store.set_booking(uow, booking)
+    if delivery is not None:
+        store.record_delivery(uow, delivery, replay=replay)
 
 
 # --- one event -------------------------------------------------------------------------
 
-def _apply_event(actor, integration, event: ev.BookingEvent, effect: Effect) -> tuple[str, str | None]:
+def _booking(integration: records.Integration, booking_id: str, **fields) -> records.Booking:
+    return records.Booking(company_id=integration.company_id, integration_id=integration.integration_id,
+                           booking_id=booking_id, updated_at=clock.now_iso(), **fields)
+
+
+def _apply_event(uow: UnitOfWork, actor: Actor, integration: records.Integration, event: ev.BookingEvent) -> _Result:
     kind = event.kind
     if kind == ev.RECORD_ONLY:
-        return IGNORED, event.note or "recorded; it changes nothing"
+        return _Result(IGNORED, event.note or "recorded; it changes nothing")
     cid, iid = integration.company_id, integration.integration_id
     booking = store.get_booking(cid, iid, event.booking_id)
     if kind == acuity.SYNC:
@@ -206,44 +230,44 @@ def _apply_event(actor, integration, event: ev.BookingEvent, effect: Effect) -> 
     if kind == ev.CREATED and event.previous_booking_id:
         previous = store.get_booking(cid, iid, event.previous_booking_id)
         if previous is not None and previous.session_key:
-            return _move(actor, integration, previous, event, effect)
+            return _move(uow, actor, integration, previous, event)
     if kind == ev.CREATED:
-        return _create(actor, integration, booking, event, effect)
+        return _create(uow, actor, integration, booking, event)
     if kind == ev.RESCHEDULED:
         source = booking if booking is not None and booking.session_key else (
             store.get_booking(cid, iid, event.previous_booking_id) if event.previous_booking_id else None)
         if source is None or not source.session_key:
             raise Unapplicable(f"no booking {event.previous_booking_id or event.booking_id} to move")
-        return _move(actor, integration, source, event, effect)
+        return _move(uow, actor, integration, source, event)
     if kind == ev.MOVE_HALF:
         if booking is not None and booking.state in ("moved", "cancelled"):
-            return IGNORED, "the other half of this move was applied already"
-        effect.extra.append(store.new_booking(
-            cid, iid, event.booking_id, state="moving", schedule_id=booking.schedule_id if booking else None,
-            session_key=booking.session_key if booking else None, student_id=booking.student_id if booking else None,
-            replaced_by=event.note, updated_at=clock.now_iso()))
-        return IGNORED, "half of a reschedule: the new booking moves the session"
+            return _Result(IGNORED, "the other half of this move was applied already")
+        half = _booking(integration, event.booking_id, state="moving",
+                        schedule_id=booking.schedule_id if booking else None,
+                        session_key=booking.session_key if booking else None,
+                        student_id=booking.student_id if booking else None, replaced_by=event.note)
+        return _Result(IGNORED, "half of a reschedule: the new booking moves the session", (half,))
     if kind == ev.CANCELLED:
-        return _cancel(actor, integration, booking, event, effect)
+        return _cancel(uow, actor, integration, booking, event)
     if booking is None or not booking.session_key or booking.state == "cancelled":
         raise Unapplicable(f"no booked session for booking {event.booking_id}")
     session_id = ids.session_id(booking.schedule_id, booking.session_key)
     if kind in (ev.NO_SHOW, ev.ATTENDED):
         status = "no_show" if kind == ev.NO_SHOW else "attended"
-        view = attendance.record(actor, session_id, booking.student_id, attendance.MarkInput(status=status),
-                                 claim=effect)
-        if effect.used:
-            return APPLIED, None
-        return DUPLICATE, f"the student was already marked {view.mark.status if view.mark else status}"
+        ctx = attendance.context_for(actor, session_id, booking.student_id)
+        view = attendance.record_in(uow, actor, ctx, booking.student_id, attendance.MarkRequest(status=status))
+        if view.changed:
+            return _Result(APPLIED)
+        return _Result(DUPLICATE, f"the student was already marked {view.mark.status if view.mark else status}")
     if kind == ev.NO_SHOW_REVERTED:
-        view = attendance.clear(actor, session_id, booking.student_id, claim=effect, only_if="no_show")
-        if effect.used:
-            return APPLIED, None
-        return IGNORED, f"there is no no-show to undo (the mark is {view.mark.status if view.mark else 'unmarked'})"
-    return IGNORED, f"nothing to do for {event.name}"
+        view = attendance.clear_in(uow, actor, session_id, booking.student_id, only_if="no_show")
+        if view.changed:
+            return _Result(APPLIED)
+        return _Result(IGNORED, f"there is no no-show to undo (the mark is {view.mark.status if view.mark else 'unmarked'})")
+    return _Result(IGNORED, f"nothing to do for {event.name}")
 
 
-def _schedule_id_for(integration: Integration, event: ev.BookingEvent) -> str:
+def _schedule_id_for(integration: records.Integration, event: ev.BookingEvent) -> str:
     mapping = integration.event_type_map()
     schedule_id = next((mapping[k] for k in (event.event_type, *event.event_type_aliases) if k and k in mapping),
                        None) or integration.default_schedule_id
@@ -252,7 +276,7 @@ def _schedule_id_for(integration: Integration, event: ev.BookingEvent) -> str:
     return schedule_id
 
 
-def _student_for(cid: str, event: ev.BookingEvent):
+def _student_for(cid: str, event: ev.BookingEvent) -> records.Student:
     email = event.student.email if event.student else None
     if not email:
         raise Unapplicable("the booking names no student email")
@@ -264,22 +288,22 @@ def _student_for(cid: str, event: ev.BookingEvent):
     return found[0]
 
 
-def _teacher_for(cid: str, event: ev.BookingEvent):
+def _teacher_for(cid: str, event: ev.BookingEvent) -> records.StaffMember | None:
     """The staff member with the booking's host email, if exactly one (else the schedule's teacher)."""
     email = event.teacher.email if event.teacher else None
     found = people_store.staff_by_email(cid, email) if email else []
     return found[0] if len(found) == 1 else None
 
 
-def _create(actor, integration, booking: Booking | None, event: ev.BookingEvent, effect: Effect):
+def _create(uow: UnitOfWork, actor: Actor, integration: records.Integration, booking: records.Booking | None,
+            event: ev.BookingEvent) -> _Result:
     cid, iid = integration.company_id, integration.integration_id
     if booking is not None and booking.state in ("booked", "moved") and booking.session_key:
-        return DUPLICATE, "the booking was applied already"
+        return _Result(DUPLICATE, "the booking was applied already")
     schedule_id = _schedule_id_for(integration, event)
     student = _student_for(cid, event)
-    wanted = [schedules_store.schedule_key(cid, schedule_id),
-              enrollment_store.enrollment_key(cid, schedule_id, student.student_id)]
-    found = batch.load(wanted)
+    wanted = [reads.schedule(cid, schedule_id), reads.enrollment(cid, schedule_id, student.student_id)]
+    found = reads.load(wanted) if ids.is_id(schedule_id) else {}
     schedule, enrollment = found.get(wanted[0]), found.get(wanted[1])
     if schedule is None:
         raise Unapplicable(f"the mapped schedule {schedule_id} does not exist")
@@ -288,75 +312,76 @@ def _create(actor, integration, booking: Booking | None, event: ev.BookingEvent,
     teacher = _teacher_for(cid, event)
     key = ids.derived_id(iid, event.booking_id)
     end = event.end or (event.start + timedelta(minutes=60))
-    now = clock.now_iso()
     session = sessions.new_session_of(
         cid, schedule, key, teacher_id=teacher.staff_id if teacher else schedule.teacher_id,
         teacher_name=teacher.name if teacher else schedule.teacher_name, student_id=student.student_id,
-        starts_at=event.start, ends_at=end, origin="booking", now=now)
-    booked = store.new_booking(cid, iid, event.booking_id, state="booked", schedule_id=schedule.schedule_id,
-                               session_key=key, student_id=student.student_id, updated_at=now)
+        starts_at=event.start, ends_at=end, origin="booking", now=clock.now_iso())
+    booked = _booking(integration, event.booking_id, state="booked", schedule_id=schedule.schedule_id,
+                      session_key=key, student_id=student.student_id)
     if booking is not None and booking.state == "cancelled":
-        # Its cancellation came first: make the session, then apply the cancellation to it.
-        # The booking stays a cancellation until that is done, so a crash in between resumes here.
+        # Its cancellation came first: the session is made and the cancellation applied to it
+        # in this one step, as if they had come in order.
+        made = None
         if session_store.get_session(cid, schedule.schedule_id, key) is None:
-            sessions.create_counted(cid, session)
+            session_store.add_session(uow, session)
+            made = (schedule, session, enrollment)
         early = ev.BookingEvent(kind=ev.CANCELLED, booking_id=event.booking_id, name=event.name,
                                 cancelled_at=_instant(booking.cancelled_at), cancelled_by=booking.cancelled_by)
-        return _cancel(actor, integration, booked, early, effect)
+        return _cancel(uow, actor, integration, booked, early, made=made)
     # No booking yet means no session yet: the two are only ever written together.
-    effect.extra.append(booked)
-    tx = Transaction()
-    effect.add_to(tx)
-    if not sessions.create_counted(cid, session, tx):
-        raise ConditionFailed(["session exists"])  # a concurrent delivery made it: start over
-    return APPLIED, None
+    session_store.add_session(uow, session)
+    return _Result(APPLIED, None, (booked,))
 
 
 def _instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def _move(actor, integration, source: Booking, event: ev.BookingEvent, effect: Effect):
-    cid, iid = integration.company_id, integration.integration_id
+def _move(uow: UnitOfWork, actor: Actor, integration: records.Integration, source: records.Booking,
+          event: ev.BookingEvent) -> _Result:
+    cid = integration.company_id
     current = session_store.get_session(cid, source.schedule_id, source.session_key)
     if current is None:
         raise Unapplicable(f"the session of booking {source.booking_id} is gone")
-    now = clock.now_iso()
+    bookings: tuple[records.Booking, ...] = ()
     if event.booking_id != source.booking_id:
-        effect.extra += [
-            store.new_booking(cid, iid, event.booking_id, state="booked", schedule_id=source.schedule_id,
-                              session_key=source.session_key, student_id=source.student_id, updated_at=now),
-            store.new_booking(cid, iid, source.booking_id, state="moved", schedule_id=source.schedule_id,
-                              session_key=source.session_key, student_id=source.student_id,
-                              replaced_by=event.booking_id, updated_at=now)]
+        bookings = (
+            _booking(integration, event.booking_id, state="booked", schedule_id=source.schedule_id,
+                     session_key=source.session_key, student_id=source.student_id),
+            _booking(integration, source.booking_id, state="moved", schedule_id=source.schedule_id,
+                     session_key=source.session_key, student_id=source.student_id, replaced_by=event.booking_id))
     start = event.start
     end = event.end or (start + timedelta(minutes=60))
     if current.starts_at == clock.iso(start) and current.ends_at == clock.iso(end):
-        return (APPLIED, None) if effect.extra else (DUPLICATE, "the session is at that time already")
+        return _Result(APPLIED, None, bookings) if bookings else _Result(DUPLICATE, "the session is at that time already")
     session_id = ids.session_id(source.schedule_id, source.session_key)
-    sessions.update_session(actor, session_id, {"starts_at": start, "ends_at": end}, None, claim=effect)
-    return APPLIED, None
+    moved, pending = sessions.update_session_in(uow, actor, session_id, {"starts_at": start, "ends_at": end}, None)
+    return _Result(APPLIED, None, bookings, settle=moved if pending else None)
 
 
-def _cancel(actor, integration, booking: Booking | None, event: ev.BookingEvent, effect: Effect):
-    cid, iid = integration.company_id, integration.integration_id
+def _cancel(uow: UnitOfWork, actor: Actor, integration: records.Integration, booking: records.Booking | None,
+            event: ev.BookingEvent, made: tuple | None = None) -> _Result:
+    """`made`: (schedule, session, enrollment) when the session is being made in this very
+    step (its put guards it, so the mark skips the session's check)."""
     now = clock.now_iso()
     cancelled_at = clock.iso(event.cancelled_at) if event.cancelled_at else now
     if booking is None or not booking.session_key:
-        effect.extra.append(store.new_booking(cid, iid, event.booking_id, state="cancelled",
-                                              cancelled_at=cancelled_at, cancelled_by=event.cancelled_by or "student",
-                                              updated_at=now))
-        return APPLIED, "cancelled before its booking arrived; applied when the booking does"
+        early = _booking(integration, event.booking_id, state="cancelled", cancelled_at=cancelled_at,
+                         cancelled_by=event.cancelled_by or "student")
+        return _Result(APPLIED, "cancelled before its booking arrived; applied when the booking does", (early,))
     if booking.state == "cancelled":
-        return DUPLICATE, "the booking was cancelled already"
-    effect.extra.append(store.new_booking(
-        cid, iid, booking.booking_id, state="cancelled", schedule_id=booking.schedule_id,
-        session_key=booking.session_key, student_id=booking.student_id, cancelled_at=cancelled_at,
-        cancelled_by=event.cancelled_by, updated_at=now))
+        return _Result(DUPLICATE, "the booking was cancelled already")
+    cancelled = replace(booking, state="cancelled", cancelled_at=cancelled_at, cancelled_by=event.cancelled_by,
+                        updated_at=now)
     session_id = ids.session_id(booking.schedule_id, booking.session_key)
     if event.cancelled_by == "school":
-        attendance.cancel_session(actor, session_id, "cancelled in the booking system")
-        return APPLIED, None
-    attendance.record(actor, session_id, booking.student_id,
-                      attendance.MarkInput(status="cancelled", cancelled_at=_instant(cancelled_at)), claim=effect)
-    return APPLIED, None
+        return _Result(APPLIED, None, (cancelled,), cancel=(session_id, "cancelled in the booking system"))
+    request = attendance.MarkRequest(status="cancelled", cancelled_at=cancelled_at)
+    if made is not None:
+        schedule, session, enrollment = made
+        ctx = marks_store.MarkContext(schedule, session, None, enrollment)
+        attendance.record_in(uow, actor, ctx, booking.student_id, request, check_session=False)
+    else:
+        ctx = attendance.context_for(actor, session_id, booking.student_id)
+        attendance.record_in(uow, actor, ctx, booking.student_id, request)
+    return _Result(APPLIED, None, (cancelled,))

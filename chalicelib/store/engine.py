@@ -27,6 +27,8 @@ class StoreMetrics:
     calls: int = 0
     items_read: int = 0
     items_written: int = 0
+    retries: int = 0  # runs of a step after the first (unit of work)
+    resends: int = 0  # sends of a transaction whose first answer was lost
     by_operation: dict[str, int] = field(default_factory=dict)
 
 
@@ -39,6 +41,18 @@ def start_metrics() -> StoreMetrics:
     metrics = StoreMetrics()
     _metrics.set(metrics)
     return metrics
+
+
+def note_retry() -> None:
+    metrics = _metrics.get()
+    if metrics is not None:
+        metrics.retries += 1
+
+
+def note_send(resend: bool) -> None:
+    metrics = _metrics.get()
+    if metrics is not None and resend:
+        metrics.resends += 1
 
 
 def _items_read(operation: str, parsed: dict) -> int:

@@ -1,9 +1,19 @@
-"""PynamoDB models of every item in the OptClass table.
+"""Every item type of the OptClass table, with its keys.
 
-All items share one table and one base class, `Item`; the `type` discriminator lets a
-query over an item collection come back as the right classes. Key attributes are set by
-the repositories from `keys.py`; nothing else builds keys.
+One table, one base class (`Item`); the `type` discriminator makes a query over an item
+collection come back as the right classes. Each item type builds its own keys
+(`key(...)` from ids, `index()` for its index keys from its own fields), so a key is made
+in exactly one place, next to the item it names (the DynamoDB Book's habit). Each type
+also maps to and from its record (`chalicelib/domain/records.py`): services only ever see
+records. Every item carries `company_id` as a field (items of no company leave it empty).
+
+The file is the table's whole catalogue on purpose: a newcomer reads it once and knows
+every item, its partition and its indexes.
 """
+import dataclasses
+import zlib
+from typing import Any, ClassVar
+
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -16,8 +26,45 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
 from pynamodb.models import Model
 
+from .. import ids
+from ..domain import records, thresholds
 from . import schema
 
+Key = tuple[str, str]
+
+
+# --- the partitions several item types share ----------------------------------------------
+
+def company_partition(cid: str) -> str:
+    """The company, its staff, students, schedules and user refs."""
+    return f"C#{cid}"
+
+
+def schedule_partition(cid: str, schedule_id: str) -> str:
+    """A schedule's enrollments, ledgers, sessions, marks and plan: everything one mark touches."""
+    return f"C#{cid}#S#{schedule_id}"
+
+
+def person_partition(cid: str, student_id: str) -> str:
+    """GSI1 `ByPerson`: one student's enrollments, marks and own sessions."""
+    return f"C#{cid}#P#{student_id}"
+
+
+def teacher_partition(cid: str, teacher_id: str) -> str:
+    """GSI2 `ByTeacher`: one teacher's schedules and sessions."""
+    return f"C#{cid}#T#{teacher_id}"
+
+
+def email_partition(cid: str, email: str) -> str:
+    """GSI3 `ByEmail`: staff and students by email within a company."""
+    return f"C#{cid}#EMAIL#{email.strip().lower()}"
+
+
+def shard_of(text: str, shards: int) -> int:
+    return zlib.crc32(text.encode()) % shards
+
+
+# --- indexes ---------------------------------------------------------------------------------
 
 class _Timeline(LocalSecondaryIndex):
     class Meta:
@@ -39,25 +86,24 @@ class _OpenSessions(LocalSecondaryIndex):
 
 def _gsi(name: str, pk: str, sk: str) -> type[GlobalSecondaryIndex]:
     meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
-    attrs = {
-        "Meta": meta,
-        pk: UnicodeAttribute(hash_key=True),
-        sk: UnicodeAttribute(range_key=True),
-    }
+    attrs = {"Meta": meta, pk: UnicodeAttribute(hash_key=True), sk: UnicodeAttribute(range_key=True)}
     return type(f"_{name}", (GlobalSecondaryIndex,), attrs)
 
 
 class Item(Model):
-    """Base of every item: keys, index keys and the type discriminator."""
+    """Base of every item: keys, index keys, the type discriminator and the record mapping."""
 
     class Meta:
-        # Bound at run time by `engine.bind` from the stage configuration.
+        # Bound at run time by `engine.ensure_bound` from the stage configuration.
         table_name = "unbound"
         host = None
         region = "us-east-1"
         connect_timeout_seconds = 2
         read_timeout_seconds = 5
-        max_retry_attempts = 2
+        # Retries live in one layer, the unit of work (store/unit_of_work.py): botocore sends once.
+        max_retry_attempts = 0
+
+    RECORD: ClassVar[type | None] = None
 
     PK = UnicodeAttribute(hash_key=True)
     SK = UnicodeAttribute(range_key=True)
@@ -72,6 +118,7 @@ class Item(Model):
     GSI4PK = UnicodeAttribute(null=True)
     GSI4SK = UnicodeAttribute(null=True)
     type = DiscriminatorAttribute(attr_name="type")
+    company_id = UnicodeAttribute(null=True)
 
     timeline = _Timeline()
     open_sessions = _OpenSessions()
@@ -80,13 +127,72 @@ class Item(Model):
     by_email = _gsi(schema.BY_EMAIL, "GSI3PK", "GSI3SK")()
     attention = _gsi(schema.ATTENTION, "GSI4PK", "GSI4SK")()
 
+    # Subclasses: `key(*ids) -> (PK, SK)` and `key_of(record)`; `index()` sets index keys.
+    @classmethod
+    def key_of(cls, record: Any) -> Key:
+        raise NotImplementedError
+
+    def index(self) -> None:
+        """Set this item's index keys from its own fields (none by default)."""
+
+    def record(self) -> Any:
+        """The item as its record."""
+        values = {}
+        for f in dataclasses.fields(self.RECORD):
+            value = getattr(self, f.name, None)
+            values[f.name] = _plain(f.name, value)
+        return self.RECORD(**values)
+
+    @classmethod
+    def of(cls, record: Any) -> "Item":
+        """The item that stores `record` (its version left at the one it was read at)."""
+        pk, sk = cls.key_of(record)
+        attributes = cls.get_attributes()
+        values = {}
+        for f in dataclasses.fields(record):
+            if f.name in attributes and f.name not in ("PK", "SK"):
+                values[f.name] = _stored(getattr(record, f.name))
+        if not values.get("version"):
+            values.pop("version", None)  # PynamoDB: no version means "not stored yet"
+        item = cls(pk, sk, **values)
+        item.index()
+        return item
+
+
+def _plain(name: str, value: Any) -> Any:
+    """A stored attribute as a record field: maps become records, lists tuples, numbers int."""
+    if name == "version":
+        return int(value or 0)
+    if isinstance(value, Policy):
+        return records.Policy(cancelled=value.cancelled, no_show=value.no_show,
+                              late_cancel_hours=None if value.late_cancel_hours is None
+                              else int(value.late_cancel_hours), overdraft=int(value.overdraft or 0))
+    if isinstance(value, Recurrence):
+        return records.Recurrence(weekdays=tuple(value.weekdays), start_time=value.start_time,
+                                  duration_minutes=int(value.duration_minutes), start_date=value.start_date,
+                                  end_date=value.end_date)
+    if isinstance(value, MapAttribute):
+        return dict(value.as_dict())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, records.Policy):
+        return Policy(**dataclasses.asdict(value))
+    if isinstance(value, records.Recurrence):
+        return Recurrence(**{**dataclasses.asdict(value), "weekdays": list(value.weekdays)})
+    return value
+
+
+# --- the company partition ---------------------------------------------------------------------
 
 class Company(Item, discriminator="company"):
-    company_id = UnicodeAttribute()
+    RECORD = records.Company
     name = UnicodeAttribute()
     timezone = UnicodeAttribute()
     low_balance_threshold = NumberAttribute()
-    # Report thresholds (unset: the defaults of chalicelib/domain/reports.py).
     min_marks = NumberAttribute(null=True)
     decline_points = NumberAttribute(null=True)
     no_show_streak = NumberAttribute(null=True)
@@ -97,8 +203,33 @@ class Company(Item, discriminator="company"):
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
+    @staticmethod
+    def key(cid: str) -> Key:
+        return company_partition(cid), "#COMPANY"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id)
+
+
+class CountedThrough(Item, discriminator="counted_through"):
+    """How fresh the company's report counters are (written by the counters' stream handler)."""
+
+    RECORD = records.CountedThrough
+    counted_through = UnicodeAttribute(null=True)
+    counted_at = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(cid: str) -> Key:
+        return company_partition(cid), "#COUNTED"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id)
+
 
 class StaffMember(Item, discriminator="staff"):
+    RECORD = records.StaffMember
     staff_id = UnicodeAttribute()
     name = UnicodeAttribute()
     email = UnicodeAttribute()
@@ -106,21 +237,57 @@ class StaffMember(Item, discriminator="staff"):
     user_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
 
+    PREFIX: ClassVar[str] = "STAFF#"
+
+    @classmethod
+    def key(cls, cid: str, staff_id: str) -> Key:
+        return company_partition(cid), f"{cls.PREFIX}{staff_id}"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.staff_id)
+
+    def index(self) -> None:
+        self.GSI3PK, self.GSI3SK = email_partition(self.company_id, self.email), self.SK
+
 
 class Student(Item, discriminator="student"):
+    RECORD = records.Student
     student_id = UnicodeAttribute()
     name = UnicodeAttribute()
     email = UnicodeAttribute()
     user_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
 
+    PREFIX: ClassVar[str] = "STUDENT#"
+
+    @classmethod
+    def key(cls, cid: str, student_id: str) -> Key:
+        return company_partition(cid), f"{cls.PREFIX}{student_id}"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.student_id)
+
+    def index(self) -> None:
+        self.GSI3PK, self.GSI3SK = email_partition(self.company_id, self.email), self.SK
+
 
 class UserRef(Item, discriminator="user_ref"):
     """Makes `user_id` unique in a company and maps a token's `sub` to a person."""
 
+    RECORD = records.UserRef
     user_id = UnicodeAttribute()
-    person_kind = UnicodeAttribute()  # "staff" or "student"
+    person_kind = UnicodeAttribute()  # staff | student
     person_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(cid: str, user_id: str) -> Key:
+        return company_partition(cid), f"USER#{user_id}"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.user_id)
 
 
 class Policy(MapAttribute):
@@ -139,6 +306,7 @@ class Recurrence(MapAttribute):
 
 
 class Schedule(Item, discriminator="schedule"):
+    RECORD = records.Schedule
     schedule_id = UnicodeAttribute()
     name = UnicodeAttribute()
     kind = UnicodeAttribute()
@@ -153,27 +321,72 @@ class Schedule(Item, discriminator="schedule"):
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
+    PREFIX: ClassVar[str] = "SCHEDULE#"
+
+    @classmethod
+    def key(cls, cid: str, schedule_id: str) -> Key:
+        return company_partition(cid), f"{cls.PREFIX}{schedule_id}"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.schedule_id)
+
+    def index(self) -> None:
+        self.GSI2PK, self.GSI2SK = teacher_partition(self.company_id, self.teacher_id), self.SK
+
+
+# --- the schedule partition ------------------------------------------------------------------------
+
+LOW_SHARDS = 8
+
 
 class Enrollment(Item, discriminator="enrollment"):
+    RECORD = records.Enrollment
     schedule_id = UnicodeAttribute()
     student_id = UnicodeAttribute()
     student_name = UnicodeAttribute()
     schedule_name = UnicodeAttribute()
     initial_balance = NumberAttribute()
     balance = NumberAttribute()
-    seq = NumberAttribute()  # sequence number of the latest ledger entry
+    seq = NumberAttribute()
     status = UnicodeAttribute()
     responsible_staff_id = UnicodeAttribute()
-    low_balance_threshold = NumberAttribute(null=True)  # the enrollment's own, if set
-    threshold = NumberAttribute(default=2)  # the one that applies (own, schedule's, company's)
-    alert_level = NumberAttribute(default=0)  # low-balance level already announced (0, 1, 2)
-    last_session_at = UnicodeAttribute(null=True)  # start of the latest session charged
+    low_balance_threshold = NumberAttribute(null=True)
+    threshold = NumberAttribute(default=thresholds.DEFAULT_THRESHOLD)
+    alert_level = NumberAttribute(default=0)
+    last_session_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
+    PREFIX: ClassVar[str] = "ENR#"
+
+    @classmethod
+    def key(cls, cid: str, schedule_id: str, student_id: str) -> Key:
+        return schedule_partition(cid, schedule_id), f"{cls.PREFIX}{student_id}"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.schedule_id, record.student_id)
+
+    def index(self) -> None:
+        self.GSI1PK = person_partition(self.company_id, self.student_id)
+        self.GSI1SK = f"{self.PREFIX}{self.schedule_id}"
+        self.GSI4PK, self.GSI4SK = self.low_balance_keys(self.record())
+
+    @classmethod
+    def low_balance_keys(cls, enrollment: records.Enrollment) -> tuple[str | None, str | None]:
+        """GSI4 `Attention` (sparse): present while a low-balance crossing waits to be announced."""
+        state = thresholds.alert_state(enrollment.balance, enrollment.threshold, enrollment.alert_level,
+                                       enrollment.status == "active")
+        if not state.needs_alert:
+            return None, None
+        pk, sk = cls.key_of(enrollment)
+        return f"LOW#{shard_of(f'{pk}|{sk}', LOW_SHARDS)}", f"{pk}|{sk}"
+
 
 class LedgerEntry(Item, discriminator="ledger"):
+    RECORD = records.LedgerEntry
     schedule_id = UnicodeAttribute()
     student_id = UnicodeAttribute()
     seq = NumberAttribute()
@@ -185,49 +398,85 @@ class LedgerEntry(Item, discriminator="ledger"):
     reference = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
 
+    @staticmethod
+    def prefix(student_id: str) -> str:
+        return f"LEDGER#{student_id}#"
 
-class IdempotencyRecord(Item, discriminator="idempotency"):
-    fingerprint = UnicodeAttribute()
-    status_code = NumberAttribute()
-    body = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    expires_at = NumberAttribute()  # TTL, epoch seconds
+    @classmethod
+    def key(cls, cid: str, schedule_id: str, student_id: str, seq: int) -> Key:
+        return schedule_partition(cid, schedule_id), f"{cls.prefix(student_id)}{seq:010d}"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.schedule_id, record.student_id, record.seq)
 
 
-class RecurringPlan(Item, discriminator="plan"):
-    """How far ahead a recurring schedule's sessions exist. Kept apart from the schedule so
-    the daily job never changes the schedule's version."""
-
-    company_id = UnicodeAttribute()
-    schedule_id = UnicodeAttribute()
-    horizon_until = UnicodeAttribute()  # local date
+MARKS_PENDING_PK = "MARKSYNC"
 
 
 class Session(Item, discriminator="session"):
-    """A dated occurrence of a schedule. `session_key` is unique within the schedule."""
-
+    RECORD = records.Session
     schedule_id = UnicodeAttribute()
     session_key = UnicodeAttribute()
     kind = UnicodeAttribute()
     teacher_id = UnicodeAttribute()
     teacher_name = UnicodeAttribute(null=True)
-    student_id = UnicodeAttribute(null=True)  # set when the session is one student's own (a booked 1:1)
+    student_id = UnicodeAttribute(null=True)
     starts_at = UnicodeAttribute()
     ends_at = UnicodeAttribute()
-    status = UnicodeAttribute()  # scheduled | cancelled
-    origin = UnicodeAttribute()  # recurrence | one_off | booking
-    timezone = UnicodeAttribute(default="UTC")  # the schedule's, when the session was made (report days)
-    seats = NumberAttribute(default=0)  # the group's capacity when the session was made; 0 for 1:1
+    status = UnicodeAttribute()
+    origin = UnicodeAttribute()
+    timezone = UnicodeAttribute(default="UTC")
+    seats = NumberAttribute(default=0)
     cancelled_at = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
+    marks_pending = BooleanAttribute(default=False)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
+    @staticmethod
+    def sk(session_key: str) -> str:
+        return f"SESSION#{session_key}"
+
+    @classmethod
+    def key(cls, cid: str, schedule_id: str, session_key: str) -> Key:
+        return schedule_partition(cid, schedule_id), cls.sk(session_key)
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.schedule_id, record.session_key)
+
+    @staticmethod
+    def timeline_key(starts_at: str, session_key: str = "") -> str:
+        """LSI1 `Timeline`: a session, right after it its marks, in time order."""
+        return f"T#{starts_at}#{session_key}" if session_key else f"T#{starts_at}"
+
+    @staticmethod
+    def starts_key(starts_at: str, session_id: str = "") -> str:
+        """GSI1 (a student's own sessions) and GSI2 (a teacher's sessions), in time order."""
+        return f"S#{starts_at}#{session_id}" if starts_at else "S#"
+
+    def index(self) -> None:
+        sid = ids.session_id(self.schedule_id, self.session_key)
+        self.LSI1SK = self.timeline_key(self.starts_at, self.session_key)
+        self.GSI2PK = teacher_partition(self.company_id, self.teacher_id)
+        self.GSI2SK = self.starts_key(self.starts_at, sid)
+        if self.student_id:  # one student's own session (a booked 1:1): in their GSI1 collection
+            self.LSI2SK = None
+            self.GSI1PK = person_partition(self.company_id, self.student_id)
+            self.GSI1SK = self.starts_key(self.starts_at, sid)
+        else:  # open to the schedule's whole roster: LSI2 `OpenSessions`
+            self.LSI2SK = f"{self.starts_at}#{self.session_key}"
+            self.GSI1PK = self.GSI1SK = None
+        if self.marks_pending:  # GSI4 (sparse): a move that has not reached every mark yet
+            self.GSI4PK, self.GSI4SK = MARKS_PENDING_PK, f"{self.updated_at}#{self.PK}#{self.SK}"
+        else:
+            self.GSI4PK = self.GSI4SK = None
+
 
 class Mark(Item, discriminator="mark"):
-    """One student's attendance status for one session, and what it cost."""
-
+    RECORD = records.Mark
     schedule_id = UnicodeAttribute()
     schedule_name = UnicodeAttribute()
     session_key = UnicodeAttribute()
@@ -237,12 +486,13 @@ class Mark(Item, discriminator="mark"):
     teacher_id = UnicodeAttribute()
     teacher_name = UnicodeAttribute(null=True)
     starts_at = UnicodeAttribute()
-    status = UnicodeAttribute()  # attended | cancelled | no_show
+    timezone = UnicodeAttribute(default="UTC")
+    status = UnicodeAttribute()
     charged = BooleanAttribute()
     held = BooleanAttribute()
     late = BooleanAttribute(default=False)
     cancelled_at = UnicodeAttribute(null=True)
-    cancelled_by = UnicodeAttribute(null=True)  # student | school
+    cancelled_by = UnicodeAttribute(null=True)
     charge_override = BooleanAttribute(null=True)
     override_reason = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
@@ -250,22 +500,92 @@ class Mark(Item, discriminator="mark"):
     recorded_at = UnicodeAttribute()
     version = VersionAttribute()
 
+    @staticmethod
+    def sk(session_key: str, student_id: str = "") -> str:
+        return f"SESSION#{session_key}#MARK#{student_id}"
+
+    @classmethod
+    def key(cls, cid: str, schedule_id: str, session_key: str, student_id: str) -> Key:
+        return schedule_partition(cid, schedule_id), cls.sk(session_key, student_id)
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.schedule_id, record.session_key, record.student_id)
+
+    @staticmethod
+    def person_key(starts_at: str = "", session_id: str = "") -> str:
+        """GSI1 `ByPerson`: one of the student's marks, in session time order."""
+        return f"M#{starts_at}#{session_id}" if starts_at else "M#"
+
+    @staticmethod
+    def held_partition(cid: str) -> str:
+        return f"C#{cid}#HELD"
+
+    def index(self) -> None:
+        sid = ids.session_id(self.schedule_id, self.session_key)
+        self.LSI1SK = f"{Session.timeline_key(self.starts_at, self.session_key)}#M#{self.student_id}"
+        self.GSI1PK = person_partition(self.company_id, self.student_id)
+        self.GSI1SK = self.person_key(self.starts_at, sid)
+        if self.held:  # GSI4 (sparse): a company's held no-shows, only while held
+            self.GSI4PK = self.held_partition(self.company_id)
+            self.GSI4SK = f"{self.starts_at}#{sid}#{self.student_id}"
+        else:
+            self.GSI4PK = self.GSI4SK = None
+
+
+RECURRING_PK = "RECURRING"
+
+
+class RecurringPlan(Item, discriminator="plan"):
+    """How far ahead a recurring schedule's sessions exist; apart from the schedule, so the
+    daily job never changes the schedule's version."""
+
+    RECORD = records.RecurringPlan
+    schedule_id = UnicodeAttribute()
+    horizon_until = UnicodeAttribute()
+
+    @staticmethod
+    def key(cid: str, schedule_id: str) -> Key:
+        return schedule_partition(cid, schedule_id), "#PLAN"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.schedule_id)
+
+    def index(self) -> None:
+        """GSI4: recurring schedules of every company, by how far ahead their sessions exist."""
+        self.GSI4PK, self.GSI4SK = RECURRING_PK, f"{self.horizon_until}#{self.company_id}#{self.schedule_id}"
+
+
+# --- low-balance notifications ------------------------------------------------------------------
+
+THRESHOLD_CHANGES_PK = "RETHRESHOLD"
+
 
 class ThresholdChange(Item, discriminator="threshold_change"):
-    """A schedule's (`scope` = schedule id) or the company's (`scope` = COMPANY) threshold
-    changed; the enrollments under it still carry the old one until the job catches up."""
-
-    company_id = UnicodeAttribute()
+    RECORD = records.ThresholdChange
     scope = UnicodeAttribute()
+
+    @staticmethod
+    def key(cid: str, scope: str) -> Key:
+        return f"{company_partition(cid)}#RETHRESHOLD", scope
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.scope)
+
+    def index(self) -> None:
+        self.GSI4PK, self.GSI4SK = THRESHOLD_CHANGES_PK, f"{self.company_id}#{self.scope}"
+
+
+MAIL_SHARDS = 8
 
 
 class Notification(Item, discriminator="notification"):
-    """An in-app notification for one staff member."""
-
+    RECORD = records.Notification
     notification_id = UnicodeAttribute()
-    company_id = UnicodeAttribute()
     staff_id = UnicodeAttribute()
-    kind = UnicodeAttribute()  # low_balance | balance_exhausted
+    kind = UnicodeAttribute()
     schedule_id = UnicodeAttribute()
     schedule_name = UnicodeAttribute()
     student_id = UnicodeAttribute()
@@ -276,14 +596,36 @@ class Notification(Item, discriminator="notification"):
     created_at = UnicodeAttribute()
     run_date = UnicodeAttribute()
     read_at = UnicodeAttribute(null=True)
-    email = UnicodeAttribute(default="pending")  # pending | sent | skipped
+    email = UnicodeAttribute(default="pending")
+
+    @staticmethod
+    def partition(cid: str, staff_id: str) -> str:
+        return f"C#{cid}#N#{staff_id}"
+
+    @classmethod
+    def key(cls, cid: str, staff_id: str, notification_id: str = "") -> Key:
+        return cls.partition(cid, staff_id), f"N#{notification_id}"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.staff_id, record.notification_id)
+
+    @staticmethod
+    def mail_queue(shard: int) -> str:
+        return f"MAILQ#{shard}"
+
+    def index(self) -> None:
+        """GSI4 (sparse): queued for the job's email until the email is settled."""
+        if self.email == "pending":
+            self.GSI4PK = self.mail_queue(shard_of(self.notification_id, MAIL_SHARDS))
+            self.GSI4SK = f"{self.company_id}#{self.staff_id}#{self.notification_id}"
+        else:
+            self.GSI4PK = self.GSI4SK = None
 
 
 class EmailRecord(Item, discriminator="email"):
-    """One email sent to one staff member by one job run: written before sending, so a
-    rerun never sends the same email twice."""
+    """One email to one staff member by one job run, recorded before it is sent."""
 
-    company_id = UnicodeAttribute()
     staff_id = UnicodeAttribute()
     to = UnicodeAttribute()
     subject = UnicodeAttribute()
@@ -292,48 +634,73 @@ class EmailRecord(Item, discriminator="email"):
     created_at = UnicodeAttribute()
     expires_at = NumberAttribute()
 
+    @staticmethod
+    def key(cid: str, staff_id: str, run_date: str, digest: str) -> Key:
+        return f"C#{cid}#MAIL#{staff_id}", f"{run_date}#{digest}"
+
+
+OUTBOX_PK = "LOCAL#OUTBOX"
+
 
 class OutboxMessage(Item, discriminator="outbox"):
-    """An email "sent" in the local stage: kept here instead of going to SES."""
-
-    company_id = UnicodeAttribute()
+    RECORD = records.OutboxMessage
+    message_id = UnicodeAttribute()
     to = UnicodeAttribute()
     sender = UnicodeAttribute()
     subject = UnicodeAttribute()
     body = UnicodeAttribute()
     created_at = UnicodeAttribute()
 
+    @staticmethod
+    def key(message_id: str) -> Key:
+        return OUTBOX_PK, message_id
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.message_id)
+
+
+# --- booking systems -----------------------------------------------------------------------------
 
 class Integration(Item, discriminator="integration"):
-    """A booking-system connection. Stored under its own id (the webhook URL names only
-    that), listed per company through GSI1."""
+    """Stored under its own id (a webhook URL names only that), listed per company (GSI1)."""
 
+    RECORD = records.Integration
     integration_id = UnicodeAttribute()
-    company_id = UnicodeAttribute()
     provider = UnicodeAttribute()
     name = UnicodeAttribute()
-    event_types = MapAttribute(default=dict)  # provider event type -> schedule id
+    event_types = MapAttribute(default=dict)
     default_schedule_id = UnicodeAttribute(null=True)
-    account_id = UnicodeAttribute(null=True)  # Acuity: the user id for its API
+    account_id = UnicodeAttribute(null=True)
     secret = UnicodeAttribute()
-    previous_secret = UnicodeAttribute(null=True)  # still accepted during a rotation
+    previous_secret = UnicodeAttribute(null=True)
     previous_secret_until = UnicodeAttribute(null=True)
     active = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
-    def event_type_map(self) -> dict[str, str]:
-        raw = self.event_types
-        return dict(raw.as_dict() if hasattr(raw, "as_dict") else raw or {})
+    @staticmethod
+    def key(integration_id: str) -> Key:
+        return f"INTEGRATION#{integration_id}", "#INTEGRATION"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.integration_id)
+
+    @staticmethod
+    def company_list(cid: str) -> str:
+        return f"C#{cid}#INTEGRATIONS"
+
+    def index(self) -> None:
+        self.GSI1PK, self.GSI1SK = self.company_list(self.company_id), self.integration_id
 
 
 class Booking(Item, discriminator="booking"):
-    """What a booking system's booking became here: its session, or a cancellation that
-    came first, or the half of a move that is waiting for its other half."""
-
+    RECORD = records.Booking
+    integration_id = UnicodeAttribute(null=True)
     booking_id = UnicodeAttribute()
-    state = UnicodeAttribute()  # booked | cancelled | moved | moving
+    state = UnicodeAttribute()
     schedule_id = UnicodeAttribute(null=True)
     session_key = UnicodeAttribute(null=True)
     student_id = UnicodeAttribute(null=True)
@@ -342,18 +709,24 @@ class Booking(Item, discriminator="booking"):
     replaced_by = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute()
 
+    @staticmethod
+    def key(cid: str, integration_id: str, booking_id: str) -> Key:
+        return f"C#{cid}#I#{integration_id}#B", booking_id
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.integration_id, record.booking_id)
+
 
 class Delivery(Item, discriminator="delivery"):
-    """One webhook delivery and its outcome. Its key is derived from the provider's
-    delivery id (or a digest of the body), so a repeat finds it."""
-
+    RECORD = records.Delivery
     delivery_id = UnicodeAttribute()
     integration_id = UnicodeAttribute()
     provider = UnicodeAttribute()
     provider_key = UnicodeAttribute()
     event = UnicodeAttribute(null=True)
     booking_id = UnicodeAttribute(null=True)
-    status = UnicodeAttribute()  # applied | duplicate | ignored | failed
+    status = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
     body = UnicodeAttribute()
     content_type = UnicodeAttribute(null=True)
@@ -362,10 +735,37 @@ class Delivery(Item, discriminator="delivery"):
     repeats = NumberAttribute(default=0)
     replays = NumberAttribute(default=0)
 
+    @staticmethod
+    def partition(cid: str, integration_id: str) -> str:
+        return f"C#{cid}#I#{integration_id}#D"
+
+    @classmethod
+    def key(cls, cid: str, integration_id: str, delivery_id: str) -> Key:
+        return cls.partition(cid, integration_id), delivery_id
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.integration_id, record.delivery_id)
+
+    @staticmethod
+    def failed_partition(cid: str, integration_id: str) -> str:
+        return f"C#{cid}#I#{integration_id}#FAILED"
+
+    def index(self) -> None:
+        self.LSI1SK = f"{self.received_at}#{self.delivery_id}"  # newest first from the timeline
+        if self.status == "failed":  # GSI4 (sparse): only while failed
+            self.GSI4PK = self.failed_partition(self.company_id, self.integration_id)
+            self.GSI4SK = self.LSI1SK
+        else:
+            self.GSI4PK = self.GSI4SK = None
+
+
+# --- report counters and the records of the write path ------------------------------------------
 
 class Stats(Item, discriminator="stats"):
-    """Report counters of one entity (student, teacher, schedule, or the company) for one day."""
+    """Report counters of one entity for one day (kept by the counters' stream handler)."""
 
+    RECORD = records.Counters
     dimension = UnicodeAttribute()
     entity = UnicodeAttribute()
     day = UnicodeAttribute()
@@ -378,3 +778,39 @@ class Stats(Item, discriminator="stats"):
     cancelled_school = NumberAttribute(default=0)
     charged = NumberAttribute(default=0)
     sold = NumberAttribute(default=0)
+
+    @staticmethod
+    def partition(cid: str, dimension: str) -> str:
+        return f"C#{cid}#STATS#{dimension}"
+
+    @classmethod
+    def key(cls, cid: str, dimension: str, day: str, entity: str = "") -> Key:
+        return cls.partition(cid, dimension), f"{day}#{entity}"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.dimension, record.day, record.entity)
+
+
+class AppliedChange(Item, discriminator="applied_change"):
+    """A stream record already added to the report counters (so a redelivery adds nothing)."""
+
+    expires_at = NumberAttribute()
+
+    @staticmethod
+    def key(event_id: str) -> Key:
+        return f"CHANGE#{event_id}", "#APPLIED"
+
+
+class IdempotencyRecord(Item, discriminator="idempotency"):
+    """The answer of a request sent with an Idempotency-Key, written with its effect."""
+
+    fingerprint = UnicodeAttribute()
+    status_code = NumberAttribute()
+    body = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute()  # TTL, epoch seconds
+
+    @staticmethod
+    def key(cid: str, subject: str, key: str) -> Key:
+        return f"C#{cid}#IDEM#{subject}#{key}", "IDEM"

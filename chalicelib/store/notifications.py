@@ -1,99 +1,75 @@
 """Repository of notifications, the emails the job has sent, and the local outbox.
 
-Access patterns (docs/architecture.md): 28-33.
+Access patterns (docs/architecture.md): 29-32, 34.
 """
-import zlib
-
-from pynamodb.exceptions import DoesNotExist
-
-from . import keys
-from .models import EmailRecord, Notification, OutboxMessage
+from ..domain import records
+from . import models as m
 from .pages import Page, query_page
-from .tx import ConditionFailed, Transaction, retrying, translate
+from .unit_of_work import UnitOfWork, translate
 
 
-def _mail_shard(notification_id: str) -> int:
-    return zlib.crc32(notification_id.encode()) % keys.LOW_SHARDS
-
-
-def new_notification(cid: str, staff_id: str, notification_id: str, **fields) -> Notification:
-    """A notification, queued for the job's email (GSI4) until the email is settled."""
-    return Notification(keys.notifications_pk(cid, staff_id), keys.notification_sk(notification_id),
-                        notification_id=notification_id, company_id=cid, staff_id=staff_id,
-                        GSI4PK=keys.mail_pending_pk(_mail_shard(notification_id)),
-                        GSI4SK=f"{cid}#{staff_id}#{notification_id}", **fields)
+def add_notification(uow: UnitOfWork, notification: records.Notification) -> None:
+    """Stage a new notification, queued for the job's email (GSI4) until the email is settled."""
+    uow.create(notification)
 
 
 def list_notifications(cid: str, staff_id: str, limit: int, cursor: str | None,
-                       unread_only: bool) -> Page[Notification]:
-    return query_page(Notification, keys.notifications_pk(cid, staff_id),
-                      Notification.SK.startswith(keys.notification_sk()), limit=limit, cursor=cursor,
-                      forward=False, filter_condition=Notification.read_at.does_not_exist() if unread_only else None)
+                       unread_only: bool) -> Page[records.Notification]:
+    return query_page(m.Notification, m.Notification.partition(cid, staff_id),
+                      m.Notification.SK.startswith("N#"), limit=limit, cursor=cursor, forward=False,
+                      filter_condition=m.Notification.read_at.does_not_exist() if unread_only else None)
 
 
 @translate
-def get_notification(cid: str, staff_id: str, notification_id: str) -> Notification | None:
+def get_notification(cid: str, staff_id: str, notification_id: str) -> records.Notification | None:
     try:
-        return Notification.get(keys.notifications_pk(cid, staff_id), keys.notification_sk(notification_id),
-                                consistent_read=True)
-    except DoesNotExist:
+        return m.Notification.get(*m.Notification.key(cid, staff_id, notification_id), consistent_read=True).record()
+    except m.Notification.DoesNotExist:
         return None
 
 
-@translate
-def mark_read(notification: Notification, at: str) -> None:
-    notification.update(actions=[Notification.read_at.set(at)], condition=Notification.read_at.does_not_exist())
+def mark_read(uow: UnitOfWork, notification: records.Notification, at: str) -> None:
+    """Stage: read at `at`, unless it was read meanwhile (then the step reads it again)."""
+    uow.update(m.Notification.of(notification), [m.Notification.read_at.set(at)],
+               condition=m.Notification.read_at.does_not_exist())
 
 
 @translate
-def pending_mail(shard: int) -> list[Notification]:
+def pending_mail(shard: int) -> list[records.Notification]:
     """Notifications whose email a crashed run left unsettled."""
-    return list(Notification.attention.query(keys.mail_pending_pk(shard)))
+    return [n.record() for n in m.Notification.attention.query(m.Notification.mail_queue(shard))]
 
 
-def settle_mail(notifications: list[Notification], status: str) -> None:
-    """Record that these notifications' email went out (or was skipped): they leave GSI4."""
-    for start in range(0, len(notifications), 100):
-        tx = Transaction()
-        for n in notifications[start:start + 100]:
-            tx.update(n, actions=[Notification.email.set(status), Notification.GSI4PK.remove(),
-                                  Notification.GSI4SK.remove()])
-        tx.commit()
+def mail_shards() -> range:
+    return range(m.MAIL_SHARDS)
 
 
-def claim_email(cid: str, staff_id: str, run_date: str, digest: str, **fields) -> bool:
-    """Record an email before it is sent; False if this very email was recorded already."""
-    record = EmailRecord(keys.email_record_pk(cid, staff_id), keys.email_record_sk(run_date, digest),
-                         company_id=cid, staff_id=staff_id, **fields)
-    try:
-        _put_new(record)
-        return True
-    except ConditionFailed:
-        return False
+def settle_mail(uow: UnitOfWork, notifications: list[records.Notification], status: str) -> None:
+    """Stage: these notifications' email went out (or was skipped); they leave GSI4."""
+    for n in notifications:
+        item = m.Notification.of(n)
+        uow.update(item, [m.Notification.email.set(status), m.Notification.GSI4PK.remove(),
+                          m.Notification.GSI4SK.remove()])
 
 
-@translate
-def release_email(cid: str, staff_id: str, run_date: str, digest: str) -> None:
-    """Forget a recorded email whose sending failed, so the next run tries it again."""
-    EmailRecord(keys.email_record_pk(cid, staff_id), keys.email_record_sk(run_date, digest)).delete()
+def record_email(uow: UnitOfWork, cid: str, staff_id: str, run_date: str, digest: str, *, refusal, **fields) -> None:
+    """Stage the record of an email before it is sent: `refusal()` if this very email was
+    recorded already (a rerun)."""
+    record = m.EmailRecord(*m.EmailRecord.key(cid, staff_id, run_date, digest), company_id=cid, staff_id=staff_id,
+                           **fields)
+    uow.put(record, condition=m.EmailRecord.PK.does_not_exist(), refusal=refusal)
 
 
-@translate
-def _put_new(item) -> None:
-    item.save(condition=type(item).PK.does_not_exist())
+def forget_email(uow: UnitOfWork, cid: str, staff_id: str, run_date: str, digest: str) -> None:
+    """Stage: forget a recorded email whose sending failed, so the next run tries it again."""
+    uow.delete(m.EmailRecord(*m.EmailRecord.key(cid, staff_id, run_date, digest)))
 
 
-def put_outbox(message_id: str, **fields) -> None:
-    """The local stage's "send": retried on transient errors like the job's other writes
-    (the same message id each time, so a retry never makes a second message)."""
-    retrying(lambda: _save_outbox(message_id, **fields))
+def put_outbox(uow: UnitOfWork, message: records.OutboxMessage) -> None:
+    """The local stage's "send": a put under the message's id, so a repeat makes no second one."""
+    uow.overwrite(message)
 
 
-@translate
-def _save_outbox(message_id: str, **fields) -> None:
-    OutboxMessage(keys.OUTBOX_PK, message_id, **fields).save()
-
-
-def list_outbox(cid: str, limit: int, cursor: str | None) -> Page[OutboxMessage]:
-    return query_page(OutboxMessage, keys.OUTBOX_PK, limit=limit, cursor=cursor, forward=False,
-                      filter_condition=OutboxMessage.company_id == cid)
+def list_outbox(cid: str, limit: int, cursor: str | None) -> Page[records.OutboxMessage]:
+    return query_page(m.OutboxMessage, m.OUTBOX_PK, limit=limit, cursor=cursor, forward=False,
+                      filter_condition=m.OutboxMessage.company_id == cid)

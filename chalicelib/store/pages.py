@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from ..errors import InvalidInput
 from . import schema
-from .tx import translate
+from .unit_of_work import translate
 
 T = TypeVar("T")
 
@@ -67,7 +67,7 @@ def query_page(
     filter_condition=None,
     consistent: bool = False,
 ) -> Page:
-    """One page of a query; `hash_attr` is the partition attribute of the table or index."""
+    """One page of a query, as records; `hash_attr` is the partition attribute of the table or index."""
     kwargs: dict[str, Any] = {
         "range_key_condition": range_key_condition,
         "limit": limit,
@@ -80,5 +80,5 @@ def query_page(
     if consistent:
         kwargs["consistent_read"] = True
     results = model_or_index.query(hash_key, **kwargs)
-    items = list(results)
+    items = [item.record() for item in results]
     return Page(items=items, next=encode_cursor(results.last_evaluated_key))

@@ -1,131 +1,68 @@
-"""Repository of the company partition: the company, its staff, its students and the
-user refs that tie a login (`user_id`) to one of them.
+"""Repository of the company partition's people: the company, its staff, its students and
+the user refs that tie a login (`user_id`) to one of them.
 
-Access patterns (docs/architecture.md): 1-6.
+Access patterns (docs/architecture.md): 1-6, 41.
 """
-from pynamodb.exceptions import DoesNotExist
+from typing import Callable
 
-from . import keys
-from .models import Company, StaffMember, Student, UserRef
+from ..domain import records
+from . import models as m
+from . import reads
 from .pages import Page, query_page
-from .tx import ConditionFailed, Transaction, translate
+from .unit_of_work import UnitOfWork, translate
 
 
-def company_key(cid: str) -> tuple[str, str]:
-    return keys.company_pk(cid), keys.COMPANY_SK
+def get_company(cid: str) -> records.Company | None:
+    return reads.get(reads.company(cid))
 
 
-def staff_key(cid: str, staff_id: str) -> tuple[str, str]:
-    return keys.company_pk(cid), keys.staff_sk(staff_id)
+def save_company(uow: UnitOfWork, company: records.Company) -> records.Company:
+    """The company's settings, over the version read (a company set up once: if absent)."""
+    return uow.save(company)
 
 
-def student_key(cid: str, student_id: str) -> tuple[str, str]:
-    return keys.company_pk(cid), keys.student_sk(student_id)
-
-
-def user_ref_key(cid: str, user_id: str) -> tuple[str, str]:
-    return keys.company_pk(cid), keys.user_ref_sk(user_id)
-
-
-@translate
-def get_company(cid: str) -> Company | None:
-    try:
-        return Company.get(keys.company_pk(cid), keys.COMPANY_SK)
-    except DoesNotExist:
-        return None
-
-
-def new_company(cid: str, **fields) -> Company:
-    return Company(keys.company_pk(cid), keys.COMPANY_SK, company_id=cid, **fields)
-
-
-@translate
-def save_company(company: Company) -> None:
-    """Put the company; the VersionAttribute makes this conditional on the version read."""
-    company.save()
-
-
-def _user_ref(cid: str, user_id: str, kind: str, person_id: str) -> UserRef:
-    return UserRef(keys.company_pk(cid), keys.user_ref_sk(user_id), user_id=user_id,
-                   person_kind=kind, person_id=person_id)
-
-
-def new_staff(cid: str, staff_id: str, **fields) -> StaffMember:
-    return StaffMember(
-        keys.company_pk(cid), keys.staff_sk(staff_id), staff_id=staff_id,
-        GSI3PK=keys.email_pk(cid, fields["email"]), GSI3SK=keys.staff_sk(staff_id), **fields,
-    )
-
-
-def new_student(cid: str, student_id: str, **fields) -> Student:
-    return Student(
-        keys.company_pk(cid), keys.student_sk(student_id), student_id=student_id,
-        GSI3PK=keys.email_pk(cid, fields["email"]), GSI3SK=keys.student_sk(student_id), **fields,
-    )
-
-
-class UserIdTaken(Exception):
-    pass
-
-
-def create_person(cid: str, person, kind: str, person_id: str) -> None:
-    """Put a staff member or student, and its user ref when it has a `user_id`.
-
-    Raises UserIdTaken when the `user_id` already belongs to someone in the company.
-    """
-    tx = Transaction().put(person, condition=type(person).PK.does_not_exist())
+def add_person(uow: UnitOfWork, person: records.StaffMember | records.Student, kind: str, *,
+               user_id_taken: Callable[[], Exception]) -> None:
+    """Stage a new staff member or student, and the user ref of their login when they have
+    one: the step fails with `user_id_taken()` when that `user_id` already belongs to
+    someone in the company."""
+    uow.create(person)
     if person.user_id:
-        tx.put(_user_ref(cid, person.user_id, kind, person_id), condition=UserRef.PK.does_not_exist())
-    try:
-        tx.commit()
-    except ConditionFailed as failed:
-        if failed.failed_at(1):
-            raise UserIdTaken() from failed
-        raise
+        person_id = person.staff_id if kind == "staff" else person.student_id
+        uow.create(records.UserRef(company_id=person.company_id, user_id=person.user_id, person_kind=kind,
+                                   person_id=person_id), refusal=user_id_taken)
 
 
-@translate
-def get_staff(cid: str, staff_id: str) -> StaffMember | None:
-    try:
-        return StaffMember.get(keys.company_pk(cid), keys.staff_sk(staff_id))
-    except DoesNotExist:
-        return None
+def get_staff(cid: str, staff_id: str) -> records.StaffMember | None:
+    return reads.get(reads.staff(cid, staff_id))
 
 
-@translate
-def get_student(cid: str, student_id: str) -> Student | None:
-    try:
-        return Student.get(keys.company_pk(cid), keys.student_sk(student_id))
-    except DoesNotExist:
-        return None
+def get_student(cid: str, student_id: str) -> records.Student | None:
+    return reads.get(reads.student(cid, student_id))
 
 
-def list_staff(cid: str, limit: int, cursor: str | None) -> Page[StaffMember]:
-    return query_page(StaffMember, keys.company_pk(cid), StaffMember.SK.startswith(keys.staff_sk()),
+def get_user_ref(cid: str, user_id: str) -> records.UserRef | None:
+    return reads.get(reads.user(cid, user_id))
+
+
+def list_staff(cid: str, limit: int, cursor: str | None) -> Page[records.StaffMember]:
+    return query_page(m.StaffMember, m.company_partition(cid), m.StaffMember.SK.startswith(m.StaffMember.PREFIX),
                       limit=limit, cursor=cursor)
 
 
-def list_students(cid: str, limit: int, cursor: str | None) -> Page[Student]:
-    return query_page(Student, keys.company_pk(cid), Student.SK.startswith(keys.student_sk()),
+def list_students(cid: str, limit: int, cursor: str | None) -> Page[records.Student]:
+    return query_page(m.Student, m.company_partition(cid), m.Student.SK.startswith(m.Student.PREFIX),
                       limit=limit, cursor=cursor)
 
 
 @translate
-def get_user_ref(cid: str, user_id: str) -> UserRef | None:
-    try:
-        return UserRef.get(keys.company_pk(cid), keys.user_ref_sk(user_id))
-    except DoesNotExist:
-        return None
+def students_by_email(cid: str, email: str) -> list[records.Student]:
+    """Students with this email (more than one is possible: siblings)."""
+    return [s.record() for s in m.Student.by_email.query(m.email_partition(cid, email),
+                                                         m.Student.GSI3SK.startswith(m.Student.PREFIX), limit=5)]
 
 
 @translate
-def students_by_email(cid: str, email: str) -> list[Student]:
-    """Access pattern 6: students with this email (more than one is possible: siblings)."""
-    return list(Student.by_email.query(keys.email_pk(cid, email), Student.GSI3SK.startswith(keys.student_sk()),
-                                       limit=5))
-
-
-@translate
-def staff_by_email(cid: str, email: str) -> list[StaffMember]:
-    return list(StaffMember.by_email.query(keys.email_pk(cid, email), StaffMember.GSI3SK.startswith(keys.staff_sk()),
-                                           limit=5))
+def staff_by_email(cid: str, email: str) -> list[records.StaffMember]:
+    return [s.record() for s in m.StaffMember.by_email.query(
+        m.email_partition(cid, email), m.StaffMember.GSI3SK.startswith(m.StaffMember.PREFIX), limit=5)]

@@ -2,54 +2,31 @@
 
 Access patterns (docs/architecture.md): 4 (list), 7, 8.
 """
-from pynamodb.exceptions import DoesNotExist
-
-from . import keys
-from .models import Schedule
+from ..domain import records
+from . import models as m
+from . import reads
 from .pages import Page, query_page
-from .tx import translate
+from .unit_of_work import UnitOfWork
 
 
-def new_schedule(cid: str, schedule_id: str, **fields) -> Schedule:
-    schedule = Schedule(keys.company_pk(cid), keys.schedule_sk(schedule_id), schedule_id=schedule_id, **fields)
-    index_by_teacher(cid, schedule)
-    return schedule
+def get_schedule(cid: str, schedule_id: str) -> records.Schedule | None:
+    return reads.get(reads.schedule(cid, schedule_id))
 
 
-def index_by_teacher(cid: str, schedule: Schedule) -> None:
-    schedule.GSI2PK = keys.teacher_pk(cid, schedule.teacher_id)
-    schedule.GSI2SK = keys.schedule_sk(schedule.schedule_id)
+def add_schedule(uow: UnitOfWork, schedule: records.Schedule) -> records.Schedule:
+    return uow.create(schedule)
 
 
-def schedule_key(cid: str, schedule_id: str) -> tuple[str, str]:
-    return keys.company_pk(cid), keys.schedule_sk(schedule_id)
+def save_schedule(uow: UnitOfWork, schedule: records.Schedule) -> records.Schedule:
+    """A changed schedule, over the version read."""
+    return uow.save(schedule)
 
 
-@translate
-def get_schedule(cid: str, schedule_id: str) -> Schedule | None:
-    try:
-        return Schedule.get(keys.company_pk(cid), keys.schedule_sk(schedule_id))
-    except DoesNotExist:
-        return None
-
-
-@translate
-def create_schedule(schedule: Schedule) -> None:
-    schedule.save(condition=Schedule.PK.does_not_exist())
-
-
-@translate
-def save_schedule(schedule: Schedule) -> None:
-    """Put a changed schedule; conditional on the version that was read."""
-    schedule.save()
-
-
-def list_schedules(cid: str, limit: int, cursor: str | None) -> Page[Schedule]:
-    return query_page(Schedule, keys.company_pk(cid), Schedule.SK.startswith(keys.schedule_sk()),
+def list_schedules(cid: str, limit: int, cursor: str | None) -> Page[records.Schedule]:
+    return query_page(m.Schedule, m.company_partition(cid), m.Schedule.SK.startswith(m.Schedule.PREFIX),
                       limit=limit, cursor=cursor)
 
 
-def list_teacher_schedules(cid: str, teacher_id: str, limit: int, cursor: str | None) -> Page[Schedule]:
-    return query_page(Schedule.by_teacher, keys.teacher_pk(cid, teacher_id),
-                      Schedule.GSI2SK.startswith(keys.schedule_sk()), hash_attr="GSI2PK",
-                      limit=limit, cursor=cursor)
+def list_teacher_schedules(cid: str, teacher_id: str, limit: int, cursor: str | None) -> Page[records.Schedule]:
+    return query_page(m.Schedule.by_teacher, m.teacher_partition(cid, teacher_id),
+                      m.Schedule.GSI2SK.startswith(m.Schedule.PREFIX), hash_attr="GSI2PK", limit=limit, cursor=cursor)

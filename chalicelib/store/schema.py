@@ -14,6 +14,7 @@ BY_EMAIL = "ByEmail"  # GSI3: people by email within a company
 ATTENTION = "Attention"  # GSI4: sparse, items that need attention
 
 TTL_ATTRIBUTE = "expires_at"
+STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 
 _GSIS = [
     (BY_PERSON, "GSI1PK", "GSI1SK"),
@@ -42,6 +43,8 @@ def table_definition(table_name: str) -> dict[str, Any]:
             {"AttributeName": "PK", "KeyType": "HASH"},
             {"AttributeName": "SK", "KeyType": "RANGE"},
         ],
+        # The report counters are kept from the stream (services/counters.py).
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW},
         "LocalSecondaryIndexes": [
             {
                 "IndexName": name,

@@ -1,28 +1,52 @@
-"""Repository of report counters.
+"""Repository of the report counters, kept from the table's stream.
 
-Access patterns (docs/architecture.md): 42 (update, inside the transaction of the fact
-counted), 43 (a dimension's counters for a range of days: one query).
+Access patterns (docs/architecture.md): 42 (add a batch of changes, exactly once per
+stream record), 43 (a dimension's counters for a range of days: one query), 46 (how fresh
+a company's counters are).
 """
-from ..domain.stats import Counts, FIELDS
-from . import keys
-from .models import Stats
-from .tx import Transaction, translate
+import time
 
+from ..domain import records
+from ..domain.stats import FIELDS, Counts
+from . import models as m
+from . import reads
+from .unit_of_work import UnitOfWork, translate
 
-def add_counts(tx: Transaction, cid: str, counts: Counts) -> None:
-    """ADD each change to its counter item (made on first use) in the transaction."""
-    for (dimension, entity, day), fields in sorted(counts.items()):
-        if not fields:
-            continue
-        item = Stats(keys.stats_pk(cid, dimension), keys.stats_sk(day, entity))
-        actions = [Stats.type.set(Stats), Stats.dimension.set(dimension), Stats.entity.set(entity),
-                   Stats.day.set(day)]
-        actions += [getattr(Stats, name).add(value) for name, value in sorted(fields.items()) if name in FIELDS]
-        tx.update(item, actions=actions)
+APPLIED_DAYS = 2  # stream records live 24 hours; their markers outlive any redelivery
 
 
 @translate
-def read(cid: str, dimension: str, first_day: str, last_day: str) -> list[Stats]:
+def already_applied(event_ids: list[str]) -> set[str]:
+    """Which of these stream records the counters took in already (one BatchGetItem per 100)."""
+    refs = {reads.Ref(m.AppliedChange, m.AppliedChange.key(e)): e for e in event_ids}
+    return {refs[ref] for ref in reads.load(refs)}
+
+
+def add_counts(uow: UnitOfWork, event_ids: list[str], counts: Counts,
+               fresh: dict[str, tuple[str, str]]) -> None:
+    """Stage: these stream records are applied (a marker each, put only if absent), their
+    counts added to the counters (made on first use), and each company's freshness noted
+    (`fresh`: company id -> (newest change counted, when))."""
+    expires = int(time.time()) + APPLIED_DAYS * 86400
+    for event_id in event_ids:
+        marker = m.AppliedChange(*m.AppliedChange.key(event_id), expires_at=expires)
+        uow.put(marker, condition=m.AppliedChange.PK.does_not_exist())
+    for (cid, dimension, entity, day), fields in sorted(counts.items()):
+        item = m.Stats(*m.Stats.key(cid, dimension, day, entity))
+        actions = [m.Stats.type.set(m.Stats), m.Stats.company_id.set(cid), m.Stats.dimension.set(dimension),
+                   m.Stats.entity.set(entity), m.Stats.day.set(day)]
+        actions += [getattr(m.Stats, name).add(value) for name, value in sorted(fields.items()) if name in FIELDS]
+        uow.update(item, actions)
+    for cid, (through, at) in sorted(fresh.items()):
+        uow.overwrite(records.CountedThrough(company_id=cid, counted_through=through, counted_at=at))
+
+
+@translate
+def read(cid: str, dimension: str, first_day: str, last_day: str) -> list[records.Counters]:
     """Every counter of the dimension for days in [first_day, last_day]."""
-    return list(Stats.query(keys.stats_pk(cid, dimension),
-                            Stats.SK.between(keys.stats_sk(first_day), keys.stats_sk(last_day) + "~")))
+    pk = m.Stats.partition(cid, dimension)
+    return [s.record() for s in m.Stats.query(pk, m.Stats.SK.between(f"{first_day}#", f"{last_day}#~"))]
+
+
+def counted_through(cid: str) -> records.CountedThrough | None:
+    return reads.get(reads.Ref(m.CountedThrough, m.CountedThrough.key(cid)))

@@ -14,6 +14,7 @@ from chalicelib import jobs
 from chalicelib.services import attendance, enrollments, integrations, notifications, people, webhooks
 from chalicelib.webhooks import calcom
 from chalicelib.services.context import Actor
+from tests.support import reading
 from tests.functional.helpers import Api, build_world
 from tests.support import DEV_SECRET, new_company_id, table_items, token
 
@@ -55,8 +56,8 @@ class Ctx:
         actor = Actor(self.world.company_id, "fixture", STAFF)
         enrollments.adjust(actor, self.enrollment_id, delta=-9, reason="used")
         jobs.run("low-balance")
-        mine = notifications.my_notifications(Actor(self.world.company_id, f"staff-{self.world.company_id}", STAFF),
-                                              10, None, False).items
+        me = Actor(self.world.company_id, f"staff-{self.world.company_id}", STAFF)
+        mine = reading(lambda: notifications.my_notifications(me, 10, None, False)).items
         self.ids["notification_id"] = mine[0].notification_id
 
     def ensure_integration(self) -> None:
@@ -74,17 +75,19 @@ class Ctx:
 
     def replayable(self) -> None:
         self.ensure_integration()
-        from chalicelib.store import integrations as integration_store
-        from chalicelib.store.tx import Transaction
+        from dataclasses import replace
 
-        delivery = integration_store.get_delivery(self.world.company_id, self.ids["integration_id"],
-                                                  self.ids["delivery_id"])
-        if delivery.status != "failed":
-            delivery.status = "failed"
-            integration_store.index_delivery(self.world.company_id, delivery)
-            tx = Transaction()
-            tx.put(delivery)
-            tx.commit()
+        from chalicelib.store import integrations as integration_store
+        from chalicelib.store import unit_of_work
+
+        cid = self.world.company_id
+
+        def step(uow):
+            delivery = integration_store.get_delivery(cid, self.ids["integration_id"], self.ids["delivery_id"])
+            if delivery.status != "failed":
+                uow.overwrite(replace(delivery, status="failed"))
+
+        unit_of_work.run(step, company_id=cid)
 
     def ensure_mark(self) -> None:
         actor = Actor(self.world.company_id, "fixture", STAFF)

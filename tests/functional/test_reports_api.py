@@ -19,6 +19,8 @@ def activity(world):
         session = w.staff.post(f"/schedules/{schedule['id']}/sessions",
                                {"starts_at": (now - timedelta(days=days)).isoformat()}).body
         w.teacher.put(f"/sessions/{session['id']}/attendance/{w.ids['student_id']}", {"status": status})
+    drained = w.admin.post("/local/jobs/report-counters")
+    assert drained.status == 200 and drained.body["result"]["records"] > 0
     return w
 
 
@@ -57,3 +59,26 @@ def test_report_ranges_are_validated(world):
                          ("from=soon", "from"), ("format=xml", "format"), ("colour=red", "colour")):
         answer = world.staff.get(f"/reports/teachers?{query}")
         assert answer.status == 400 and field in [d["field"] for d in answer.body["error"]["details"]], query
+
+
+def test_a_report_says_how_fresh_it_is_and_follows_the_stream(world):
+    """Counters are kept from the table's stream: a mark counts once the stream is applied."""
+    w = world
+    schedule = w.staff.post("/schedules", {"name": "Solo", "kind": "one_to_one",
+                                           "teacher_id": w.ids["teacher_id"]}).body
+    w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+        "student_id": w.ids["student_id"], "initial_balance": 3, "responsible_staff_id": w.ids["staff_id"]})
+    start = datetime.now(timezone.utc) - timedelta(hours=2)
+    marked_from = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    session = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": start.isoformat()}).body
+    before = w.staff.get("/reports/overview").body
+    assert before["counted_through"] is None and before["items"][0]["attended"] == 0
+    assert w.teacher.put(f"/sessions/{session['id']}/attendance/{w.ids['student_id']}",
+                         {"status": "attended"}).status == 200
+    assert w.admin.post("/local/jobs/report-counters").status == 200
+    after = w.staff.get("/reports/overview").body
+    [row] = after["items"]
+    assert (row["attended"], row["sessions_scheduled"], row["sessions_sold"]) == (1, 1, 3)
+    assert after["counted_through"] is not None and after["counted_through"] >= marked_from[:19]
+    assert w.admin.post("/local/jobs/report-counters").body["result"]["records"] >= 0
+    assert w.staff.get("/reports/overview").body["items"] == after["items"]  # applying again adds nothing

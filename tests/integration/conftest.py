@@ -18,4 +18,4 @@ def school(store):
     enrollment = enrollments.enroll(admin, schedule.schedule_id, student_id=student.student_id, initial_balance=5,
                                     responsible_staff_id=staff.staff_id, low_balance_threshold=None)
     return {"actor": admin, "staff": staff, "teacher": teacher, "student": student, "schedule": schedule,
-            "enrollment_id": enrollments.enrollment_id_of(enrollment)}
+            "enrollment_id": enrollment.enrollment_id}

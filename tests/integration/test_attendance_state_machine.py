@@ -17,7 +17,7 @@ from chalicelib.errors import OptClassError
 from chalicelib.services import attendance, enrollments, people, schedules, sessions
 from chalicelib.services.context import Actor
 from chalicelib.store import engine
-from chalicelib import ids
+from chalicelib import clock, ids
 from tests.support import new_company_id, table_items
 
 START = datetime(2027, 5, 3, 17, 0, tzinfo=timezone.utc)
@@ -61,7 +61,7 @@ class AttendanceMachine(RuleBasedStateMachine):
           hours_before=st.sampled_from([2, 30]), override=st.sampled_from([None, True, False]))
     def mark(self, i, j, status, hours_before, override):
         inp = attendance.MarkInput(status=status, charge=override, reason="r" if override is not None else None,
-                                   cancelled_at=START + timedelta(days=i, hours=-hours_before)
+                                   cancelled_at=clock.iso(START + timedelta(days=i, hours=-hours_before))
                                    if status == "cancelled" else None)
         self._try(lambda: attendance.record(self.actor, self.sessions[i], self.students[j], inp))
 

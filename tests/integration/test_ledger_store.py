@@ -5,39 +5,46 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dataclasses import replace
+
 from chalicelib import clock
 from chalicelib.errors import InsufficientBalance
 from chalicelib.services import enrollments
-from chalicelib.store import enrollments as store
-from chalicelib.store.tx import ConditionFailed, Transaction, retrying
-from tests.support import ledger_sum_matches, table_items
+from chalicelib.store.unit_of_work import ConditionFailed, UnitOfWork
+from tests.support import ledger_sum_matches, reading, table_items
 
 
 def _ledger(actor, eid):
-    return enrollments.ledger_of(actor, eid, 200, None).items
+    return reading(lambda: enrollments.ledger_of(actor, eid, 200, None)).items
+
+
+def _enrollment(actor, eid):
+    return reading(lambda: enrollments.get_enrollment(actor, eid))
 
 
 def test_a_stale_version_cannot_commit(school):
     actor, eid = school["actor"], school["enrollment_id"]
-    stale = enrollments.get_enrollment(actor, eid)
+    stale = _enrollment(actor, eid)
     enrollments.top_up(actor, eid, sessions=1, note=None)
-    entry = store.new_ledger_entry(actor.company_id, stale, int(stale.seq) + 1, at=clock.now_iso(), delta=3,
-                                   balance_after=int(stale.balance) + 3, kind="top_up", actor="test")
-    with pytest.raises(ConditionFailed):
-        store.add_balance_change(Transaction(), stale, 3, 0, entry, clock.now_iso()).commit()
-    assert enrollments.get_enrollment(actor, eid).balance == 6
+    uow = UnitOfWork(actor.company_id)
+    uow.move_balance(stale, 3, floor=0, kind="top_up", actor="test", at=clock.now_iso())
+    with pytest.raises(ConditionFailed) as failed:
+        uow.commit()
+    assert failed.value.failed_at(0)  # the enrollment's version
+    assert _enrollment(actor, eid).balance == 6
     assert ledger_sum_matches(table_items()) == []
 
 
 def test_the_store_refuses_to_cross_the_floor_even_if_the_rule_in_python_is_skipped(school):
     actor, eid = school["actor"], school["enrollment_id"]
-    current = enrollments.get_enrollment(actor, eid)
-    entry = store.new_ledger_entry(actor.company_id, current, int(current.seq) + 1, at=clock.now_iso(), delta=-6,
-                                   balance_after=-1, kind="adjustment", actor="test")
+    current = _enrollment(actor, eid)
+    uow = UnitOfWork(actor.company_id)
+    # Pretend the balance were 10, so the rule in Python lets a change of -6 pass.
+    uow.move_balance(replace(current, balance=10), -6, floor=0, kind="adjustment", actor="test", at=clock.now_iso())
     with pytest.raises(ConditionFailed) as failed:
-        store.add_balance_change(Transaction(), current, -6, 0, entry, clock.now_iso()).commit()
+        uow.commit()
     assert failed.value.failed_at(0)
-    assert enrollments.get_enrollment(actor, eid).balance == 5
+    assert _enrollment(actor, eid).balance == 5
     assert len(_ledger(actor, eid)) == 1
 
 
@@ -47,7 +54,7 @@ def test_concurrent_top_ups_in_threads_all_land(school):
 
     def one():
         try:
-            retrying(lambda: enrollments.top_up(actor, eid, sessions=1, note=None))
+            enrollments.top_up(actor, eid, sessions=1, note=None)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -58,7 +65,7 @@ def test_concurrent_top_ups_in_threads_all_land(school):
         t.join()
     assert errors == []
     entries = _ledger(actor, eid)
-    assert enrollments.get_enrollment(actor, eid).balance == 17 == sum(e.delta for e in entries)
+    assert _enrollment(actor, eid).balance == 17 == sum(e.delta for e in entries)
     assert [e.seq for e in entries] == list(range(1, 14))
 
 
@@ -74,7 +81,7 @@ def test_any_sequence_of_changes_keeps_balance_equal_to_ledger_and_never_below_z
     made = enrollments.enroll(actor, school["schedule"].schedule_id, student_id=_fresh_student(actor),
                               initial_balance=2, responsible_staff_id=school["staff"].staff_id,
                               low_balance_threshold=None)
-    eid = enrollments.enrollment_id_of(made)
+    eid = made.enrollment_id
     expected = 2
     for kind, amount in steps:
         try:
@@ -85,7 +92,7 @@ def test_any_sequence_of_changes_keeps_balance_equal_to_ledger_and_never_below_z
             expected += amount
         except InsufficientBalance:
             assert expected + amount < 0
-        balance = enrollments.get_enrollment(actor, eid).balance
+        balance = _enrollment(actor, eid).balance
         entries = _ledger(actor, eid)
         assert balance == expected == sum(e.delta for e in entries) >= 0
         assert entries[-1].balance_after == balance

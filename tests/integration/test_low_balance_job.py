@@ -10,9 +10,9 @@ from moto.ses.models import ses_backends
 from chalicelib import ids, jobs
 from chalicelib.services import company, enrollments, notifications, people, schedules
 from chalicelib.services.context import Actor
-from chalicelib.store import enrollments as enrollment_store
-from chalicelib.store.models import Item, StaffMember
-from tests.support import count_dynamodb, new_company_id
+from chalicelib.domain import records
+from chalicelib.store.models import Enrollment, Item, StaffMember
+from tests.support import count_dynamodb, new_company_id, reading
 
 DAY = date(2027, 2, 1)
 SENDER = "notifications@optclass.example"
@@ -50,12 +50,12 @@ def enroll(school, balance, staff_index=0, own_threshold=None, name="Kid"):
     made = enrollments.enroll(actor, school["schedule"].schedule_id, student_id=student.student_id,
                               initial_balance=balance, responsible_staff_id=school["staff"][staff_index].staff_id,
                               low_balance_threshold=own_threshold)
-    return enrollments.enrollment_id_of(made)
+    return made.enrollment_id
 
 
 def inbox(school, staff_index=0):
     actor = Actor(school["actor"].company_id, f"staff-{staff_index}", "staff")
-    return notifications.my_notifications(actor, 200, None, False).items
+    return reading(lambda: notifications.my_notifications(actor, 200, None, False)).items
 
 
 def test_a_thousand_enrollments_ten_low_notifies_those_ten_reading_only_them(school, ses):
@@ -64,14 +64,14 @@ def test_a_thousand_enrollments_ten_low_notifies_those_ten_reading_only_them(sch
     for i in range(1000):
         low = i % 100 == 0
         student_id = ids.new_id()
-        bulk.append(enrollment_store.new_enrollment(
-            cid, sch.schedule_id, student_id, student_name=f"Student {i}", schedule_name=sch.name,
-            initial_balance=1 if low else 9, balance=1 if low else 9, seq=1, status="active",
-            responsible_staff_id=school["staff"][(i // 100) % 2].staff_id, low_balance_threshold=None, threshold=2,
-            created_at="2027-01-01T00:00:00.000Z", updated_at="2027-01-01T00:00:00.000Z"))
+        bulk.append(Enrollment.of(records.Enrollment(
+            company_id=cid, schedule_id=sch.schedule_id, student_id=student_id, student_name=f"Student {i}",
+            schedule_name=sch.name, initial_balance=1 if low else 9, balance=1 if low else 9, seq=1,
+            status="active", responsible_staff_id=school["staff"][(i // 100) % 2].staff_id,
+            low_balance_threshold=None, threshold=2, created_at="2027-01-01T00:00:00.000Z",
+            updated_at="2027-01-01T00:00:00.000Z", version=1)))
     with Item.batch_write() as writer:
         for item in bulk:
-            item.version = 1
             writer.save(item)
     with count_dynamodb() as counter:
         result = jobs.run("low-balance", DAY)["result"]
@@ -132,10 +132,10 @@ def test_thresholds_apply_enrollment_then_schedule_then_company(school, ses):
 def test_a_removed_responsible_staff_member_falls_back_to_the_admins(school, ses):
     enroll(school, 1, staff_index=1, name="Orphan")
     gone = school["staff"][1]
-    StaffMember.get(gone.PK, gone.SK).delete()
+    StaffMember.get(*StaffMember.key(gone.company_id, gone.staff_id)).delete()
     result = jobs.run("low-balance", DAY)["result"]
     assert result["notifications"] == 1 and result["recipients"] == ["ada@x.example"]
-    admin_inbox = notifications.my_notifications(school["actor"], 50, None, False).items
+    admin_inbox = reading(lambda: notifications.my_notifications(school["actor"], 50, None, False)).items
     assert [n.student_name for n in admin_inbox] == ["Orphan"]
 
 

@@ -14,9 +14,16 @@ from chalicelib.errors import OptClassError
 from chalicelib.services import attendance, company, enrollments, people, reports, schedules, sessions
 from chalicelib.services.context import Actor
 from chalicelib.store import engine
-from tests.support import new_company_id, table_items
+from tests.invariants import drain_stream
+from tests.support import new_company_id, reading, table_items
 
 TODAY = date(2027, 6, 30)
+
+
+def _report(fn, *args, **kwargs):
+    """A report as a GET route reads it, once the table's stream is applied to the counters."""
+    drain_stream()
+    return reading(lambda: fn(*args, **kwargs))
 
 
 class School:
@@ -61,7 +68,7 @@ class School:
 
 
 def student_row(school, name, **kw):
-    rows = reports.students(school.actor, None, None, today=TODAY, **kw).rows
+    rows = _report(reports.students, school.actor, None, None, today=TODAY, **kw).rows
     return next(r for r in rows if r["student_name"] == name)
 
 
@@ -138,7 +145,7 @@ def test_teachers_who_cancel_more_than_15_percent_of_at_least_5_sessions_are_fla
             sid = school.session(g, TODAY - timedelta(days=i + 1))
             if i < cancelled:
                 attendance.cancel_session(school.actor, sid, "closed")
-    rows = {r["teacher_name"]: r for r in reports.teachers(school.actor, None, None, today=TODAY).rows}
+    rows = {r["teacher_name"]: r for r in _report(reports.teachers, school.actor, None, None, today=TODAY).rows}
     assert rows["often"]["flagged"] is True and rows["often"]["cancellation_rate"] == round(1 / 6, 4)
     assert rows["seldom"]["flagged"] is False and rows["few"]["flagged"] is False
     assert (rows["few"]["sessions_scheduled"], rows["few"]["sessions_held"]) == (4, 2)
@@ -161,18 +168,18 @@ def test_utilization_of_a_group_and_a_one_to_one(school):
         else:
             school.mark(sid, c, "attended")
     sold_on = datetime.now(timezone.utc).date()  # the enrollments (the sales) were made today
-    rows = {r["kind"]: r for r in reports.schedules(school.actor, sold_on - timedelta(days=1), TODAY, today=TODAY).rows}
+    rows = {r["kind"]: r for r in _report(reports.schedules, school.actor, sold_on - timedelta(days=1), TODAY, today=TODAY).rows}
     assert (rows["group"]["seats_offered"], rows["group"]["seats_used"], rows["group"]["seat_utilization"]) == (8, 3, 0.375)
     assert (rows["one_to_one"]["sessions_held"], rows["one_to_one"]["held_ratio"]) == (3, 0.75)
     assert (rows["one_to_one"]["sessions_used"], rows["one_to_one"]["sessions_sold"]) == (3, 10)
-    overview = reports.overview(school.actor, sold_on - timedelta(days=1), TODAY, today=TODAY).rows[0]
+    overview = _report(reports.overview, school.actor, sold_on - timedelta(days=1), TODAY, today=TODAY).rows[0]
     assert overview["group_seat_utilization"] == 0.375 and overview["one_to_one_held_ratio"] == 0.75
 
 
 def test_a_future_session_is_scheduled_but_not_held_yet(school):
     g = school.schedule(school.teacher("t1"))
     school.session(g, TODAY + timedelta(days=3))
-    row = reports.schedules(school.actor, TODAY, TODAY + timedelta(days=7), today=TODAY).rows[0]
+    row = _report(reports.schedules, school.actor, TODAY, TODAY + timedelta(days=7), today=TODAY).rows[0]
     assert (row["sessions_scheduled"], row["sessions_held"], row["seats_offered"]) == (1, 0, 0)
 
 
@@ -268,14 +275,14 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
         raw, streak_of = brute_force(school.actor.company_id, first.isoformat(), last.isoformat(), as_of.isoformat(),
                                      settings)
         expected = rules.tally(raw["teacher"], first.isoformat(), last.isoformat(), as_of.isoformat())
-        got = {r["teacher_id"]: r for r in reports.teachers(school.actor, first, last, today=TODAY).rows}
+        got = {r["teacher_id"]: r for r in _report(reports.teachers, school.actor, first, last, today=TODAY).rows}
         for tid, t in expected.items():
             rate, flagged = rules.teacher_flag(t, settings)
             assert (got[tid]["sessions_scheduled"], got[tid]["sessions_held"], got[tid]["cancelled_by_school"],
                     got[tid]["student_cancellations"], got[tid]["no_shows"], got[tid]["flagged"]) == \
                    (t.sessions, t.held, t.cancelled, t.cancelled_student, t.no_show, flagged), (example, tid)
         expected = rules.tally(raw["schedule"], first.isoformat(), last.isoformat(), as_of.isoformat())
-        for r in reports.schedules(school.actor, first, last, today=TODAY).rows:
+        for r in _report(reports.schedules, school.actor, first, last, today=TODAY).rows:
             t = expected.get(r["schedule_id"], rules.Tally())
             assert (r["sessions_scheduled"], r["sessions_held"], r["attended"], r["no_show"], r["sessions_used"],
                     r["sessions_sold"]) == (t.sessions, t.held, t.attended, t.no_show, t.charged, t.sold)
@@ -285,7 +292,7 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
         (lf, lt), (pf, pt) = rules.windows(last)
         recent = rules.tally(raw["student"], lf, lt, as_of.isoformat())
         before = rules.tally(raw["student"], pf, pt, as_of.isoformat())
-        for r in reports.students(school.actor, first, last, today=TODAY).rows:
+        for r in _report(reports.students, school.actor, first, last, today=TODAY).rows:
             sid = r["student_id"]
             t = expected.get(sid, rules.Tally())
             assert (r["attended"], r["no_show"], r["cancelled_by_student"], r["cancelled_by_school"]) == \
@@ -294,7 +301,7 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
             risk = rules.at_risk(recent.get(sid), before.get(sid), streak, settings)
             assert r["reasons"] == risk.reasons, (example, sid, r, risk)
         total = rules.tally(raw["company"], first.isoformat(), last.isoformat(), as_of.isoformat()).get("-", rules.Tally())
-        overview = reports.overview(school.actor, first, last, today=TODAY).rows[0]
+        overview = _report(reports.overview, school.actor, first, last, today=TODAY).rows[0]
         assert (overview["sessions_scheduled"], overview["sessions_held"], overview["attended"],
                 overview["sessions_used"], overview["sessions_sold"]) == \
                (total.sessions, total.held, total.attended, total.charged, total.sold)

@@ -1,0 +1,337 @@
+"""The school's records as the services see them: plain, immutable values.
+
+The store turns items into these and these into items (`chalicelib/store/models.py`);
+nothing here knows about DynamoDB. A record's `version` is the version it was read at
+(0 for one not stored yet): the store writes a changed record only if the stored one is
+still at that version. Services derive a changed record with `dataclasses.replace` and
+hand it to a repository; they never edit one in place.
+
+Every record carries its `company_id`, so nothing has to parse it out of a key.
+"""
+from dataclasses import dataclass, field
+
+from .. import ids
+
+
+@dataclass(frozen=True)
+class Company:
+    company_id: str
+    name: str
+    timezone: str
+    low_balance_threshold: int
+    created_at: str
+    updated_at: str
+    # Report thresholds (None: the defaults of chalicelib/domain/reports.py).
+    min_marks: int | None = None
+    decline_points: int | None = None
+    no_show_streak: int | None = None
+    rate_below: int | None = None
+    teacher_cancellation_threshold: int | None = None
+    teacher_min_sessions: int | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    company_id: str
+    staff_id: str
+    name: str
+    email: str
+    role: str  # admin | staff | teacher
+    created_at: str
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Student:
+    company_id: str
+    student_id: str
+    name: str
+    email: str
+    created_at: str
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """Which person a login (`user_id`, a token's `sub`) is, within one company."""
+
+    company_id: str
+    user_id: str
+    person_kind: str  # staff | student
+    person_id: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    cancelled: str = "credit"  # credit | deduct
+    no_show: str = "deduct"  # deduct | hold
+    late_cancel_hours: int | None = None
+    overdraft: int = 0
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    weekdays: tuple[str, ...]
+    start_time: str
+    duration_minutes: int
+    start_date: str
+    end_date: str | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    company_id: str
+    schedule_id: str
+    name: str
+    kind: str  # group | one_to_one
+    teacher_id: str
+    timezone: str
+    policy: Policy
+    created_at: str
+    updated_at: str
+    teacher_name: str | None = None
+    capacity: int | None = None
+    recurrence: Recurrence | None = None
+    low_balance_threshold: int | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    company_id: str
+    schedule_id: str
+    student_id: str
+    student_name: str
+    schedule_name: str
+    initial_balance: int
+    balance: int
+    seq: int  # sequence number of the latest ledger entry
+    status: str  # active | ended
+    responsible_staff_id: str
+    created_at: str
+    updated_at: str
+    low_balance_threshold: int | None = None  # the enrollment's own, if set
+    threshold: int = 2  # the one that applies (own, schedule's, company's)
+    alert_level: int = 0  # low-balance level already announced (0, 1, 2)
+    last_session_at: str | None = None  # start of the latest session charged
+    version: int = 0
+
+    @property
+    def enrollment_id(self) -> str:
+        return ids.enrollment_id(self.schedule_id, self.student_id)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    company_id: str
+    schedule_id: str
+    student_id: str
+    seq: int
+    at: str
+    delta: int
+    balance_after: int
+    kind: str
+    actor: str
+    reference: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    """A dated occurrence of a schedule; `session_key` is unique within the schedule."""
+
+    company_id: str
+    schedule_id: str
+    session_key: str
+    kind: str
+    teacher_id: str
+    starts_at: str
+    ends_at: str
+    status: str  # scheduled | cancelled
+    origin: str  # recurrence | one_off | booking
+    created_at: str
+    updated_at: str
+    teacher_name: str | None = None
+    student_id: str | None = None  # set when the session is one student's own (a booked 1:1)
+    timezone: str = "UTC"  # the schedule's, when the session was made (report days)
+    seats: int = 0  # the group's capacity when the session was made; 0 for 1:1
+    cancelled_at: str | None = None
+    cancel_reason: str | None = None
+    # Set while a move or substitution has not yet reached every mark (a bounded,
+    # resumable sweep follows the change; see services/sessions.py).
+    marks_pending: bool = False
+    version: int = 0
+
+    @property
+    def session_id(self) -> str:
+        return ids.session_id(self.schedule_id, self.session_key)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One student's attendance status for one session, and what it cost."""
+
+    company_id: str
+    schedule_id: str
+    schedule_name: str
+    session_key: str
+    student_id: str
+    student_name: str
+    kind: str
+    teacher_id: str
+    starts_at: str
+    status: str  # attended | cancelled | no_show
+    charged: bool
+    held: bool
+    recorded_by: str
+    recorded_at: str
+    teacher_name: str | None = None
+    timezone: str = "UTC"  # the session's, so the report counters know the mark's local day
+    late: bool = False
+    cancelled_at: str | None = None
+    cancelled_by: str | None = None  # student | school
+    charge_override: bool | None = None
+    override_reason: str | None = None
+    note: str | None = None
+    version: int = 0
+
+    @property
+    def session_id(self) -> str:
+        return ids.session_id(self.schedule_id, self.session_key)
+
+
+@dataclass(frozen=True)
+class RecurringPlan:
+    """How far ahead a recurring schedule's sessions exist."""
+
+    company_id: str
+    schedule_id: str
+    horizon_until: str  # local date
+
+
+@dataclass(frozen=True)
+class ThresholdChange:
+    """A schedule's (`scope` = its id) or the company's (`scope` = COMPANY) threshold changed."""
+
+    company_id: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    company_id: str
+    staff_id: str
+    notification_id: str
+    kind: str  # low_balance | balance_exhausted
+    schedule_id: str
+    schedule_name: str
+    student_id: str
+    student_name: str
+    balance: int
+    threshold: int
+    created_at: str
+    run_date: str
+    last_session_at: str | None = None
+    read_at: str | None = None
+    email: str = "pending"  # pending | sent | skipped
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An email "sent" in the local stage."""
+
+    message_id: str
+    company_id: str
+    to: str
+    sender: str
+    subject: str
+    body: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Integration:
+    integration_id: str
+    company_id: str
+    provider: str
+    name: str
+    secret: str
+    created_at: str
+    updated_at: str
+    event_types: dict[str, str] = field(default_factory=dict)  # provider event type -> schedule id
+    default_schedule_id: str | None = None
+    account_id: str | None = None  # Acuity: the user id for its API
+    previous_secret: str | None = None  # still accepted during a rotation
+    previous_secret_until: str | None = None
+    active: bool = True
+    version: int = 0
+
+    def event_type_map(self) -> dict[str, str]:
+        return dict(self.event_types)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What a booking system's booking became here."""
+
+    company_id: str
+    integration_id: str
+    booking_id: str
+    state: str  # booked | cancelled | moved | moving
+    updated_at: str
+    schedule_id: str | None = None
+    session_key: str | None = None
+    student_id: str | None = None
+    cancelled_at: str | None = None
+    cancelled_by: str | None = None
+    replaced_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery and its outcome."""
+
+    company_id: str
+    integration_id: str
+    delivery_id: str
+    provider: str
+    provider_key: str
+    status: str  # applied | duplicate | ignored | failed
+    body: str
+    received_at: str
+    updated_at: str
+    event: str | None = None
+    booking_id: str | None = None
+    reason: str | None = None
+    content_type: str | None = None
+    repeats: int = 0
+    replays: int = 0
+
+
+@dataclass(frozen=True)
+class Counters:
+    """Report counters of one entity (a student, teacher, schedule, or the company) for one day."""
+
+    company_id: str
+    dimension: str
+    entity: str
+    day: str
+    sessions: int = 0
+    cancelled: int = 0
+    seats: int = 0
+    attended: int = 0
+    no_show: int = 0
+    cancelled_student: int = 0
+    cancelled_school: int = 0
+    charged: int = 0
+    sold: int = 0
+
+
+@dataclass(frozen=True)
+class CountedThrough:
+    """How fresh a company's report counters are: the newest change they include."""
+
+    company_id: str
+    counted_through: str | None = None  # when that change was made
+    counted_at: str | None = None  # when the counters took it in

@@ -1,0 +1,100 @@
+"""The table's DynamoDB Stream: its records as record changes, and the local pump.
+
+In AWS, Lambda reads the stream and calls the `report-counters` handler (app.py) with
+batches of records, at least once each. Locally (`make run`, the tests) `drain()` reads
+the embedded engine's stream through the DynamoDB Streams API and calls the very same
+handler with records of the same shape.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+import botocore.config
+
+from .. import clock, config
+from . import engine
+from . import models as m
+
+COUNTED_TYPES = ("session", "mark", "ledger")  # what the report counters are made of
+
+
+@dataclass(frozen=True)
+class Change:
+    """One stream record: which item changed from what to what, and when."""
+
+    event_id: str
+    before: Any | None  # the record before (None: it was made)
+    after: Any | None  # the record after (None: it was deleted)
+    at: str  # when the change was made (ISO instant)
+
+
+def _record_of(image: dict | None) -> Any | None:
+    if not image or image.get("type", {}).get("S") not in COUNTED_TYPES:
+        return None
+    return m.Item.from_raw_data(image).record()
+
+
+def changes_of(stream_records: list[dict]) -> list[Change]:
+    """The changes of counted items in a batch of stream records (others are skipped)."""
+    out = []
+    for r in stream_records:
+        data = r.get("dynamodb", {})
+        before, after = _record_of(data.get("OldImage")), _record_of(data.get("NewImage"))
+        if before is None and after is None:
+            continue
+        stamp = data.get("ApproximateCreationDateTime")
+        if isinstance(stamp, datetime):
+            at = clock.iso(stamp)
+        elif stamp is not None:
+            at = clock.iso(datetime.fromtimestamp(float(stamp), tz=clock.now().tzinfo))
+        else:
+            at = clock.now_iso()
+        out.append(Change(event_id=r["eventID"], before=before, after=after, at=at))
+    return out
+
+
+# --- the local pump ---------------------------------------------------------------------------
+
+_positions: dict[tuple[str, str], str] = {}  # (stream arn, shard id) -> last sequence number handed on
+
+
+def _streams_client():
+    import boto3  # the local stack and tests only: Lambda reads the stream in AWS
+
+    # moto serves DynamoDB Streams on the regional endpoint, not the account-based one.
+    return boto3.client("dynamodbstreams", region_name=config.region(), endpoint_url=config.dynamodb_endpoint(),
+                        config=botocore.config.Config(account_id_endpoint_mode="disabled",
+                                                      retries={"mode": "standard", "max_attempts": 3}))
+
+
+def drain(handler: Callable[[list[dict]], Any], batch_size: int = 100) -> int:
+    """Hand every stream record not handed on yet to `handler`, in order, in batches, as
+    Lambda would (a batch whose handler raises is handed on again next time). Returns how
+    many records were handed on."""
+    table = engine.boto_client().describe_table(TableName=config.table_name())["Table"]
+    arn = table.get("LatestStreamArn")
+    if not arn:
+        return 0
+    client = _streams_client()
+    handed = 0
+    for shard in client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        position = _positions.get((arn, shard["ShardId"]))
+        kwargs = {"StreamArn": arn, "ShardId": shard["ShardId"]}
+        kwargs.update({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position} if position
+                      else {"ShardIteratorType": "TRIM_HORIZON"})
+        iterator = client.get_shard_iterator(**kwargs)["ShardIterator"]
+        while iterator:
+            page = client.get_records(ShardIterator=iterator, Limit=batch_size)
+            batch = page.get("Records", [])
+            if not batch:
+                break
+            handler([{**r, "eventSourceARN": arn} for r in batch])
+            _positions[(arn, shard["ShardId"])] = batch[-1]["dynamodb"]["SequenceNumber"]
+            handed += len(batch)
+            iterator = page.get("NextShardIterator")
+    return handed
+
+
+def forget_positions() -> None:
+    """Start every stream from its beginning again (a new table in tests)."""
+    _positions.clear()

@@ -1,0 +1,443 @@
+"""The unit of work: one use case step's reads, its one transaction, its idempotency record
+and its retries. Every write of OptClass goes through here.
+
+A service says what should happen; `run(step)` runs `step(uow)`, which reads through the
+repositories and stages writes on the `UnitOfWork` (repositories turn records into items and
+conditions). When the step returns, its writes are committed as one TransactWriteItems
+(with the request's idempotency record, when it carries an Idempotency-Key).
+
+What a failed DynamoDB request means, and what happens then:
+
+- *Ambiguous* (a timeout, a closed connection, a 5xx after the request left): the
+  transaction may have committed. The very same request, with the same ClientRequestToken,
+  is sent again before anything is re-read; DynamoDB answers a resent committed transaction
+  with success and applies it once (for 10 minutes). Still unknown after `SEND_ATTEMPTS`:
+  `OutcomeUnknown` (503), never a re-run that could apply it twice.
+- *Throttled*: nothing was applied; the step runs again after a pause.
+- *A condition failed* (someone changed what the step read) or *a transaction conflict*
+  (another transaction held one of the items): nothing was applied; the whole step runs
+  again from fresh reads, after a jittered pause.
+- A read that fails transiently: the step runs again.
+
+The bound: a step runs at most 8 times (at most 3 of them after transient errors), and
+each run makes its reads plus at most `SEND_ATTEMPTS` sends of its transaction; then the
+caller gets 503 with Retry-After. So a mark (one read, one transaction) makes at most
+8 x (1 + 3) = 32 requests, and under lasting throttling 3 x (1 + 1) = 6. botocore itself
+sends every request once. A use case of several steps (a bulk mark, a
+school cancellation of a large class) runs each step under the same bound. Steps do not
+nest: `run` inside a step is a bug and raises.
+"""
+import contextvars
+import hashlib
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any, Callable, TypeVar
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
+
+from .. import clock, config
+from ..domain import balances, records, thresholds
+from ..errors import IdempotencyKeyReused, OutcomeUnknown, StoreUnavailable
+from . import engine
+from . import models as m
+
+T = TypeVar("T")
+
+SEND_ATTEMPTS = 3  # sends of one transaction (the first included) before giving up
+MAX_ACTIONS = 100  # DynamoDB's limit of actions per transaction
+MAX_BYTES = 4 * 1024 * 1024  # and of their aggregate size
+
+THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+SERVER_SIDE = {"InternalServerError", "ServiceUnavailable", "InternalFailure"}
+NETWORK = (ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError, ConnectionClosedError)
+
+
+class ConditionFailed(Exception):
+    """A condition of the transaction did not hold: nothing was applied. One reason per
+    action, in the order the actions were staged (None where that action was fine)."""
+
+    def __init__(self, reasons: list[str | None]):
+        super().__init__(f"condition failed: {reasons}")
+        self.reasons = reasons
+
+    def failed_at(self, index: int) -> bool:
+        return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+
+class Contended(Exception):
+    """Another transaction held one of the items (TransactionConflict): nothing was applied."""
+
+
+class TransientStoreError(Exception):
+    """A read or a send failed in a way a later attempt may not: throttling, a timeout."""
+
+
+def _codes(error: ClientError) -> tuple[str, list[str | None]]:
+    code = error.response.get("Error", {}).get("Code", "")
+    reasons = [None if r.get("Code") in (None, "None") else r.get("Code")
+               for r in error.response.get("CancellationReasons") or []]
+    return code, reasons
+
+
+def classify(exc: BaseException) -> Exception | None:
+    """A driver error of a read as our store error; None for a bug (it propagates)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, NETWORK):
+            return TransientStoreError(type(exc).__name__)
+        if isinstance(exc, ClientError):
+            code, reasons = _codes(exc)
+            if code in THROTTLED | SERVER_SIDE or "ThrottlingError" in reasons:
+                return TransientStoreError(code)
+            if code in ("TransactionConflictException", "TransactionInProgressException") \
+                    or "TransactionConflict" in reasons:
+                return Contended(code)
+            if code == "ConditionalCheckFailedException":
+                return ConditionFailed(["ConditionalCheckFailed"])
+            return None
+        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
+    return None
+
+
+def translate(fn: Callable[..., T]) -> Callable[..., T]:
+    """Decorator of repository reads: our store errors instead of the driver's; and a read
+    outside a unit of work is a bug (it would have no retry policy)."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        if _active.get() is None:
+            raise RuntimeError(f"{fn.__name__}: a store read outside a unit of work (use unit_of_work.run)")
+        try:
+            return fn(*args, **kwargs)
+        except (PynamoDBException, ClientError, *NETWORK) as exc:
+            mapped = classify(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+# --- idempotency -------------------------------------------------------------------------------
+
+@dataclass
+class Idempotency:
+    """A request's Idempotency-Key: who sent it, a digest of what it asked, and how to
+    render its answer for a replay. Its record is written in the transaction of the effect."""
+
+    company_id: str
+    subject: str
+    key: str
+    fingerprint: str
+    render: Callable[[Any], tuple[int, str]]
+    recorded: bool = False
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The answer first given to this Idempotency-Key (the request is not run again)."""
+
+    status: int
+    body: Any
+
+
+Refusal = Callable[[], Exception] | None
+
+# --- the unit of work --------------------------------------------------------------------------
+
+_active: contextvars.ContextVar["UnitOfWork | None"] = contextvars.ContextVar("optclass_uow", default=None)
+
+MODELS: dict[type, type[m.Item]] = {
+    model.RECORD: model for model in (
+        m.Company, m.CountedThrough, m.StaffMember, m.Student, m.UserRef, m.Schedule, m.Enrollment,
+        m.LedgerEntry, m.Session, m.Mark, m.RecurringPlan, m.ThresholdChange, m.Notification,
+        m.OutboxMessage, m.Integration, m.Booking, m.Delivery, m.Stats)}
+
+
+def item_of(record: Any) -> m.Item:
+    return MODELS[type(record)].of(record)
+
+
+class UnitOfWork:
+    """The writes of one step, committed together or not at all."""
+
+    def __init__(self, company_id: str | None, idempotency: Idempotency | None = None):
+        self.company_id = company_id
+        self.idempotency = idempotency
+        self._actions: list[dict] = []
+        self._targets: list[tuple[str, str]] = []
+        self._refusals: list[Refusal] = []
+        self.sends = 0
+
+    def __len__(self) -> int:
+        return len(self._actions)
+
+    # Staging, for repositories: an item (or a key) and the condition it is written under.
+
+    def put(self, item: m.Item, condition=None, refusal: Refusal = None) -> None:
+        """Put the item; a versioned item only over the version it was read at (absent if 0)."""
+        self._stage("Put", item.get_save_kwargs_from_instance(condition=condition), (item.PK, item.SK), refusal)
+
+    def update(self, item: m.Item, actions: list, condition=None, *, versioned: bool = True,
+               refusal: Refusal = None) -> None:
+        kwargs = item.get_update_kwargs_from_instance(actions=actions, condition=condition,
+                                                      add_version_condition=versioned)
+        self._stage("Update", kwargs, (item.PK, item.SK), refusal)
+
+    def delete(self, item: m.Item, condition=None, refusal: Refusal = None) -> None:
+        self._stage("Delete", item.get_delete_kwargs_from_instance(condition=condition), (item.PK, item.SK),
+                    refusal)
+
+    def check(self, model: type[m.Item], key: tuple[str, str], condition, refusal: Refusal = None) -> None:
+        self._stage("ConditionCheck", model.get_operation_kwargs_from_class(*key, condition=condition), key,
+                    refusal)
+
+    def _stage(self, action: str, kwargs: dict, target: tuple[str, str], refusal: Refusal) -> None:
+        kwargs = {k: v for k, v in kwargs.items() if v not in (None, {}, [])}
+        self._actions.append({action: kwargs})
+        self._targets.append(target)
+        self._refusals.append(refusal)
+
+    # Records, for repositories and services: create once, or save over the version read.
+
+    def create(self, record: T, refusal: Refusal = None) -> T:
+        """Put a new record. If it exists already, the step fails with `refusal()` when one is
+        given (a business answer such as "already enrolled"), else it runs again.
+        Returns the record as it will be stored."""
+        item = item_of(record)
+        self.put(item, condition=type(item).PK.does_not_exist(), refusal=refusal)
+        return _stored_version(record, item)
+
+    def save(self, record: T, refusal: Refusal = None) -> T:
+        """Put a changed record over the version it was read at (a new one: if absent).
+        Returns the record as it will be stored (its version one higher)."""
+        item = item_of(record)
+        if type(item)._version_attribute_name is None:
+            raise TypeError(f"{type(record).__name__} is not versioned: create or overwrite it")
+        self.put(item, refusal=refusal)
+        return _stored_version(record, item)
+
+    def overwrite(self, record: Any, condition=None) -> None:
+        """Put a record whatever the stored one says (items only the system writes)."""
+        self.put(item_of(record), condition=condition)
+
+    def remove(self, record: Any) -> None:
+        """Delete a record, over the version it was read at when it has one."""
+        self.delete(item_of(record))
+
+    # The one place a balance changes.
+
+    def move_balance(self, enrollment: records.Enrollment, delta: int, *, floor: int, kind: str, actor: str,
+                     at: str, reference: str | None = None, note: str | None = None,
+                     **changes: Any) -> tuple[records.Enrollment, records.LedgerEntry]:
+        """Stage: the enrollment's balance moves by `delta` with its ledger entry, conditional
+        on the version read and, as a second guard, on the balance staying at or above
+        `floor`. `changes` are other fields of the enrollment changed in the same write.
+        Returns the enrollment and the entry as they will be once committed."""
+        plan = balances.plan_change(enrollment.balance, enrollment.seq, delta, floor=floor)
+        after = thresholds.rearmed(replace(enrollment, balance=plan.balance_after, seq=plan.seq, updated_at=at,
+                                           **changes))
+        entry = records.LedgerEntry(company_id=enrollment.company_id, schedule_id=enrollment.schedule_id,
+                                    student_id=enrollment.student_id, seq=plan.seq, at=at, delta=delta,
+                                    balance_after=plan.balance_after, kind=kind, actor=actor, reference=reference,
+                                    note=note)
+        item = m.Enrollment.of(enrollment)
+        low_pk, low_sk = m.Enrollment.low_balance_keys(after)
+        actions = [m.Enrollment.balance.add(delta), m.Enrollment.seq.set(plan.seq),
+                   m.Enrollment.updated_at.set(at), m.Enrollment.alert_level.set(after.alert_level),
+                   m.Enrollment.GSI4PK.set(low_pk) if low_pk else m.Enrollment.GSI4PK.remove(),
+                   m.Enrollment.GSI4SK.set(low_sk) if low_sk else m.Enrollment.GSI4SK.remove()]
+        for name, value in changes.items():
+            attribute = getattr(m.Enrollment, name)
+            actions.append(attribute.set(value) if value is not None else attribute.remove())
+        condition = m.Enrollment.balance >= floor - delta if delta < 0 else None
+        self.update(item, actions, condition)
+        self.create(entry)
+        return replace(after, version=enrollment.version + 1), entry
+
+    # Committing.
+
+    def commit(self, answer: Any = None) -> None:
+        """Send the staged writes (and the idempotency record, with `answer`) as one transaction."""
+        if self.idempotency is not None and not self.idempotency.recorded:
+            self._stage_answer(answer)
+        if not self._actions:
+            return
+        if len(self._actions) > MAX_ACTIONS:
+            raise TransactionTooLarge(f"{len(self._actions)} actions in one transaction")
+        params = {"TransactItems": self._actions, "ClientRequestToken": str(uuid.uuid4())}
+        if len(json.dumps(params, default=str)) > MAX_BYTES:
+            raise TransactionTooLarge("the transaction is over 4 MB")
+        self._send(params)
+        self._actions, self._targets, self._refusals = [], [], []
+        if self.idempotency is not None:
+            self.idempotency.recorded = True
+
+    def _stage_answer(self, answer: Any) -> None:
+        claim = self.idempotency
+        status, body = claim.render(answer)
+        now = time.time()
+        record = m.IdempotencyRecord(*m.IdempotencyRecord.key(claim.company_id, claim.subject, claim.key),
+                                     company_id=claim.company_id, fingerprint=claim.fingerprint,
+                                     status_code=status, body=body, created_at=clock.now_iso(),
+                                     expires_at=int(now + config.idempotency_ttl_seconds()))
+        # A record whose TTL passed but that DynamoDB has not deleted yet no longer counts.
+        self.put(record, condition=m.IdempotencyRecord.PK.does_not_exist()
+                 | (m.IdempotencyRecord.expires_at <= int(now)))
+
+    def _send(self, params: dict) -> None:
+        """Send the transaction; resend the very same request (same token) while its outcome
+        is unknown, at most SEND_ATTEMPTS sends in all."""
+        client = engine.connection().client
+        unsure = False
+        for send in range(1, SEND_ATTEMPTS + 1):
+            self.sends += 1
+            engine.note_send(resend=send > 1)
+            try:
+                client.transact_write_items(**params)
+                return
+            except NETWORK:
+                unsure = True  # it may have committed: resend the same request, same token
+            except ClientError as error:
+                code, reasons = _codes(error)
+                if "ConditionalCheckFailed" in reasons or code == "ConditionalCheckFailedException":
+                    self._refuse(reasons)
+                    raise ConditionFailed(reasons or ["ConditionalCheckFailed"]) from error
+                if "TransactionConflict" in reasons or code == "TransactionConflictException":
+                    raise Contended(str(reasons)) from error
+                if code in SERVER_SIDE or code == "TransactionInProgressException":
+                    unsure = True
+                elif code in THROTTLED or {"ThrottlingError", "ProvisionedThroughputExceeded"} & set(reasons):
+                    if not unsure:  # refused before it ran: nothing was applied, the step runs again
+                        raise TransientStoreError(code) from error
+                else:
+                    raise  # a bug (validation, a mismatched token): not the store's weather
+            if send < SEND_ATTEMPTS:
+                _pause(send, base=config.store_backoff_base_seconds(), cap=0.25)
+        raise OutcomeUnknown()
+
+    def _refuse(self, reasons: list[str | None]) -> None:
+        """A failed condition that answers the request (staged with a refusal) ends the step."""
+        for reason, refusal in zip(reasons, self._refusals):
+            if reason == "ConditionalCheckFailed" and refusal is not None:
+                raise refusal()
+
+
+def _stored_version(record: T, item: m.Item) -> T:
+    if type(item)._version_attribute_name is None:
+        return record
+    return replace(record, version=record.version + 1)
+
+
+class TransactionTooLarge(Exception):
+    """A use case staged more than DynamoDB takes in one transaction: a bug, never data."""
+
+
+def _pause(attempt: int, base: float, cap: float) -> None:
+    """Full jitter: a random pause up to base * 2**attempt, at most `cap` seconds."""
+    time.sleep(random.uniform(0, min(cap, base * (2 ** attempt))))
+
+
+def active() -> UnitOfWork | None:
+    return _active.get()
+
+
+def run(step: Callable[[UnitOfWork], T], *, company_id: str | None,
+        idempotency: Idempotency | None = None) -> T | Replayed:
+    """Run one step of a use case under the retry policy and commit what it staged.
+
+    A step runs at most `store_max_attempts()` times (8): again after a failed condition or a
+    transaction conflict, and, at most `store_transient_attempts()` times in all (3), after a
+    throttled or failed read or send. Between runs: a jittered pause, doubling each time.
+
+    With `idempotency`, an answer already recorded for the key is returned (`Replayed`)
+    instead of running the step, and the step's answer is recorded with its writes."""
+    if _active.get() is not None:
+        raise RuntimeError("steps do not nest: compose use cases inside one step instead")
+    most, transient_most = config.store_max_attempts(), config.store_transient_attempts()
+    runs = transient = 0
+    while True:
+        runs += 1
+        uow = UnitOfWork(company_id, idempotency)
+        token = _active.set(uow)
+        try:
+            if idempotency is not None:
+                earlier = _recorded_answer(idempotency)
+                if earlier is not None:
+                    return earlier
+            result = step(uow)
+            uow.commit(result)
+            return result
+        except TransientStoreError:
+            transient += 1
+            if transient >= transient_most or runs >= most:
+                break
+        except (ConditionFailed, Contended):
+            if runs >= most:
+                break
+        finally:
+            _active.reset(token)
+        engine.note_retry()
+        _pause(runs, base=config.store_backoff_base_seconds(), cap=config.store_backoff_cap_seconds())
+    raise StoreUnavailable()
+
+
+def _recorded_answer(claim: Idempotency) -> Replayed | None:
+    record = _get_record(claim)
+    if record is None or record.expires_at <= time.time():
+        return None  # TTL deletion is lazy: an expired record no longer counts
+    if record.fingerprint != claim.fingerprint:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
+                                   [{"field": "Idempotency-Key", "message": "reused with a different body"}])
+    claim.recorded = True
+    return Replayed(status=int(record.status_code), body=json.loads(record.body))
+
+
+@translate
+def _get_record(claim: Idempotency) -> m.IdempotencyRecord | None:
+    try:
+        return m.IdempotencyRecord.get(*m.IdempotencyRecord.key(claim.company_id, claim.subject, claim.key),
+                                       consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def reading(fn: Callable[[], T], *, company_id: str | None) -> T:
+    """A read-only use case under the same retry policy (it stages nothing)."""
+    return run(lambda uow: fn(), company_id=company_id)
+
+
+def in_steps(fn: Callable[[], T], *, company_id: str, idempotency: Idempotency | None) -> T | Replayed:
+    """A use case of several steps (each its own `run`), answered once per Idempotency-Key:
+    the recorded answer is replayed, else the steps run and the answer is recorded last
+    (each step is idempotent on its own, so a retry after a failure part-way converges)."""
+    if idempotency is not None:
+        earlier = reading(lambda: _recorded_answer(idempotency), company_id=company_id)
+        if earlier is not None:
+            return earlier
+    result = fn()
+    if idempotency is None:
+        return result
+    return run(lambda uow: result, company_id=company_id, idempotency=idempotency)
+
+
+def fingerprint(method: str, path: str, raw_body: bytes) -> str:
+    """A digest of what a request asked, to tell a retry from another request under one key."""
+    try:
+        canonical = json.dumps(json.loads(raw_body or b"null"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = (raw_body or b"").decode("utf-8", "replace")
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
