@@ -33,6 +33,8 @@ def main() -> None:
                                        {"student_id": student["id"], "initial_balance": 10,
                                         "responsible_staff_id": member["id"]})
             eid, sid, sch = enrollment["id"], student["id"], schedule["id"]
+            _, session = staff.call("POST", f"/schedules/{sch}/sessions", {"starts_at": "2027-03-01T17:00:00Z"})
+            mark = f"/sessions/{session['id']}/attendance/{sid}"
             scenario = [
                 ("GET", "/health", None, {}),
                 ("GET", "/company", None, {}),
@@ -58,6 +60,10 @@ def main() -> None:
                 ("POST", f"/enrollments/{eid}/top-ups", {"sessions": 2}, {"Idempotency-Key": "b-1"}),
                 ("POST", f"/enrollments/{eid}/adjustments", {"delta": -1, "reason": "r"}, {}),
                 ("GET", f"/enrollments/{eid}/ledger", None, {}),
+                ("PUT", mark, {"status": "attended"}, {}),
+                ("PUT", mark, {"status": "cancelled"}, {"Idempotency-Key": "m-1"}),
+                ("PUT", mark, {"status": "cancelled"}, {"Idempotency-Key": "m-1"}),
+                ("DELETE", mark, None, {}),
             ]
             rows = []
             with counting() as counter:
@@ -65,13 +71,16 @@ def main() -> None:
                     counter.reset()
                     status, _ = (admin if path.startswith(("/staff", "/company")) else staff).call(
                         method, path, body, headers)
-                    label = f"{method} {path.replace(eid, '{enrollment_id}').replace(sch, '{schedule_id}')}"
+                    label = f"{method} {path.replace(eid, '{enrollment_id}').replace(session['id'], '{session_id}')}"
+                    label = label.replace(sch, "{schedule_id}")
                     label = label.replace(sid, "{student_id}").replace(teacher["id"], "{staff_id}")
                     if headers:
                         label += " (Idempotency-Key" + (", replay)" if counter.calls and
                                                         "TransactWriteItems" not in counter.calls else ")")
-                    rows.append([label, status, len(counter.calls), counter.items_read, ops(counter.calls)])
-    print(table(rows, ["route", "status", "DynamoDB requests", "items read", "operations"]))
+                    rows.append([label, status, len(counter.calls), counter.items_read,
+                                 "+".join(map(str, counter.transaction_items)) or "-", ops(counter.calls)])
+    print(table(rows, ["route", "status", "DynamoDB requests", "items read", "items per transaction",
+                       "operations"]))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,11 @@ DYNAMODB_ACTIONS = sorted([
 ])
 
 
+# What Lambda's event source mapping needs to read the table's stream for `report-counters`.
+STREAM_ACTIONS = sorted(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                         "dynamodb:ListStreams"])
+
+
 def policy(stage: str) -> dict:
     env = stage_environment(stage)
     table = f"arn:aws:dynamodb:*:*:table/{env['OPTCLASS_TABLE']}"
@@ -55,6 +60,8 @@ def policy(stage: str) -> dict:
         "Statement": [
             {"Sid": "OptClassTable", "Effect": "Allow", "Action": DYNAMODB_ACTIONS,
              "Resource": [table, f"{table}/index/*"]},
+            {"Sid": "ReportCountersStream", "Effect": "Allow", "Action": STREAM_ACTIONS,
+             "Resource": f"{table}/stream/*"},
             {"Sid": "LowBalanceEmail", "Effect": "Allow", "Action": ["ses:SendEmail"], "Resource": "*",
              "Condition": {"StringEquals": {"ses:FromAddress": sender}}},
             {"Sid": "Logs", "Effect": "Allow",
@@ -70,9 +77,39 @@ def policy_path(stage: str) -> str:
     return os.path.join(ROOT, ".chalice", name)
 
 
+COUNTED_TYPES = ("session", "mark", "ledger")  # chalicelib/store/stream.py: what the counters are made of
+
+
+def report_counters_source() -> dict:
+    """The `report-counters` function's stream: the table's own (Chalice knows only a literal
+    ARN), filtered to the items the counters are made of, a failing batch split in two to
+    find the record that fails, and retried until it is applied (records live 24 hours)."""
+    types = json.dumps(list(COUNTED_TYPES))
+    patterns = [f'{{"dynamodb": {{"{image}": {{"type": {{"S": {types}}}}}}}}}' for image in ("NewImage", "OldImage")]
+    return {"Properties": {
+        "Stream": {"Fn::GetAtt": ["OptClassTable", "StreamArn"]},
+        "BisectBatchOnFunctionError": True,
+        "FilterCriteria": {"Filters": [{"Pattern": p} for p in patterns]},
+    }}
+
+
+def counters_lag_alarm() -> dict:
+    """The counters follow the stream; an iterator age over 5 minutes means reports are stale."""
+    return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "AlarmDescription": "Report counters lag the table's stream by more than 5 minutes",
+        "Namespace": "AWS/Lambda", "MetricName": "IteratorAge", "Statistic": "Maximum",
+        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "ReportCounters"}}],
+        "Period": 60, "EvaluationPeriods": 5, "Threshold": 300000, "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "notBreaching"}}
+
+
 def merge_template(stage: str) -> dict:
     env = stage_environment(stage)
-    return {"Resources": {"OptClassTable": table_resource(env["OPTCLASS_TABLE"])}}
+    return {"Resources": {
+        "OptClassTable": table_resource(env["OPTCLASS_TABLE"]),
+        "ReportCounters": {"Properties": {"Events": {"ReportCountersDynamodbEventSource": report_counters_source()}}},
+        "ReportCountersLagAlarm": counters_lag_alarm(),
+    }}
 
 
 def main(argv: list[str] | None = None) -> int:

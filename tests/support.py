@@ -60,6 +60,7 @@ class DynamoCounter:
 
     def reset(self):
         self.calls, self.items_read = [], 0
+        self.transaction_items: list[int] = []  # actions of each TransactWriteItems sent
 
 
 def count_dynamodb():
@@ -76,6 +77,8 @@ def count_dynamodb():
         response = real(client, operation, params)
         if client.meta.service_model.service_name == "dynamodb":
             counter.calls.append(operation)
+            if operation == "TransactWriteItems":
+                counter.transaction_items.append(len(params["TransactItems"]))
             if operation == "GetItem":
                 counter.items_read += 1 if response.get("Item") else 0
             elif operation in ("Query", "Scan"):

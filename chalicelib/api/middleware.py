@@ -51,7 +51,8 @@ def http_middleware(request, get_response) -> Response:
         "request", request_id=request_id, company_id=principal.company_id if principal else None,
         role=principal.role if principal else None, method=method, route=path, status=response.status_code,
         duration_ms=round((time.perf_counter() - started) * 1000, 1), dynamodb_calls=metrics.calls,
-        items_read=metrics.items_read, items_written=metrics.items_written, store_retries=metrics.retries,
+        items_read=metrics.items_read, items_written=metrics.items_written,
+        transactions=metrics.by_operation.get("TransactWriteItems", 0), store_retries=metrics.retries,
         store_resends=metrics.resends,
     )
     flush()

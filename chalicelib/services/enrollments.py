@@ -40,7 +40,8 @@ def enroll(actor: Actor, schedule_id: str, *, student_id: str, initial_balance: 
             raise NotFound("schedule", schedule_id)
         wanted = [reads.schedule(cid, schedule_id), reads.student(cid, student_id),
                   reads.staff(cid, responsible_staff_id), reads.company(cid)]
-        schedule, student, staff, company = (reads.load(wanted).get(r) for r in wanted)
+        found = reads.load(wanted)
+        schedule, student, staff, company = (found.get(r) for r in wanted)
         if schedule is None:
             raise NotFound("schedule", schedule_id)
         if student is None:
@@ -111,21 +112,27 @@ def update_enrollment(actor: Actor, enrollment_id: str, changes: dict[str, Any],
     cid = actor.company_id
 
     def step(uow: UnitOfWork) -> records.Enrollment:
-        enrollment = get_enrollment(actor, enrollment_id)
-        if if_match is not None and enrollment.version != if_match:
-            raise VersionMismatch(f"the enrollment is at version {enrollment.version}, not {if_match}")
-        wanted = [reads.schedule(cid, enrollment.schedule_id), reads.company(cid)]
+        parsed = ids.parse_enrollment_id(enrollment_id)
+        if parsed is None:
+            raise NotFound("enrollment", enrollment_id)
+        schedule_id, student_id = parsed
         staff_id = changes.get("responsible_staff_id")
+        wanted = [reads.enrollment(cid, schedule_id, student_id), reads.schedule(cid, schedule_id), reads.company(cid)]
         if staff_id is not None and ids.is_id(staff_id):
             wanted.append(reads.staff(cid, staff_id))
-        found = reads.load(wanted)
-        if "responsible_staff_id" in changes and (len(wanted) < 3 or found.get(wanted[2]) is None):
+        found = reads.load(wanted)  # one request for the enrollment and what its threshold depends on
+        enrollment = found.get(wanted[0])
+        if enrollment is None:
+            raise NotFound("enrollment", enrollment_id)
+        if if_match is not None and enrollment.version != if_match:
+            raise VersionMismatch(f"the enrollment is at version {enrollment.version}, not {if_match}")
+        if "responsible_staff_id" in changes and (len(wanted) < 4 or found.get(wanted[3]) is None):
             raise _field_error("responsible_staff_id", "no staff member with this id",
                                "the responsible staff member does not exist")
         fields = {k: changes[k] for k in ("status", "responsible_staff_id", "low_balance_threshold") if k in changes}
         if "low_balance_threshold" in changes:
-            fields["threshold"] = _threshold(changes["low_balance_threshold"], found.get(wanted[0]),
-                                             found.get(wanted[1]))
+            fields["threshold"] = _threshold(changes["low_balance_threshold"], found.get(wanted[1]),
+                                             found.get(wanted[2]))
         delta, note = 0, changes.get("reason")
         if "balance" in changes:
             delta = changes["balance"] - enrollment.balance

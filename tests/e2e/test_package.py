@@ -64,3 +64,13 @@ def test_api_gateway_checks_the_user_pool_on_every_route_but_the_public_ones(tem
 def test_the_function_package_is_small(template):
     function_zip = ROOT / "build" / "package" / "deployment.zip"
     assert function_zip.stat().st_size < 1_000_000  # the code; dependencies are in the layer
+
+
+def test_the_report_counters_read_the_tables_own_stream(template):
+    function = template["Resources"]["ReportCounters"]
+    [event] = function["Properties"]["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    assert event["Properties"]["Stream"] == {"Fn::GetAtt": ["OptClassTable", "StreamArn"]}
+    assert template["Resources"]["OptClassTable"]["Properties"]["StreamSpecification"]["StreamViewType"] == \
+        "NEW_AND_OLD_IMAGES"
+    assert template["Resources"]["ReportCountersLagAlarm"]["Properties"]["MetricName"] == "IteratorAge"

@@ -41,3 +41,16 @@ def test_the_policy_allows_only_what_the_code_does_on_its_own_table():
     assert "dynamodb:Scan" not in statement["Action"] and "dynamodb:*" not in statement["Action"]
     table = stage_environment("prod")["OPTCLASS_TABLE"]
     assert statement["Resource"] == [f"arn:aws:dynamodb:*:*:table/{table}", f"arn:aws:dynamodb:*:*:table/{table}/index/*"]
+
+
+def test_the_table_streams_old_and_new_images_to_the_counters_and_the_filter_matches_the_handler():
+    from chalicelib.store import stream
+    from infra.generate import COUNTED_TYPES
+
+    template = merge_template("prod")["Resources"]
+    assert template["OptClassTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert schema.table_definition("t")["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    source = template["ReportCounters"]["Properties"]["Events"]["ReportCountersDynamodbEventSource"]["Properties"]
+    assert source["Stream"] == {"Fn::GetAtt": ["OptClassTable", "StreamArn"]}
+    assert tuple(COUNTED_TYPES) == stream.COUNTED_TYPES  # Lambda's filter delivers what the handler counts
+    assert all(str(list(COUNTED_TYPES)).replace("'", '"') in f["Pattern"] for f in source["FilterCriteria"]["Filters"])
