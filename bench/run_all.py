@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, one report (printed, and written to build/bench-report.md).
 
-DynamoDB requests per route, items read per job and report as the data grows, latency
+DynamoDB requests per route, marks under contention, items read per job and report as the
+data grows, latency
 ratios against a bare DynamoDB call on the same engine, cold-start import time and the
 Lambda package size. Absolute times on shared machines are noisy: read the ratios.
 """
@@ -13,8 +14,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RUNS = [
     ("DynamoDB requests per route (balances, people, schedules)", ["requests_per_route.py"]),
-    ("Attendance: requests per mark, board page and portal call; mark time against a bare transaction",
-     ["attendance.py", "--marks", "200"]),
+    ("Attendance: requests per mark, board page and portal call; mark time against a bare read and "
+     "transaction", ["attendance.py", "--marks", "200"]),
+    ("Marks under contention: 50 clients on their own sessions, 20 on one session", ["contention.py"]),
     ("Low-balance job: items read as enrollments grow (1% low)", ["low_balance.py", "--sizes", "1000,10000,50000"]),
     ("Reports: items read by a 4-week teacher report as history grows", ["reports.py", "--marks", "1000,100000"]),
     ("Webhooks: requests per delivery and deliveries per second", ["webhooks.py", "--deliveries", "200"]),

@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 
+
 class _Stdout(logging.StreamHandler):
     """Writes to whatever sys.stdout is at the time (Lambda's log capture, a test's capture)."""
 

@@ -3,8 +3,14 @@ from chalice import Blueprint
 
 from ..services import boards, people
 from .routing import STAFF_ROLES, STUDENT_ONLY, TEACHING_ROLES, route
-from .schemas import (MeOut, MyEnrollmentOut, MySessionsQuery, RangeQuery, ScheduleBoardOut,
-                      StudentTimelineOut)
+from .schemas import (
+    MeOut,
+    MyEnrollmentOut,
+    MySessionsQuery,
+    RangeQuery,
+    ScheduleBoardOut,
+    StudentTimelineOut,
+)
 
 bp = Blueprint(__name__)
 

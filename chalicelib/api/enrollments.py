@@ -3,7 +3,14 @@ from chalice import Blueprint
 
 from ..services import enrollments
 from .routing import STAFF_ROLES, TEACHING_ROLES, route
-from .schemas import AdjustmentIn, EnrollmentIn, EnrollmentOut, EnrollmentPatch, LedgerEntryOut, TopUpIn
+from .schemas import (
+    AdjustmentIn,
+    EnrollmentIn,
+    EnrollmentOut,
+    EnrollmentPatch,
+    LedgerEntryOut,
+    TopUpIn,
+)
 
 bp = Blueprint(__name__)
 

@@ -5,8 +5,16 @@ from ..errors import InvalidInput, Unauthenticated
 from ..services import integrations, webhooks
 from ..webhooks.events import SignatureRefused, Unreadable
 from .routing import ADMIN_ONLY, PUBLIC, route
-from .schemas import (DeliveriesQuery, DeliveryOut, IntegrationIn, IntegrationOut, IntegrationWithSecretOut,
-                      SecretIn, WebhookOut, WebhookQuery)
+from .schemas import (
+    DeliveriesQuery,
+    DeliveryOut,
+    IntegrationIn,
+    IntegrationOut,
+    IntegrationWithSecretOut,
+    SecretIn,
+    WebhookOut,
+    WebhookQuery,
+)
 
 bp = Blueprint(__name__)
 WEBHOOK_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")

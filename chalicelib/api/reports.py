@@ -6,7 +6,13 @@ from chalice import Blueprint, Response
 
 from ..services import reports
 from .routing import STAFF_ROLES, route
-from .schemas import (OverviewReportOut, ReportQuery, SchedulesReportOut, StudentsReportOut, TeachersReportOut)
+from .schemas import (
+    OverviewReportOut,
+    ReportQuery,
+    SchedulesReportOut,
+    StudentsReportOut,
+    TeachersReportOut,
+)
 
 bp = Blueprint(__name__)
 

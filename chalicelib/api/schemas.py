@@ -5,7 +5,20 @@ from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import ids
-from .fields import Balance, Day, Email, Id, Instant, LocalTime, Name, Note, Sessions, Threshold, TimeZone, UserId
+from .fields import (
+    Balance,
+    Day,
+    Email,
+    Id,
+    Instant,
+    LocalTime,
+    Name,
+    Note,
+    Sessions,
+    Threshold,
+    TimeZone,
+    UserId,
+)
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 

@@ -4,7 +4,14 @@ from chalice import Blueprint
 
 from ..services import attendance, sessions
 from .routing import STAFF_ROLES, TEACHING_ROLES, route
-from .schemas import CancelIn, CancellationOut, RangeQuery, SessionIn, SessionOut, SessionPatch
+from .schemas import (
+    CancelIn,
+    CancellationOut,
+    RangeQuery,
+    SessionIn,
+    SessionOut,
+    SessionPatch,
+)
 
 bp = Blueprint(__name__)
 

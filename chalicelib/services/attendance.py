@@ -12,8 +12,15 @@ from dataclasses import dataclass, field, replace
 from .. import clock, ids
 from ..domain import balances, records
 from ..domain.balances import MarkRequest
-from ..errors import Forbidden, NotEnrolled, NotFound, OptClassError, SessionCancelled, StoreUnavailable, \
-    VersionMismatch
+from ..errors import (
+    Forbidden,
+    NotEnrolled,
+    NotFound,
+    OptClassError,
+    SessionCancelled,
+    StoreUnavailable,
+    VersionMismatch,
+)
 from ..observability import count
 from ..store import attendance as store
 from ..store import enrollments as enrollment_store

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from .. import clock, ids
+from ..domain.records import Enrollment, Mark, Schedule, Session
 from ..errors import InvalidInput, NotFound
 from ..store import enrollments as enrollment_store
 from ..store import people as people_store
 from ..store import sessions as store
-from ..domain.records import Enrollment, Mark, Schedule, Session
 from ..store.pages import decode_cursor
 from .context import Actor
 from .people import own_student

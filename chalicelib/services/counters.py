@@ -11,8 +11,7 @@ of 20 marked at once updates each counter once.
 from typing import Any
 
 from .. import clock
-from ..domain import records
-from ..domain import stats
+from ..domain import records, stats
 from ..domain.balances import SOLD
 from ..observability import log_event
 from ..store import stats as store

@@ -13,9 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import clock, ids
-from ..domain import balances
+from ..domain import balances, records
 from ..domain import recurrence as rec
-from ..domain import records
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, VersionMismatch
 from ..observability import log_event
 from ..store import attendance as marks_store

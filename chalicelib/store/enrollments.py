@@ -8,8 +8,9 @@ from typing import Callable
 from ..domain import balances, records, thresholds
 from . import models as m
 from . import reads
+from .failures import translate
 from .pages import Page, query_page
-from .unit_of_work import UnitOfWork, translate
+from .unit_of_work import UnitOfWork
 
 
 def get_enrollment(cid: str, schedule_id: str, student_id: str) -> records.Enrollment | None:

@@ -4,8 +4,9 @@ Access patterns (docs/architecture.md): 29-32, 34.
 """
 from ..domain import records
 from . import models as m
+from .failures import translate
 from .pages import Page, query_page
-from .unit_of_work import UnitOfWork, translate
+from .unit_of_work import UnitOfWork
 
 
 def add_notification(uow: UnitOfWork, notification: records.Notification) -> None:

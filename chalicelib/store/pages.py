@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from ..errors import InvalidInput
 from . import schema
-from .unit_of_work import translate
+from .failures import translate
 
 T = TypeVar("T")
 

@@ -8,8 +8,9 @@ from typing import Callable
 from ..domain import records
 from . import models as m
 from . import reads
+from .failures import translate
 from .pages import Page, query_page
-from .unit_of_work import UnitOfWork, translate
+from .unit_of_work import UnitOfWork
 
 
 def get_company(cid: str) -> records.Company | None:

@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 from .. import config
 from . import engine
 from . import models as m
-from .unit_of_work import TransientStoreError, translate
+from .failures import TransientStoreError, translate
 
 UNPROCESSED_ROUNDS = 3
 BATCH_LIMIT = 100

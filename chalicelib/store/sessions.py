@@ -6,8 +6,9 @@ Access patterns (docs/architecture.md): 18-27, 45.
 from ..domain import records
 from . import models as m
 from . import reads
+from .failures import translate
 from .pages import Page, encode_cursor, query_page
-from .unit_of_work import UnitOfWork, translate
+from .unit_of_work import UnitOfWork
 
 
 def get_session(cid: str, schedule_id: str, session_key: str) -> records.Session | None:

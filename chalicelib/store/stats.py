@@ -10,7 +10,8 @@ from ..domain import records
 from ..domain.stats import FIELDS, Counts
 from . import models as m
 from . import reads
-from .unit_of_work import UnitOfWork, translate
+from .failures import translate
+from .unit_of_work import UnitOfWork
 
 APPLIED_DAYS = 2  # stream records live 24 hours; their markers outlive any redelivery
 

@@ -12,7 +12,6 @@ from typing import Any, Callable
 import botocore.config
 
 from .. import clock, config
-from . import engine
 from . import models as m
 
 COUNTED_TYPES = ("session", "mark", "ledger")  # what the report counters are made of
@@ -71,11 +70,11 @@ def drain(handler: Callable[[list[dict]], Any], batch_size: int = 100) -> int:
     """Hand every stream record not handed on yet to `handler`, in order, in batches, as
     Lambda would (a batch whose handler raises is handed on again next time). Returns how
     many records were handed on."""
-    table = engine.boto_client().describe_table(TableName=config.table_name())["Table"]
-    arn = table.get("LatestStreamArn")
-    if not arn:
-        return 0
     client = _streams_client()
+    streams = client.list_streams(TableName=config.table_name()).get("Streams", [])
+    if not streams:
+        return 0
+    arn = max(streams, key=lambda s: s["StreamLabel"])["StreamArn"]  # the table's current stream
     handed = 0
     for shard in client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
         position = _positions.get((arn, shard["ShardId"]))

@@ -23,11 +23,10 @@ The bound: a step runs at most 8 times (at most 3 of them after transient errors
 each run makes its reads plus at most `SEND_ATTEMPTS` sends of its transaction; then the
 caller gets 503 with Retry-After. So a mark (one read, one transaction) makes at most
 8 x (1 + 3) = 32 requests, and under lasting throttling 3 x (1 + 1) = 6. botocore itself
-sends every request once. A use case of several steps (a bulk mark, a
-school cancellation of a large class) runs each step under the same bound. Steps do not
-nest: `run` inside a step is a bug and raises.
+sends every request once. A use case of several steps (a bulk mark, a school cancellation
+of a large class) runs each step under the same bound. Steps do not nest: `run` inside a
+step is a bug and raises. (How failures are sorted: store/failures.py.)
 """
-import contextvars
 import hashlib
 import json
 import random
@@ -36,99 +35,31 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Callable, TypeVar
 
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
-from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import DoesNotExist
 
 from .. import clock, config
 from ..domain import balances, records, thresholds
 from ..errors import IdempotencyKeyReused, OutcomeUnknown, StoreUnavailable
 from . import engine
 from . import models as m
+from .failures import (
+    NETWORK,
+    SERVER_SIDE,
+    THROTTLED,
+    ConditionFailed,
+    Contended,
+    TransientStoreError,
+    _codes,
+    active_step,
+    translate,
+)
 
 T = TypeVar("T")
 
 SEND_ATTEMPTS = 3  # sends of one transaction (the first included) before giving up
 MAX_ACTIONS = 100  # DynamoDB's limit of actions per transaction
 MAX_BYTES = 4 * 1024 * 1024  # and of their aggregate size
-
-THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
-SERVER_SIDE = {"InternalServerError", "ServiceUnavailable", "InternalFailure"}
-NETWORK = (ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError, ConnectionClosedError)
-
-
-class ConditionFailed(Exception):
-    """A condition of the transaction did not hold: nothing was applied. One reason per
-    action, in the order the actions were staged (None where that action was fine)."""
-
-    def __init__(self, reasons: list[str | None]):
-        super().__init__(f"condition failed: {reasons}")
-        self.reasons = reasons
-
-    def failed_at(self, index: int) -> bool:
-        return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
-
-
-class Contended(Exception):
-    """Another transaction held one of the items (TransactionConflict): nothing was applied."""
-
-
-class TransientStoreError(Exception):
-    """A read or a send failed in a way a later attempt may not: throttling, a timeout."""
-
-
-def _codes(error: ClientError) -> tuple[str, list[str | None]]:
-    code = error.response.get("Error", {}).get("Code", "")
-    reasons = [None if r.get("Code") in (None, "None") else r.get("Code")
-               for r in error.response.get("CancellationReasons") or []]
-    return code, reasons
-
-
-def classify(exc: BaseException) -> Exception | None:
-    """A driver error of a read as our store error; None for a bug (it propagates)."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, NETWORK):
-            return TransientStoreError(type(exc).__name__)
-        if isinstance(exc, ClientError):
-            code, reasons = _codes(exc)
-            if code in THROTTLED | SERVER_SIDE or "ThrottlingError" in reasons:
-                return TransientStoreError(code)
-            if code in ("TransactionConflictException", "TransactionInProgressException") \
-                    or "TransactionConflict" in reasons:
-                return Contended(code)
-            if code == "ConditionalCheckFailedException":
-                return ConditionFailed(["ConditionalCheckFailed"])
-            return None
-        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
-    return None
-
-
-def translate(fn: Callable[..., T]) -> Callable[..., T]:
-    """Decorator of repository reads: our store errors instead of the driver's; and a read
-    outside a unit of work is a bug (it would have no retry policy)."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        if _active.get() is None:
-            raise RuntimeError(f"{fn.__name__}: a store read outside a unit of work (use unit_of_work.run)")
-        try:
-            return fn(*args, **kwargs)
-        except (PynamoDBException, ClientError, *NETWORK) as exc:
-            mapped = classify(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
-
 
 # --- idempotency -------------------------------------------------------------------------------
 
@@ -157,7 +88,7 @@ Refusal = Callable[[], Exception] | None
 
 # --- the unit of work --------------------------------------------------------------------------
 
-_active: contextvars.ContextVar["UnitOfWork | None"] = contextvars.ContextVar("optclass_uow", default=None)
+_active = active_step
 
 MODELS: dict[type, type[m.Item]] = {
     model.RECORD: model for model in (

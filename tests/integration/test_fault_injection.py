@@ -97,6 +97,7 @@ class Case:
     done: Callable[[dict, Any, list[dict]], None]
     atomic: bool
     begin: Callable[[dict], None] = lambda context: None  # at the start of every scenario
+    fresh: bool = False  # the normal run too starts from restored items (their changes still to count)
 
 
 def world_with_schedule(client, kind="one_to_one") -> tuple[World, dict]:
@@ -478,6 +479,117 @@ def prepare_booked_to_cancel(client) -> dict:
     return c
 
 
+# more settings and connections: a schedule's change, a new integration, a replayed delivery
+
+def send_schedule_change(c: dict) -> Answer:
+    return c["w"].staff.patch(f"/schedules/{c['schedule']['id']}", {"name": "Cello II", "low_balance_threshold": 4})
+
+
+def done_schedule_change(c: dict, answer: Answer, items: list[dict]) -> None:
+    expect_ok(answer)
+    assert (answer.body["name"], answer.body["version"]) == ("Cello II", 2)
+    [schedule] = of_type(items, "schedule")
+    assert (text(schedule, "name"), number(schedule, "version")) == ("Cello II", 2)
+    assert [text(t, "scope") for t in of_type(items, "threshold_change")] == [c["schedule"]["id"]]
+
+
+def send_integration(c: dict) -> Answer:
+    return c["w"].admin.post("/integrations", {"provider": "calcom", "name": "Cal", "secret": "cal-secret-123"})
+
+
+def done_integration(c: dict, answer: Answer, items: list[dict]) -> None:
+    expect_ok(answer, 201)
+    assert [text(i, "integration_id") for i in of_type(items, "integration")] == [answer.body["id"]]
+    assert answer.body["secret"] == "cal-secret-123"
+
+
+def prepare_failed_delivery(client) -> dict:
+    """A booking for a student not enrolled yet: kept as failed; then the data is fixed."""
+    c = prepare_hook(client)
+    first = send_delivery(c)
+    assert first.body["status"] == "failed", first.body
+    c["delivery_id"] = first.body["delivery_id"]
+    return c
+
+
+def prepare_replayable(client) -> dict:
+    w, schedule = world_with_schedule(client)
+    c = {"w": w, "schedule": schedule, "student": w.ids["student_id"]}
+    made = w.admin.post("/integrations", {"provider": "standard", "name": "Booking page",
+                                          "event_types": {"piano-30": schedule["id"]}})
+    c["sender"] = Sender(client, made.body)
+    c["delivery"] = signed(c, "booking.created")
+    failed = send_delivery(c)
+    assert failed.body["status"] == "failed", failed.body
+    c["delivery_id"] = failed.body["delivery_id"]
+    c["eid"] = enroll(w, schedule, c["student"])
+    return c
+
+
+def send_replay(c: dict) -> Answer:
+    return c["w"].admin.post(f"/integrations/{c['sender'].integration['id']}/deliveries/{c['delivery_id']}/replay")
+
+
+def done_replay(c: dict, answer: Answer, items: list[dict]) -> None:
+    expect_ok(answer)
+    assert (answer.body["status"], answer.body["replays"]) == ("applied", 1)
+    [session] = of_type(items, "session")
+    assert text(session, "student_id") == c["student"]
+    [delivery] = of_type(items, "delivery")
+    assert (text(delivery, "status"), number(delivery, "replays")) == ("applied", 1)
+    assert "GSI4PK" not in delivery
+
+
+# the jobs that are not about emails: sessions made ahead, and the stream's counters
+
+def prepare_recurring(client) -> dict:
+    c = prepare_world(client)
+    made = send_recurring_schedule(c)
+    assert made.status == 201
+    c["schedule"] = made.body
+    c["made_before"] = len(of_type(table_items(), "session"))
+    return c
+
+
+def run_horizon(c: dict) -> Any:
+    try:
+        return jobs.run("session-horizon", datetime.now(timezone.utc).date() + timedelta(days=21))
+    except StoreUnavailable as exc:
+        return exc
+
+
+def done_horizon(c: dict, result: Any, items: list[dict]) -> None:
+    assert isinstance(result, dict), result
+    made = of_type(items, "session")
+    assert len(made) - c["made_before"] == 6  # three more weeks, twice a week
+    assert len({text(s, "session_key") for s in made}) == len(made)
+    [plan] = of_type(items, "plan")
+    assert text(plan, "horizon_until") == result["result"]["horizon_until"]
+
+
+def prepare_undrained(client) -> dict:
+    """Marks made, the stream not applied yet."""
+    c = prepare_marked(client)
+    c["records"] = None
+    return c
+
+
+def drain(c: dict) -> Any:
+    from chalicelib.services import counters
+
+    try:
+        return counters.drain_local()
+    except StoreUnavailable as exc:
+        return exc
+
+
+def done_drain(c: dict, result: Any, items: list[dict]) -> None:
+    assert isinstance(result, int), result
+    counted = [s for s in of_type(items, "stats") if text(s, "dimension") == "company"]
+    assert sum(number(s, "attended") for s in counted if "attended" in s) == 1
+    assert sum(number(s, "sold") for s in counted if "sold" in s) == 5
+
+
 # the low-balance job: jobs.run("low-balance", day)
 
 @pytest.fixture
@@ -598,6 +710,8 @@ def exercise(client, case: Case, make_error, *, lasting: bool = True) -> int:
     context = case.prepare(client)
     records = check_invariants()
     with Step("the normal run"):
+        if case.fresh:
+            restore(records)
         case.begin(context)
         with inject(make_error, fail_at=()) as counted:
             outcome = case.send(context)
@@ -768,6 +882,36 @@ def test_reading_a_notification_survives_a_store_failure_at_every_request(client
 @every_kind
 def test_a_cancellation_delivery_survives_a_store_failure_at_every_request_and_credits_once(client, make_error):
     exercise(client, Case(prepare_booked_to_cancel, send_delivery, done_cancellation, atomic=True), make_error)
+
+
+@every_kind
+def test_changing_a_schedule_survives_a_store_failure_at_every_request_and_changes_it_once(client, make_error):
+    exercise(client, Case(prepare_schedule, send_schedule_change, done_schedule_change, atomic=True), make_error)
+
+
+@every_kind
+def test_connecting_a_booking_system_survives_a_store_failure_at_every_request_and_connects_once(
+        client, make_error):
+    exercise(client, Case(prepare_world, send_integration, done_integration, atomic=True), make_error,
+             lasting=False)
+
+
+@every_kind
+def test_replaying_a_failed_delivery_survives_a_store_failure_at_every_request_and_applies_once(
+        client, make_error):
+    exercise(client, Case(prepare_replayable, send_replay, done_replay, atomic=True), make_error)
+
+
+@every_kind
+def test_the_session_horizon_job_survives_a_store_failure_at_every_request_and_makes_each_session_once(
+        client, make_error):
+    exercise(client, Case(prepare_recurring, run_horizon, done_horizon, atomic=False), make_error)
+
+
+@every_kind
+def test_the_stream_handler_survives_a_store_failure_at_every_request_and_counts_each_change_once(
+        client, make_error):
+    exercise(client, Case(prepare_undrained, drain, done_drain, atomic=False, fresh=True), make_error)
 
 
 # --- the invariant check itself -------------------------------------------------------------

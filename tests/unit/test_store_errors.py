@@ -1,7 +1,7 @@
 """How store failures are sorted: retried reads, resent transactions, re-run steps, and bugs."""
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from chalicelib.store.unit_of_work import ConditionFailed, Contended, TransientStoreError, classify
+from chalicelib.store.failures import ConditionFailed, Contended, TransientStoreError, classify
 
 
 def _client_error(code, reasons=None):

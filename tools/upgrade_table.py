@@ -1,0 +1,112 @@
+"""Bring a table written by an earlier OptClass in line with this one (an operator's tool,
+run once per stage after deploying; never on a request path, so it may Scan).
+
+Two steps, both idempotent and resumable (`--start` takes the last key it printed):
+
+1. `fill`: every item of a company gets its `company_id` field (earlier items carried it
+   only inside their keys), marks get their session's time zone, bookings their
+   integration id. Each item is updated only if the field is still missing.
+2. `recount`: the report counters rebuilt from the sessions, marks and ledger, for when the
+   stream was switched on while the earlier code still added to the counters itself (a
+   deploy that replaced it without a pause). Deletes the counters, then recounts; run it with
+   writes paused or it will miss the changes made meanwhile (the stream then adds them).
+
+    python tools/upgrade_table.py fill [--start PK|SK]
+    python tools/upgrade_table.py recount
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from chalicelib import config  # noqa: E402
+from chalicelib.store import engine  # noqa: E402
+
+
+def _scan(client, start: str | None):
+    kwargs = {"TableName": config.table_name(), "ConsistentRead": True}
+    if start:
+        pk, sk = start.split("|", 1)
+        kwargs["ExclusiveStartKey"] = {"PK": {"S": pk}, "SK": {"S": sk}}
+    while True:
+        page = client.scan(**kwargs)
+        yield from page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _company_of(pk: str) -> str | None:
+    """The company named by a key of the earlier layout (`C#{cid}` or `C#{cid}#...`)."""
+    if not pk.startswith("C#"):
+        return None
+    return pk[2:].split("#", 1)[0]
+
+
+def _set_if_missing(client, item: dict, name: str, value: str) -> bool:
+    try:
+        client.update_item(TableName=config.table_name(), Key={"PK": item["PK"], "SK": item["SK"]},
+                           UpdateExpression="SET #f = :v", ConditionExpression="attribute_not_exists(#f)",
+                           ExpressionAttributeNames={"#f": name}, ExpressionAttributeValues={":v": {"S": value}})
+        return True
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+
+
+def fill(start: str | None) -> dict[str, int]:
+    client = engine.boto_client()
+    done = {"company_id": 0, "timezone": 0, "integration_id": 0}
+    zones: dict[tuple[str, str], str] = {}
+    for item in _scan(client, start):
+        pk, sk = item["PK"]["S"], item["SK"]["S"]
+        cid = _company_of(pk)
+        if cid and "company_id" not in item:
+            done["company_id"] += _set_if_missing(client, item, "company_id", cid)
+        kind = item.get("type", {}).get("S")
+        if kind == "mark" and "timezone" not in item:
+            session_sk = sk.split("#MARK#", 1)[0]
+            if (pk, session_sk) not in zones:
+                session = client.get_item(TableName=config.table_name(), Key={"PK": {"S": pk}, "SK": {"S": session_sk}},
+                                          ConsistentRead=True).get("Item", {})
+                zones[(pk, session_sk)] = session.get("timezone", {}).get("S", "UTC")
+            done["timezone"] += _set_if_missing(client, item, "timezone", zones[(pk, session_sk)])
+        if kind == "booking" and "integration_id" not in item:
+            done["integration_id"] += _set_if_missing(client, item, "integration_id", pk.split("#I#", 1)[1][:-2])
+        print(f"{pk}|{sk}", file=sys.stderr)  # where to --start again after an interruption
+    return done
+
+
+def recount() -> dict[str, int]:
+    """Delete every counter, then add every session, mark and ledger entry once, as the
+    stream handler would (the same code: services/counters.py)."""
+    import uuid
+
+    from chalicelib.services import counters
+
+    run = uuid.uuid4().hex  # the markers of an earlier recount must not hide this one's records
+    client = engine.boto_client()
+    derived = [i for i in _scan(client, None) if i.get("type", {}).get("S") in ("stats", "counted_through")]
+    for item in derived:
+        client.delete_item(TableName=config.table_name(), Key={"PK": item["PK"], "SK": item["SK"]})
+    counted = [i for i in _scan(client, None) if i.get("type", {}).get("S") in ("session", "mark", "ledger")]
+    records = [{"eventID": f"recount-{run}-{n}", "eventName": "INSERT",
+                "dynamodb": {"NewImage": i}} for n, i in enumerate(counted)]
+    applied = 0
+    for start in range(0, len(records), 100):
+        applied += counters.apply_stream_records(records[start:start + 100])["applied"]
+    return {"counters_deleted": len(derived), "items_counted": applied}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=["fill", "recount"])
+    parser.add_argument("--start", help="resume after this PK|SK")
+    args = parser.parse_args()
+    engine.ensure_bound()
+    print(fill(args.start) if args.step == "fill" else recount())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
