@@ -19,9 +19,9 @@ def one_size(n: int) -> list:
     from chalicelib import ids, jobs
     from chalicelib.services import company, people, schedules
     from chalicelib.services.context import Actor
+    from chalicelib.domain import records
     from chalicelib.store import engine
-    from chalicelib.store import enrollments as enrollment_store
-    from chalicelib.store.models import Item
+    from chalicelib.store.models import Enrollment, Item
 
     engine._bound["key"] = None
     engine.delete_table()
@@ -38,13 +38,12 @@ def one_size(n: int) -> list:
         for i in range(n):
             is_low = i % 100 == 0
             low += is_low
-            item = enrollment_store.new_enrollment(
-                actor.company_id, schedule.schedule_id, ids.new_id(), student_name=f"Student {i}",
-                schedule_name="G", initial_balance=1 if is_low else 8, balance=1 if is_low else 8, seq=1,
-                status="active", responsible_staff_id=staff[(i // 100) % 5].staff_id, low_balance_threshold=None,
-                threshold=2, created_at="2027-01-01T00:00:00.000Z", updated_at="2027-01-01T00:00:00.000Z")
-            item.version = 1
-            writer.save(item)
+            writer.save(Enrollment.of(records.Enrollment(
+                company_id=actor.company_id, schedule_id=schedule.schedule_id, student_id=ids.new_id(),
+                student_name=f"Student {i}", schedule_name="G", initial_balance=1 if is_low else 8,
+                balance=1 if is_low else 8, seq=1, status="active", responsible_staff_id=staff[(i // 100) % 5].staff_id,
+                threshold=2, created_at="2027-01-01T00:00:00.000Z", updated_at="2027-01-01T00:00:00.000Z",
+                version=1)))
     with counting() as counter:
         started = time.perf_counter()
         result = jobs.run("low-balance")["result"]

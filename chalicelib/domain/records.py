@@ -216,6 +216,7 @@ class ThresholdChange:
 
     company_id: str
     scope: str
+    changed_at: str = ""  # a fresh id per change, so the job forgets only the change it saw
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from ..store import stream
 from ..store import unit_of_work as uow_
 from ..store.unit_of_work import UnitOfWork
 
-MAX_ACTIONS = 99  # per transaction: markers, counters and freshness notes together
+MAX_ACTIONS = 99  # per transaction: markers and counters together
 
 
 def _session_facts(session: records.Session | None) -> stats.SessionFacts | None:
@@ -60,8 +60,26 @@ def apply_stream_records(stream_records: list[dict]) -> dict[str, int]:
     applied = 0
     for chunk in _chunks(changes):
         applied += uow_.run(lambda uow: _apply(uow, chunk), company_id=None)
+    for cid, through in sorted(_newest(changes).items()):
+        try:
+            uow_.run(lambda uow: store.note_fresh(uow, cid, through, clock.now_iso(), _AlreadyNewer), company_id=cid)
+        except _AlreadyNewer:
+            pass
     log_event("counters", records=len(stream_records), changes=len(changes), applied=applied)
     return {"records": len(stream_records), "changes": len(changes), "applied": applied}
+
+
+class _AlreadyNewer(Exception):
+    """Another batch noted a later change as counted already."""
+
+
+def _newest(changes: list[stream.Change]) -> dict[str, str]:
+    """Per company, the time of the newest change of the batch."""
+    out: dict[str, str] = {}
+    for change in changes:
+        cid = (change.after or change.before).company_id
+        out[cid] = max(out.get(cid, ""), change.at)
+    return out
 
 
 def _keyed(change: stream.Change) -> dict[tuple[str, str, str, str], dict[str, int]]:
@@ -71,17 +89,14 @@ def _keyed(change: stream.Change) -> dict[tuple[str, str, str, str], dict[str, i
 
 def _chunks(changes: list[stream.Change]) -> list[list[stream.Change]]:
     """Consecutive changes whose markers and counters fit one transaction."""
-    out, current, keys, companies = [], [], set(), set()
+    out, current, keys = [], [], set()
     for change in changes:
         mine = set(_keyed(change))
-        company = (change.after or change.before).company_id
-        size = len(current) + 1 + len(keys | mine) + len(companies | {company})
-        if current and size > MAX_ACTIONS:
+        if current and len(current) + 1 + len(keys | mine) > MAX_ACTIONS:
             out.append(current)
-            current, keys, companies = [], set(), set()
+            current, keys = [], set()
         current.append(change)
         keys |= mine
-        companies.add(company)
     if current:
         out.append(current)
     return out
@@ -89,22 +104,17 @@ def _chunks(changes: list[stream.Change]) -> list[list[stream.Change]]:
 
 def _apply(uow: UnitOfWork, chunk: list[stream.Change]) -> int:
     done = store.already_applied([c.event_id for c in chunk])
-    todo = [c for c in chunk if c.event_id not in done]
+    todo = stream.session_zones([c for c in chunk if c.event_id not in done])
     if not todo:
         return 0
     total: dict[tuple[str, str, str, str], dict[str, int]] = {}
-    fresh: dict[str, tuple[str, str]] = {}
-    now = clock.now_iso()
     for change in todo:
         for key, fields in _keyed(change).items():
             target = total.setdefault(key, {})
             for name, value in fields.items():
                 target[name] = target.get(name, 0) + value
-        company = (change.after or change.before).company_id
-        through = max(change.at, fresh.get(company, ("", ""))[0])
-        fresh[company] = (through, now)
     total = {k: {n: v for n, v in f.items() if v} for k, f in total.items()}
-    store.add_counts(uow, [c.event_id for c in todo], {k: f for k, f in total.items() if f}, fresh)
+    store.add_counts(uow, [c.event_id for c in todo], {k: f for k, f in total.items() if f})
     return len(todo)
 
 

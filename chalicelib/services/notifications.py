@@ -253,8 +253,16 @@ def reconcile_threshold_changes() -> int:
                 if enrollment.threshold != target:
                     uow_.run(lambda uow: _set_threshold(uow, enrollment, target), company_id=cid)
                     updated += 1
-        uow_.run(lambda uow: enrollment_store.forget_threshold_change(uow, change), company_id=cid)
+        try:
+            uow_.run(lambda uow: enrollment_store.forget_threshold_change(uow, change, _ChangedAgain),
+                     company_id=cid)
+        except _ChangedAgain:
+            pass  # it changed again while this run worked: the next run brings that in line
     return updated
+
+
+class _ChangedAgain(Exception):
+    """A threshold changed again while the job brought enrollments in line with it."""
 
 
 def _set_threshold(uow: UnitOfWork, enrollment: records.Enrollment, target: int) -> None:

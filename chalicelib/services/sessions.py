@@ -188,8 +188,6 @@ def update_session_in(uow: UnitOfWork, actor: Actor, session_id: str, changes: d
     session, marks = store.session_with_marks(cid, schedule_id, key)
     if session is None:
         raise NotFound("session", session_id)
-    if if_match is not None and session.version != if_match:
-        raise VersionMismatch(f"the session is at version {session.version}, not {if_match}")
     if session.status == CANCELLED:
         raise Conflict("the school cancelled this session; it cannot be changed")
     teacher = None
@@ -198,9 +196,15 @@ def update_session_in(uow: UnitOfWork, actor: Actor, session_id: str, changes: d
         if teacher is None:
             raise InvalidInput("the teacher is not a staff member", [{"field": "teacher_id", "message": "unknown"}])
     after = moved(session, changes, teacher)
+    # Asked again for what already holds (a retry, maybe of a move interrupted part-way):
+    # If-Match named the version before the first attempt, so it no longer applies.
+    if after != session and if_match is not None and session.version != if_match:
+        raise VersionMismatch(f"the session is at version {session.version}, not {if_match}")
     stale = [r for r in (balances.retimed_mark(mk, after) for mk in marks) if r is not None]
     if after == session and not stale and not session.marks_pending:
         return session, 0  # asked again: nothing left to do
+    if after == session:
+        return session, len(stale)  # the session moved already; its marks follow in steps
     pending = len(stale) > MARKS_PER_STEP - 1
     stored = store.save_session(uow, replace(after, updated_at=clock.now_iso(), marks_pending=pending))
     if not pending:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from .. import clock, ids
 from ..domain import records
-from ..errors import Conflict, NotFound, OptClassError
+from ..errors import Conflict, NotFound, OptClassError, StoreUnavailable
 from ..observability import count, log_event
 from ..store import attendance as marks_store
 from ..store import integrations as store
@@ -42,6 +42,10 @@ APPLIED, DUPLICATE, IGNORED, FAILED = "applied", "duplicate", "ignored", "failed
 
 class Unapplicable(Exception):
     """The delivery is fine but cannot be applied to our data yet (kept as failed)."""
+
+
+class DeliveredMeanwhile(Exception):
+    """A twin of this delivery (the provider sent it twice at once) was recorded first."""
 
 
 @dataclass
@@ -113,11 +117,15 @@ def receive(integration_id: str, headers, body: bytes, content_type: str | None)
         provider_key=provider_key, event=events[0].name if events else None,
         booking_id=events[0].booking_id if events else None, status=APPLIED, body=body.decode("utf-8", "replace"),
         content_type=content_type, received_at=now, updated_at=now)
-    if fetch_error is not None:
-        failed = replace(delivery, status=FAILED, reason=fetch_error)
-        uow_.run(lambda uow: store.record_delivery(uow, failed), company_id=cid)
-        return Outcome(failed)
-    return Outcome(apply(integration, delivery, events, replay=existing is not None))
+    try:
+        if fetch_error is not None:
+            failed = replace(delivery, status=FAILED, reason=fetch_error)
+            uow_.run(lambda uow: _record(uow, _Result(FAILED), failed, False), company_id=cid)
+            return Outcome(failed)
+        return Outcome(apply(integration, delivery, events, replay=existing is not None))
+    except DeliveredMeanwhile:
+        twin = uow_.reading(lambda: store.get_delivery(cid, integration_id, delivery_id), company_id=cid)
+        return Outcome(twin, repeat=True)
 
 
 def _digest(body: bytes, events: list[ev.BookingEvent]) -> str:
@@ -150,9 +158,19 @@ def replay(actor: Actor, integration_id: str, delivery_id: str) -> records.Deliv
         events = _read(integration, delivery.body.encode("utf-8"))
     except (acuity.FetchFailed, ev.Unreadable) as exc:
         failed = replace(delivery, reason=str(exc), updated_at=clock.now_iso())
-        uow_.run(lambda uow: store.record_delivery(uow, failed, replay=True), company_id=actor.company_id)
-        return failed
-    return apply(integration, delivery, events, replay=True)
+        try:
+            uow_.run(lambda uow: _record(uow, _Result(FAILED), failed, True), company_id=actor.company_id)
+        except DeliveredMeanwhile:
+            pass  # a twin replay settled it first: answer what it stored
+        else:
+            return failed
+    else:
+        try:
+            return apply(integration, delivery, events, replay=True)
+        except DeliveredMeanwhile:
+            pass
+    return uow_.reading(lambda: store.get_delivery(actor.company_id, integration_id, delivery_id),
+                        company_id=actor.company_id)
 
 
 def get_integration_of(actor: Actor, integration_id: str) -> records.Integration:
@@ -191,13 +209,15 @@ def apply(integration: records.Integration, delivery: records.Delivery, events: 
                 attendance.cancel_session_in(actor, *result.cancel)
                 done, finished = delivery, result
                 uow_.run(lambda uow: _record(uow, finished, done if last else None, stored_already), company_id=cid)
+    except StoreUnavailable:
+        raise  # the store's weather, not the delivery's fault: answered 503, the provider retries
     except (Unapplicable, OptClassError, acuity.FetchFailed) as exc:
         delivery = replace(delivery, status=FAILED, reason=getattr(exc, "message", None) or str(exc),
                            updated_at=clock.now_iso())
         failed = delivery
         known = stored_already or uow_.reading(
             lambda: store.get_delivery(cid, delivery.integration_id, delivery.delivery_id), company_id=cid) is not None
-        uow_.run(lambda uow: store.record_delivery(uow, failed, replay=known), company_id=cid)
+        uow_.run(lambda uow: _record(uow, _Result(FAILED), failed, known), company_id=cid)
     count(f"WebhookDeliveries{delivery.status.title()}")
     log_event("webhook", provider=integration.provider, company_id=cid, delivery_id=delivery.delivery_id,
               status=delivery.status, reason=delivery.reason)
@@ -209,7 +229,7 @@ def _record(uow: UnitOfWork, result: _Result, delivery: records.Delivery | None,
     for booking in result.bookings:
         store.set_booking(uow, booking)
     if delivery is not None:
-        store.record_delivery(uow, delivery, replay=replay)
+        store.record_delivery(uow, delivery, replay=replay, recorded=DeliveredMeanwhile)
 
 
 # --- one event -------------------------------------------------------------------------

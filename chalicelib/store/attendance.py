@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from ..domain import balances, records
 from . import models as m
-from . import reads
-from .unit_of_work import UnitOfWork
+from .unit_of_work import Ref, UnitOfWork
+from .unit_of_work import load as read_together
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,13 @@ def load(cid: str, schedule_id: str, session_key: str, student_ids: list[str],
     """The schedule (its policy), the session, the students' current marks and enrollments,
     and the caller's user ref when given: one strongly consistent BatchGetItem (per 100 keys,
     so one for up to 48 students)."""
-    head = [reads.schedule(cid, schedule_id), reads.session(cid, schedule_id, session_key)]
+    head = [Ref(m.Schedule, m.Schedule.key(cid, schedule_id)),
+            Ref(m.Session, m.Session.key(cid, schedule_id, session_key))]
     if caller_user_id is not None:
-        head.append(reads.user(cid, caller_user_id))
-    per_student = {s: (reads.mark(cid, schedule_id, session_key, s), reads.enrollment(cid, schedule_id, s))
-                   for s in student_ids}
-    found = reads.load(head + [ref for pair in per_student.values() for ref in pair])
+        head.append(Ref(m.UserRef, m.UserRef.key(cid, caller_user_id)))
+    per_student = {s: (Ref(m.Mark, m.Mark.key(cid, schedule_id, session_key, s)),
+                       Ref(m.Enrollment, m.Enrollment.key(cid, schedule_id, s))) for s in student_ids}
+    found = read_together(head + [ref for pair in per_student.values() for ref in pair])
     me = found.get(head[2]) if caller_user_id is not None else None
     return SessionMarks(schedule=found.get(head[0]), session=found.get(head[1]),
                         marks={s: found.get(mark_ref) for s, (mark_ref, _) in per_student.items()},

@@ -5,6 +5,7 @@ Access patterns (docs/architecture.md): 9-14, 28, 33. A balance changes only in
 """
 from typing import Callable
 
+from .. import ids
 from ..domain import balances, records, thresholds
 from . import models as m
 from . import reads
@@ -83,7 +84,7 @@ def announce(uow: UnitOfWork, enrollment: records.Enrollment, level: int | None)
 def record_threshold_change(uow: UnitOfWork, cid: str, scope: str) -> None:
     """Stage a note that a schedule's or the company's threshold changed: the daily job
     brings the enrollments under it in line before it looks for low balances."""
-    uow.overwrite(records.ThresholdChange(company_id=cid, scope=scope))
+    uow.overwrite(records.ThresholdChange(company_id=cid, scope=scope, changed_at=ids.new_id()))
 
 
 @translate
@@ -91,5 +92,9 @@ def pending_threshold_changes() -> list[records.ThresholdChange]:
     return [c.record() for c in m.ThresholdChange.attention.query(m.THRESHOLD_CHANGES_PK)]
 
 
-def forget_threshold_change(uow: UnitOfWork, change: records.ThresholdChange) -> None:
-    uow.remove(change)
+def forget_threshold_change(uow: UnitOfWork, change: records.ThresholdChange, changed_again) -> None:
+    """Stage: the job brought everything in line with this change. If the threshold changed
+    once more meanwhile, the note stays for the next run (`changed_again()`)."""
+    item = m.ThresholdChange.of(change)
+    uow.delete(item, condition=m.ThresholdChange.changed_at == change.changed_at
+               if change.changed_at else m.ThresholdChange.changed_at.does_not_exist(), refusal=changed_again)

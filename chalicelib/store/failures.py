@@ -12,13 +12,8 @@ refuses to run outside a unit of work's step (a read there would have no retry p
 import contextvars
 from typing import Any, Callable, TypeVar
 
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as NotConnected
 from pynamodb.exceptions import PynamoDBException
 
 T = TypeVar("T")
@@ -28,7 +23,11 @@ active_step: contextvars.ContextVar[Any] = contextvars.ContextVar("optclass_uow"
 
 THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 SERVER_SIDE = {"InternalServerError", "ServiceUnavailable", "InternalFailure"}
-NETWORK = (ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError, ConnectionClosedError)
+# The request left and its answer did not come back (a read timeout, a connection closed or
+# reset mid-way): it may have been applied. And: the request never left (no connection).
+AMBIGUOUS = (HTTPClientError,)
+NOT_SENT = (NotConnected,)
+NETWORK = AMBIGUOUS + NOT_SENT
 
 
 class ConditionFailed(Exception):

@@ -40,12 +40,14 @@ def get_delivery(cid: str, integration_id: str, delivery_id: str) -> records.Del
     return reads.get(reads.delivery(cid, integration_id, delivery_id))
 
 
-def record_delivery(uow: UnitOfWork, delivery: records.Delivery, *, replay: bool = False) -> None:
+def record_delivery(uow: UnitOfWork, delivery: records.Delivery, *, replay: bool = False,
+                    recorded=None) -> None:
     """Stage the delivery's record in the transaction of its effect: once, or over a failed
-    record when the delivery is replayed."""
+    record when the delivery is replayed. If a twin recorded it first, the step ends with
+    `recorded()` (when given) and the effect is not applied again."""
     item = m.Delivery.of(delivery)
     condition = m.Delivery.status == "failed" if replay else m.Delivery.PK.does_not_exist()
-    uow.put(item, condition=condition)
+    uow.put(item, condition=condition, refusal=recorded)
 
 
 def count_repeat(uow: UnitOfWork, delivery: records.Delivery, at: str) -> None:

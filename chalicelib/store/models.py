@@ -565,6 +565,7 @@ THRESHOLD_CHANGES_PK = "RETHRESHOLD"
 class ThresholdChange(Item, discriminator="threshold_change"):
     RECORD = records.ThresholdChange
     scope = UnicodeAttribute()
+    changed_at = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(cid: str, scope: str) -> Key:

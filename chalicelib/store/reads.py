@@ -1,31 +1,11 @@
-"""Reading records by what they are: a use case names the records it needs (`Ref`s: an item
-type and its ids, never a key) and gets them in one strongly consistent BatchGetItem.
-
-Unprocessed keys are asked again at most `UNPROCESSED_ROUNDS` times with a pause, then the
-read fails as transient and the unit of work decides (store/unit_of_work.py).
+"""Naming the records a use case reads: `Ref`s (an item type and its ids, never a key the
+caller builds). The reads themselves, strongly consistent and batched, are the unit of
+work's (`get`, `load` in store/unit_of_work.py), re-exported here for the repositories.
 """
-import time
-from dataclasses import dataclass
-from typing import Any, Iterable
-
-from pynamodb.exceptions import DoesNotExist
-
-from .. import config
-from . import engine
 from . import models as m
-from .failures import TransientStoreError, translate
+from .unit_of_work import Ref, get, load
 
-UNPROCESSED_ROUNDS = 3
-BATCH_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class Ref:
-    """One record to read: its item type and key."""
-
-    model: type[m.Item]
-    key: tuple[str, str]
-
+__all__ = ["Ref", "get", "load"]
 
 def company(cid: str) -> Ref:
     return Ref(m.Company, m.Company.key(cid))
@@ -69,37 +49,3 @@ def integration(integration_id: str) -> Ref:
 
 def delivery(cid: str, integration_id: str, delivery_id: str) -> Ref:
     return Ref(m.Delivery, m.Delivery.key(cid, integration_id, delivery_id))
-
-
-@translate
-def get(ref: Ref) -> Any | None:
-    """One record, or None."""
-    try:
-        return ref.model.get(*ref.key, consistent_read=True).record()
-    except DoesNotExist:
-        return None
-
-
-@translate
-def load(refs: Iterable[Ref]) -> dict[Ref, Any]:
-    """The records found, by ref (missing ones are absent); one BatchGetItem per 100."""
-    wanted = list(dict.fromkeys(refs))
-    by_key = {r.key: r for r in wanted}
-    found: dict[Ref, Any] = {}
-    client = engine.connection().client
-    table = config.table_name()
-    for start in range(0, len(wanted), BATCH_LIMIT):
-        request = {table: {"Keys": [{"PK": {"S": r.key[0]}, "SK": {"S": r.key[1]}}
-                                    for r in wanted[start:start + BATCH_LIMIT]], "ConsistentRead": True}}
-        for round_ in range(UNPROCESSED_ROUNDS + 1):
-            answer = client.batch_get_item(RequestItems=request)
-            for raw in answer.get("Responses", {}).get(table, []):
-                item = m.Item.from_raw_data(raw)
-                found[by_key[(item.PK, item.SK)]] = item.record()
-            request = answer.get("UnprocessedKeys") or {}
-            if not request:
-                break
-            if round_ == UNPROCESSED_ROUNDS:
-                raise TransientStoreError("BatchGetItem left keys unprocessed")
-            time.sleep(config.store_backoff_base_seconds() * (2 ** round_))
-    return found

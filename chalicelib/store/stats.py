@@ -23,11 +23,9 @@ def already_applied(event_ids: list[str]) -> set[str]:
     return {refs[ref] for ref in reads.load(refs)}
 
 
-def add_counts(uow: UnitOfWork, event_ids: list[str], counts: Counts,
-               fresh: dict[str, tuple[str, str]]) -> None:
-    """Stage: these stream records are applied (a marker each, put only if absent), their
-    counts added to the counters (made on first use), and each company's freshness noted
-    (`fresh`: company id -> (newest change counted, when))."""
+def add_counts(uow: UnitOfWork, event_ids: list[str], counts: Counts) -> None:
+    """Stage: these stream records are applied (a marker each, put only if absent) and their
+    counts added to the counters (made on first use)."""
     expires = int(time.time()) + APPLIED_DAYS * 86400
     for event_id in event_ids:
         marker = m.AppliedChange(*m.AppliedChange.key(event_id), expires_at=expires)
@@ -38,8 +36,16 @@ def add_counts(uow: UnitOfWork, event_ids: list[str], counts: Counts,
                    m.Stats.entity.set(entity), m.Stats.day.set(day)]
         actions += [getattr(m.Stats, name).add(value) for name, value in sorted(fields.items()) if name in FIELDS]
         uow.update(item, actions)
-    for cid, (through, at) in sorted(fresh.items()):
-        uow.overwrite(records.CountedThrough(company_id=cid, counted_through=through, counted_at=at))
+
+
+def note_fresh(uow: UnitOfWork, cid: str, through: str, at: str, newer) -> None:
+    """Stage: the company's counters include every change up to `through` (only forward: a
+    batch of another shard that noted a later change first is left alone, with `newer()`)."""
+    item = m.CountedThrough(*m.CountedThrough.key(cid))
+    uow.update(item, [m.CountedThrough.type.set(m.CountedThrough), m.CountedThrough.company_id.set(cid),
+                      m.CountedThrough.counted_through.set(through), m.CountedThrough.counted_at.set(at)],
+               condition=m.CountedThrough.counted_through.does_not_exist()
+               | (m.CountedThrough.counted_through < through), refusal=newer)
 
 
 @translate

@@ -5,14 +5,17 @@ batches of records, at least once each. Locally (`make run`, the tests) `drain()
 the embedded engine's stream through the DynamoDB Streams API and calls the very same
 handler with records of the same shape.
 """
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable
 
 import botocore.config
 
 from .. import clock, config
+from ..domain import records
 from . import models as m
+from . import reads
 
 COUNTED_TYPES = ("session", "mark", "ledger")  # what the report counters are made of
 
@@ -25,6 +28,7 @@ class Change:
     before: Any | None  # the record before (None: it was made)
     after: Any | None  # the record after (None: it was deleted)
     at: str  # when the change was made (ISO instant)
+    zone_unknown: bool = False  # a removed mark of the earlier layout: its session knows its zone
 
 
 def _record_of(image: dict | None) -> Any | None:
@@ -41,6 +45,11 @@ def changes_of(stream_records: list[dict]) -> list[Change]:
         before, after = _record_of(data.get("OldImage")), _record_of(data.get("NewImage"))
         if before is None and after is None:
             continue
+        zone_unknown = isinstance(before, records.Mark) and "timezone" not in data.get("OldImage", {})
+        if zone_unknown and isinstance(after, records.Mark):
+            # A mark written before marks carried their session's zone (tools/upgrade_table.py
+            # fills it in) was counted in that zone's day: so is its old image.
+            before, zone_unknown = replace(before, timezone=after.timezone), False
         stamp = data.get("ApproximateCreationDateTime")
         if isinstance(stamp, datetime):
             at = clock.iso(stamp)
@@ -48,13 +57,14 @@ def changes_of(stream_records: list[dict]) -> list[Change]:
             at = clock.iso(datetime.fromtimestamp(float(stamp), tz=clock.now().tzinfo))
         else:
             at = clock.now_iso()
-        out.append(Change(event_id=r["eventID"], before=before, after=after, at=at))
+        out.append(Change(event_id=r["eventID"], before=before, after=after, at=at, zone_unknown=zone_unknown))
     return out
 
 
 # --- the local pump ---------------------------------------------------------------------------
 
 _positions: dict[tuple[str, str], str] = {}  # (stream arn, shard id) -> last sequence number handed on
+_draining = threading.Lock()  # the pump thread and a drain asked for over HTTP take turns
 
 
 def _streams_client():
@@ -70,6 +80,11 @@ def drain(handler: Callable[[list[dict]], Any], batch_size: int = 100) -> int:
     """Hand every stream record not handed on yet to `handler`, in order, in batches, as
     Lambda would (a batch whose handler raises is handed on again next time). Returns how
     many records were handed on."""
+    with _draining:
+        return _drain(handler, batch_size)
+
+
+def _drain(handler: Callable[[list[dict]], Any], batch_size: int) -> int:
     client = _streams_client()
     streams = client.list_streams(TableName=config.table_name()).get("Streams", [])
     if not streams:
@@ -97,3 +112,16 @@ def drain(handler: Callable[[list[dict]], Any], batch_size: int = 100) -> int:
 def forget_positions() -> None:
     """Start every stream from its beginning again (a new table in tests)."""
     _positions.clear()
+
+
+def session_zones(changes: list[Change]) -> list[Change]:
+    """The changes, with the zone of removed earlier-layout marks read from their sessions
+    (inside a step: one BatchGetItem)."""
+    wanted = {(c.before.company_id, c.before.schedule_id, c.before.session_key) for c in changes if c.zone_unknown}
+    if not wanted:
+        return changes
+    found = reads.load(reads.session(*key) for key in wanted)
+    zones = {(s.company_id, s.schedule_id, s.session_key): s.timezone for s in found.values()}
+    return [replace(c, before=replace(c.before, timezone=zones.get(
+        (c.before.company_id, c.before.schedule_id, c.before.session_key), "UTC")), zone_unknown=False)
+        if c.zone_unknown else c for c in changes]

@@ -1,5 +1,6 @@
-"""The unit of work: one use case step's reads, its one transaction, its idempotency record
-and its retries. Every write of OptClass goes through here.
+"""The unit of work: one use case step's reads for update (`get`, `load`), its one
+transaction, its idempotency record and its retries. Every write of OptClass goes through
+here.
 
 A service says what should happen; `run(step)` runs `step(uow)`, which reads through the
 repositories and stages writes on the `UnitOfWork` (repositories turn records into items and
@@ -13,16 +14,17 @@ What a failed DynamoDB request means, and what happens then:
   is sent again before anything is re-read; DynamoDB answers a resent committed transaction
   with success and applies it once (for 10 minutes). Still unknown after `SEND_ATTEMPTS`:
   `OutcomeUnknown` (503), never a re-run that could apply it twice.
-- *Throttled*: nothing was applied; the step runs again after a pause.
+- *Throttled*, or *not sent* (no connection): nothing was applied; the step runs again.
 - *A condition failed* (someone changed what the step read) or *a transaction conflict*
   (another transaction held one of the items): nothing was applied; the whole step runs
   again from fresh reads, after a jittered pause.
 - A read that fails transiently: the step runs again.
 
 The bound: a step runs at most 8 times (at most 3 of them after transient errors), and
-each run makes its reads plus at most `SEND_ATTEMPTS` sends of its transaction; then the
-caller gets 503 with Retry-After. So a mark (one read, one transaction) makes at most
-8 x (1 + 3) = 32 requests, and under lasting throttling 3 x (1 + 1) = 6. botocore itself
+each run makes its idempotency lookup (with a key), its reads (a BatchGetItem re-asks
+unprocessed keys at most 3 times) and at most `SEND_ATTEMPTS` sends of its transaction;
+then the caller gets 503 with Retry-After. So a mark (one read, one transaction) makes at
+most 8 x (4 + 3) = 56 requests, under lasting throttling 3 x (1 + 1) = 6. botocore itself
 sends every request once. A use case of several steps (a bulk mark, a school cancellation
 of a large class) runs each step under the same bound. Steps do not nest: `run` inside a
 step is a bug and raises. (How failures are sorted: store/failures.py.)
@@ -33,7 +35,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
@@ -44,7 +46,8 @@ from ..errors import IdempotencyKeyReused, OutcomeUnknown, StoreUnavailable
 from . import engine
 from . import models as m
 from .failures import (
-    NETWORK,
+    AMBIGUOUS,
+    NOT_SENT,
     SERVER_SIDE,
     THROTTLED,
     ConditionFailed,
@@ -60,6 +63,56 @@ T = TypeVar("T")
 SEND_ATTEMPTS = 3  # sends of one transaction (the first included) before giving up
 MAX_ACTIONS = 100  # DynamoDB's limit of actions per transaction
 MAX_BYTES = 4 * 1024 * 1024  # and of their aggregate size
+
+# --- reading for update --------------------------------------------------------------------
+
+UNPROCESSED_ROUNDS = 3  # BatchGetItem: unprocessed keys asked again at most this often
+BATCH_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One record to read: its item type and key (the item type builds the key)."""
+
+    model: type[m.Item]
+    key: tuple[str, str]
+
+
+@translate
+def get(ref: Ref) -> Any | None:
+    """One record (the item itself for the store's own bookkeeping items), or None."""
+    try:
+        item = ref.model.get(*ref.key, consistent_read=True)
+        return item.record() if item.RECORD else item
+    except DoesNotExist:
+        return None
+
+
+@translate
+def load(refs: Iterable[Ref]) -> dict[Ref, Any]:
+    """The records found, by ref (missing ones are absent; the store's own bookkeeping items,
+    which have no record, come as items); one BatchGetItem per 100."""
+    wanted = list(dict.fromkeys(refs))
+    by_key = {r.key: r for r in wanted}
+    found: dict[Ref, Any] = {}
+    client = engine.connection().client
+    table = config.table_name()
+    for start in range(0, len(wanted), BATCH_LIMIT):
+        request = {table: {"Keys": [{"PK": {"S": r.key[0]}, "SK": {"S": r.key[1]}}
+                                    for r in wanted[start:start + BATCH_LIMIT]], "ConsistentRead": True}}
+        for round_ in range(UNPROCESSED_ROUNDS + 1):
+            answer = client.batch_get_item(RequestItems=request)
+            for raw in answer.get("Responses", {}).get(table, []):
+                item = m.Item.from_raw_data(raw)
+                found[by_key[(item.PK, item.SK)]] = item.record() if item.RECORD else item
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            if round_ == UNPROCESSED_ROUNDS:
+                raise TransientStoreError("BatchGetItem left keys unprocessed")
+            time.sleep(config.store_backoff_base_seconds() * (2 ** round_))
+    return found
+
 
 # --- idempotency -------------------------------------------------------------------------------
 
@@ -110,6 +163,7 @@ class UnitOfWork:
         self._actions: list[dict] = []
         self._targets: list[tuple[str, str]] = []
         self._refusals: list[Refusal] = []
+        self._answer_at: int | None = None  # where the idempotency record is among the actions
         self.sends = 0
 
     def __len__(self) -> int:
@@ -212,7 +266,7 @@ class UnitOfWork:
         if len(json.dumps(params, default=str)) > MAX_BYTES:
             raise TransactionTooLarge("the transaction is over 4 MB")
         self._send(params)
-        self._actions, self._targets, self._refusals = [], [], []
+        self._actions, self._targets, self._refusals, self._answer_at = [], [], [], None
         if self.idempotency is not None:
             self.idempotency.recorded = True
 
@@ -225,6 +279,7 @@ class UnitOfWork:
                                      status_code=status, body=body, created_at=clock.now_iso(),
                                      expires_at=int(now + config.idempotency_ttl_seconds()))
         # A record whose TTL passed but that DynamoDB has not deleted yet no longer counts.
+        self._answer_at = len(self._actions)
         self.put(record, condition=m.IdempotencyRecord.PK.does_not_exist()
                  | (m.IdempotencyRecord.expires_at <= int(now)))
 
@@ -239,8 +294,11 @@ class UnitOfWork:
             try:
                 client.transact_write_items(**params)
                 return
-            except NETWORK:
+            except AMBIGUOUS:
                 unsure = True  # it may have committed: resend the same request, same token
+            except NOT_SENT as error:
+                if not unsure:  # it never left: nothing was applied, the step runs again
+                    raise TransientStoreError(type(error).__name__) from error
             except ClientError as error:
                 code, reasons = _codes(error)
                 if "ConditionalCheckFailed" in reasons or code == "ConditionalCheckFailedException":
@@ -260,7 +318,12 @@ class UnitOfWork:
         raise OutcomeUnknown()
 
     def _refuse(self, reasons: list[str | None]) -> None:
-        """A failed condition that answers the request (staged with a refusal) ends the step."""
+        """A failed condition that answers the request (staged with a refusal) ends the step,
+        unless the request's own idempotency record failed too: a twin request with the same
+        key got there first, and the step runs again to replay its answer."""
+        if self._answer_at is not None and self._answer_at < len(reasons) \
+                and reasons[self._answer_at] == "ConditionalCheckFailed":
+            return
         for reason, refusal in zip(reasons, self._refusals):
             if reason == "ConditionalCheckFailed" and refusal is not None:
                 raise refusal()

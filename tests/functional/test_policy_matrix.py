@@ -1,5 +1,6 @@
-"""Every combination of status x cancelled policy x no_show policy x late window x
-overdraft, through the HTTP API: the charge, the balance and the answer code.
+"""The charge policy through the HTTP API, one case per kind of outcome: the charge, the
+balance and the answer code. (Every combination of status, policies, timing and override
+is checked against the pure rules in tests/unit/test_balances.py; this proves the wiring.)
 
 The expectations are written out here from the product rules, not computed by the code
 under test:
@@ -37,7 +38,18 @@ def expected(status, cancelled, no_show, late, overdraft):
     return 409, None, None, 0
 
 
-CASES = list(product(STATUSES, CANCELLED_POLICIES, NO_SHOW_POLICIES, LATE, OVERDRAFT))
+ALL = set(product(STATUSES, CANCELLED_POLICIES, NO_SHOW_POLICIES, LATE, OVERDRAFT))
+CASES = [
+    ("attended", "credit", "deduct", "outside", "at_limit"),  # charged, down to the overdraft limit
+    ("attended", "credit", "deduct", "outside", "beyond"),  # refused: nothing changes
+    ("cancelled", "credit", "deduct", "outside", "beyond"),  # credited: free
+    ("cancelled", "credit", "hold", "inside", "at_limit"),  # late: charged even under credit
+    ("cancelled", "credit", "deduct", "inside", "beyond"),  # late and beyond the overdraft: refused
+    ("cancelled", "deduct", "hold", "outside", "at_limit"),  # deduct: charged
+    ("no_show", "credit", "deduct", "outside", "at_limit"),  # deduct: charged
+    ("no_show", "deduct", "hold", "inside", "beyond"),  # held: not charged, so never refused
+]
+assert set(CASES) <= ALL
 
 
 @pytest.mark.parametrize("status,cancelled,no_show,late,overdraft", CASES, ids=["-".join(c) for c in CASES])
