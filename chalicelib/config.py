@@ -13,12 +13,37 @@ def _get(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def stage() -> str:
-    return _get("OPTCLASS_STAGE", LOCAL_STAGE)
+def stage() -> str | None:
+    """The stage's name; None when unset (and then nothing is local: only an explicit
+    `local` stage accepts development tokens and serves the /local routes)."""
+    return _get("OPTCLASS_STAGE")
 
 
 def is_local() -> bool:
     return stage() == LOCAL_STAGE
+
+
+LOCAL_CURSOR_SECRET = "optclass-local-cursor-secret-not-for-deployed-stages"
+
+
+def cursor_secret() -> str:
+    """The key list cursors are sealed with (a deployed stage must set its own)."""
+    return _get("OPTCLASS_CURSOR_SECRET") or (LOCAL_CURSOR_SECRET if is_local() else "")
+
+
+def deployment_problems() -> list[str]:
+    """What a deployed (not local) stage lacks to run safely: it refuses to start without."""
+    if is_local():
+        return []
+    problems = []
+    if stage() is None:
+        problems.append("OPTCLASS_STAGE is not set (only an explicit 'local' stage is local)")
+    for name in ("OPTCLASS_JWT_ISSUER", "OPTCLASS_JWT_AUDIENCE", "OPTCLASS_USER_POOL_ARN", "OPTCLASS_CURSOR_SECRET"):
+        if not _get(name):
+            problems.append(f"{name} is not set")
+    if (_get("OPTCLASS_CURSOR_SECRET") or "") and len(_get("OPTCLASS_CURSOR_SECRET")) < 32:
+        problems.append("OPTCLASS_CURSOR_SECRET is shorter than 32 characters")
+    return problems
 
 
 def table_name() -> str:
@@ -104,3 +129,13 @@ def acuity_api_base() -> str:
 def user_pool_arn() -> str | None:
     """The Cognito user pool whose tokens API Gateway checks before the app does (deployed stages)."""
     return _get("OPTCLASS_USER_POOL_ARN")
+
+
+class Misconfigured(RuntimeError):
+    """The stage lacks what it needs to run safely: it refuses to serve anything."""
+
+
+def require_deployable() -> None:
+    problems = deployment_problems()
+    if problems:
+        raise Misconfigured("OptClass refuses to start: " + "; ".join(problems))

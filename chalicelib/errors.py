@@ -62,6 +62,18 @@ class SessionCancelled(Conflict):
     code = "session_cancelled"
 
 
+class SessionNotStarted(Conflict):
+    """Attendance (attended, no-show) is recorded once the session has started."""
+
+    code = "session_not_started"
+
+
+class ScheduleFull(Conflict):
+    """The schedule holds as many active students as it may."""
+
+    code = "schedule_full"
+
+
 class InsufficientBalance(Conflict):
     """A charge or correction would take a balance below its floor."""
 

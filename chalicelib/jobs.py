@@ -2,6 +2,7 @@
 from datetime import date, datetime, timezone
 from typing import Callable
 
+from . import config
 from .observability import flush, log_event
 from .services import notifications, sessions
 from .store import engine
@@ -14,6 +15,7 @@ JOBS: dict[str, Callable[[date], dict]] = {
 
 def run(name: str, on: date | None = None) -> dict:
     """Run one job as of `on` (default: today, UTC), with its store work counted in its log line."""
+    config.require_deployable()
     engine.ensure_bound()
     metrics = engine.start_metrics()
     today = on or datetime.now(timezone.utc).date()

@@ -102,3 +102,11 @@ def reading(fn):
     from chalicelib.store import unit_of_work
 
     return unit_of_work.reading(fn, company_id=None)
+
+
+def hours_from_now(hours: float) -> str:
+    """An ISO instant `hours` from now (negative: in the past). Attendance is recorded once a
+    session has started; a cancellation's time lies between the enrollment's start and now."""
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat()

@@ -1,5 +1,5 @@
 """The demo school that `make run` loads: an admin, two staff, two teachers, six
-students, a group schedule and a 1:1 schedule, and enrollments with balances.
+students, a group schedule and two 1:1 series, and enrollments with balances.
 
 Loaded through the same services the API uses. Loading twice changes nothing: the
 company's name marks it as loaded.
@@ -21,11 +21,12 @@ COMPANY_ID, USERS = DEMO_COMPANY_ID, DEMO_USERS
 
 def load() -> dict:
     admin = Actor(COMPANY_ID, USERS["admin"], "admin")
-    if unit_of_work.reading(lambda: company.get_company(admin), company_id=COMPANY_ID).name:
+    if unit_of_work.reading(lambda: company.settings_of(admin), company_id=COMPANY_ID).name:
         return {"loaded": False}
-    company.put_company(admin, name="Demo Music School", timezone="Europe/Berlin", low_balance_threshold=2)
-    people.create_staff(admin, name="Ada Admin", email="ada@demo.optclass.example", role="admin",
-                        user_id=USERS["admin"])
+    # Setting the school up makes its first admin, Ada (her login: the demo admin token).
+    company.put_company(Actor(COMPANY_ID, USERS["admin"], None), name="Demo Music School",
+                        timezone="Europe/Berlin", low_balance_threshold=2, admin_name="Ada Admin",
+                        admin_email="ada@demo.optclass.example")
     staff = [
         people.create_staff(admin, name=name, email=email, role="staff", user_id=uid)
         for name, email, uid in (("Sam Staff", "sam@demo.optclass.example", "demo-staff-1"),
@@ -56,17 +57,22 @@ def load() -> dict:
                     "start_date": "2026-11-03", "end_date": None},
         policy={"cancelled": "deduct", "no_show": "hold", "late_cancel_hours": None, "overdraft": 1},
         low_balance_threshold=3)
+    # A 1:1 series holds one student; Noah has his own slot.
+    violin = schedules.create_schedule(
+        admin, name="Violin 1:1", kind="one_to_one", teacher_id=teachers[1].staff_id, capacity=None,
+        timezone="Europe/Berlin",
+        recurrence={"weekdays": ["TH"], "start_time": "16:00", "duration_minutes": 45,
+                    "start_date": "2026-11-05", "end_date": None},
+        policy={"cancelled": "deduct", "no_show": "hold", "late_cancel_hours": None, "overdraft": 1},
+        low_balance_threshold=3)
     made = []
     for student, balance in zip(students[:4], (10, 6, 2, 1)):
         made.append(enrollments.enroll(admin, group.schedule_id, student_id=student.student_id,
                                        initial_balance=balance, responsible_staff_id=staff[0].staff_id,
                                        low_balance_threshold=None))
-    for student, balance in zip(students[4:], (8, 3)):
-        made.append(enrollments.enroll(admin, one_to_one.schedule_id, student_id=student.student_id,
+    for schedule, student, balance in ((one_to_one, students[4], 8), (violin, students[5], 3)):
+        made.append(enrollments.enroll(admin, schedule.schedule_id, student_id=student.student_id,
                                        initial_balance=balance, responsible_staff_id=staff[1].staff_id,
                                        low_balance_threshold=None))
-    made.append(enrollments.enroll(admin, one_to_one.schedule_id, student_id=students[0].student_id,
-                                   initial_balance=5, responsible_staff_id=staff[1].staff_id,
-                                   low_balance_threshold=None))
     return {"loaded": True, "group_id": group.schedule_id, "one_to_one_id": one_to_one.schedule_id,
             "enrollment_ids": [e.enrollment_id for e in made]}

@@ -2,7 +2,7 @@
 from chalice import Blueprint
 
 from ..services import company
-from .routing import ADMIN_ONLY, STAFF_ROLES, route
+from .routing import ADMIN_ONLY, STAFF_ROLES, current_state, route
 from .schemas import CompanyIn, CompanyOut
 
 bp = Blueprint(__name__)
@@ -13,7 +13,10 @@ def get_company(req):
     return company.get_company(req.actor)
 
 
-@route(bp, "/company", "PUT", roles=ADMIN_ONLY, summary="Replace the company's settings",
-       body=CompanyIn, response=CompanyOut)
+@route(bp, "/company", "PUT", roles=ADMIN_ONLY, bootstrap=True, response=CompanyOut, body=CompanyIn,
+       summary="Replace the company's settings; for a company with no records yet, set it up with the caller "
+               "as its first admin")
 def put_company(req):
-    return company.put_company(req.actor, **req.body.model_dump(), if_match=req.if_match)
+    identity = current_state().identity
+    return company.put_company(req.actor, **req.body.model_dump(), if_match=req.if_match,
+                               setup_email=identity.email, setup_name=identity.name)

@@ -49,9 +49,8 @@ def _hhmm(value: str) -> str:
 
 LocalTime = Annotated[str, AfterValidator(_hhmm)]
 
-# Dates and instants a school can mean: calendar arithmetic near year 1 or 9999 would
-# overflow, and nobody books a lesson there.
-FIRST_YEAR, LAST_YEAR = 1970, 2200
+# Dates and instants a school can mean (chalicelib/limits.py).
+from ..limits import FIRST_YEAR, LAST_YEAR  # noqa: E402
 
 
 def _sane_day(value: date) -> date:

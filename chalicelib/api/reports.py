@@ -32,13 +32,24 @@ def _answer(req, name: str, model, report: reports.Report):
         "Content-Disposition": f'attachment; filename="{name}-{report.first}-{report.last}.csv"'})
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str:
-    """CSV spelling of a JSON value: lists joined by ';', booleans as in JSON, null empty."""
+    """CSV spelling of a JSON value: lists joined by ';', booleans as in JSON, null empty.
+    Text that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+cmd|...`, `@SUM`) is
+    prefixed with `'`, which spreadsheets show as text; numbers stay numbers."""
     if isinstance(value, list):
-        return ";".join(value)
+        return _text(";".join(value))
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "" if value is None else _text(str(value))
+
+
+def _text(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @route(bp, "/reports/students", "GET", roles=STAFF_ROLES, query=ReportQuery, response=StudentsReportOut, extra_media=("text/csv",),

@@ -17,10 +17,11 @@ from typing import Any, Callable
 from chalice import Blueprint, CognitoUserPoolAuthorizer, Response
 from pydantic import BaseModel, ValidationError
 
-from .. import config
-from ..errors import InvalidInput, OptClassError
-from ..services.context import ADMIN, STAFF, STUDENT, TEACHER, Actor
-from ..store import unit_of_work
+from .. import config, limits
+from ..errors import Forbidden, InvalidInput, NotFound, OptClassError
+from ..services import company, people
+from ..services.context import ADMIN, STAFF, STUDENT, TEACHER, Actor, Caller
+from ..store import pages, unit_of_work
 from ..store.pages import Page
 from ..store.unit_of_work import Idempotency, Replayed
 from .errors import error_response
@@ -33,6 +34,7 @@ TEACHING_ROLES = frozenset({ADMIN, STAFF, TEACHER})
 STUDENT_ONLY = frozenset({STUDENT})
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_VERSION = re.compile(r"^[0-9]{1,10}$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class RouteSpec:
     content_types: tuple[str, ...]
     tags: tuple[str, ...] = field(default=())
     optional_body: bool = False
+    folds_caller: bool = False  # the use case resolves the caller in its own first read
+    bootstrap: bool = False  # a login with no record may call it (setting up a new company)
     extra_media: tuple[str, ...] = ()  # other answers than JSON (CSV, HTML...), for the OpenAPI document
     alternate: tuple[tuple[int, Any], ...] = ()  # other statuses answered with a model of their own
 
@@ -60,11 +64,13 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {}
 
 @dataclass
 class RequestState:
-    """What the middleware learned about the request, for the view wrapper."""
+    """What the middleware learned about the request, for the view wrapper (and, once the
+    caller is resolved, the role they acted in, for the request's log line)."""
 
     request: Any
     spec: RouteSpec | None
-    actor: Actor | None
+    identity: Any | None  # api.auth.Identity
+    role: str | None = None
 
 
 _state: contextvars.ContextVar[RequestState | None] = contextvars.ContextVar("optclass_request", default=None)
@@ -80,9 +86,11 @@ def current_state() -> RequestState | None:
 
 @dataclass
 class Req:
-    """What a view gets: the caller, the parsed input, and the idempotency claim if any."""
+    """What a view gets: the caller (resolved from their record, or, on routes that fold
+    the resolution into their own read, still to resolve), the parsed input, and the
+    idempotency claim if any."""
 
-    actor: Actor
+    actor: Actor | Caller
     params: dict[str, str]
     body: Any
     query: Any
@@ -96,8 +104,9 @@ class Req:
         if value is None:
             return None
         text = value.strip().removeprefix("W/").strip('"')
-        if not text.isdigit():
-            raise InvalidInput("If-Match must be a version number", [{"field": "If-Match", "message": "not a version"}])
+        if not _VERSION.match(text):
+            raise InvalidInput("If-Match must be a version number (ASCII digits, at most 10)",
+                               [{"field": "If-Match", "message": "not a version"}])
         return int(text)
 
 
@@ -121,6 +130,9 @@ def _summary(details: list[dict[str, str]]) -> str:
 def parse_body(model: type[BaseModel], raw: bytes) -> BaseModel:
     if not raw or not raw.strip():
         raise InvalidInput("a JSON body is required", [{"field": "body", "message": "missing"}])
+    if limits.json_too_deep(raw):
+        raise InvalidInput(f"the body nests deeper than {limits.MAX_JSON_DEPTH} levels",
+                           [{"field": "body", "message": "nested too deep"}])
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -175,6 +187,27 @@ def present(spec: RouteSpec, result: Any) -> Any:
     return spec.response.of(result).model_dump(mode="json", by_alias=True)
 
 
+def _caller_of(spec: RouteSpec, state: RequestState) -> Actor | Caller:
+    """The caller, by their record: one GetItem of their login's user ref (or none, where the
+    use case folds it into its own read); 403 without a record or with a role the route does
+    not take."""
+    identity = state.identity
+    caller = identity.caller(spec.roles)
+    if spec.folds_caller:
+        return caller
+    actor = unit_of_work.reading(lambda: people.resolve(caller), company_id=identity.company_id)
+    if actor is None and spec.bootstrap:
+        return Actor(identity.company_id, identity.subject, None)  # no record yet: may set one up
+    if actor is None:
+        if not unit_of_work.reading(lambda: company.is_set_up(identity.company_id), company_id=identity.company_id):
+            raise NotFound("company", identity.company_id)  # nobody set it up: PUT /company does
+        raise Forbidden("this login has no record in the company; ask its admin for access")
+    if actor.role not in spec.roles:
+        raise Forbidden(f"the {actor.role} role may not {spec.method} {spec.path}")
+    state.role = actor.role
+    return actor
+
+
 def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Response:
     key = req.headers.get("idempotency-key") if spec.idempotent else None
     if key is not None:
@@ -207,7 +240,8 @@ def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summa
           response: type[BaseModel] | None = None, many: bool = False, status: int = 200,
           idempotent: bool = False, content_types: tuple[str, ...] = ("application/json",),
           tags: tuple[str, ...] = (), optional_body: bool = False, extra_media: tuple[str, ...] = (),
-          alternate: dict[int, type[BaseModel]] | None = None) -> Callable:
+          alternate: dict[int, type[BaseModel]] | None = None, folds_caller: bool = False,
+          bootstrap: bool = False) -> Callable:
     """Register `fn(req) -> result` as `method path` on the blueprint."""
     method = method.upper()
     if many and query is None:
@@ -218,7 +252,8 @@ def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summa
                          body=body, query=query, response=response, many=many, status=status,
                          idempotent=idempotent, content_types=content_types, tags=tags,
                          optional_body=optional_body, extra_media=extra_media,
-                         alternate=tuple((alternate or {}).items()))
+                         alternate=tuple((alternate or {}).items()), folds_caller=folds_caller,
+                         bootstrap=bootstrap)
         if (path, method) in ROUTES:
             raise ValueError(f"route {method} {path} declared twice")
         ROUTES[(path, method)] = spec
@@ -226,15 +261,21 @@ def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summa
         def view(**params: str) -> Response:
             state = current_state()
             try:
-                if state is None or (not spec.public and state.actor is None):
+                if state is None or (not spec.public and state.identity is None):
                     raise RuntimeError("the request did not pass the authentication middleware")
                 request = state.request
                 raw = request.raw_body or b""
-                req = Req(actor=state.actor, params=params, query=parse_query(spec.query, request.query_params),
-                          body=_body(spec, raw), headers=request.headers,
+                query, body = parse_query(spec.query, request.query_params), _body(spec, raw)
+                actor = None if spec.public else _caller_of(spec, state)
+                req = Req(actor=actor, params=params, query=query, body=body, headers=request.headers,
                           claim=None, raw_body=raw)
                 concrete = re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), ""), path)
-                return _run(spec, fn, req, concrete)
+                # Cursors made and taken here are bound to this company and this list.
+                scope = pages.set_scope(f"{state.identity.company_id}|{method} {path}" if state.identity else "")
+                try:
+                    return _run(spec, fn, req, concrete)
+                finally:
+                    pages.reset_scope(scope)
             except OptClassError as exc:
                 return error_response(exc)
 

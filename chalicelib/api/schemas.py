@@ -117,6 +117,10 @@ class CompanyIn(In):
     rate_below: Percent | None = None
     teacher_cancellation_threshold: Percent | None = None
     teacher_min_sessions: int | None = Field(None, ge=1, le=1000)
+    # Only when the company is set up (its first PUT): the caller becomes its first admin,
+    # under this name and email (else the token's `name` and `email` claims).
+    admin_name: Name | None = None
+    admin_email: Email | None = None
 
 
 class CompanyOut(Out):
@@ -231,8 +235,9 @@ class ScheduleIn(In):
     def _capacity(self):
         if self.kind == "group" and self.capacity is None:
             raise ValueError("capacity is required for a group schedule")
-        if self.kind == "one_to_one" and self.capacity not in (None, 1):
-            raise ValueError("a one_to_one schedule has capacity 1")
+        if self.kind == "one_to_one" and (self.capacity or 1) > 1 and self.recurrence is not None:
+            raise ValueError("a recurring one_to_one series holds one student (capacity 1); only a booked "
+                             "one_to_one schedule, without a recurrence, may hold more")
         return self
 
 

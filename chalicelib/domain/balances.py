@@ -16,7 +16,7 @@ No I/O here: `tests/unit/test_balances.py` checks the whole matrix in millisecon
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from ..errors import InsufficientBalance, InvalidInput
+from ..errors import InsufficientBalance, InvalidInput, SessionNotStarted
 from .records import Enrollment, Mark, Policy, Schedule, Session
 
 # --- the ledger ------------------------------------------------------------------------------
@@ -154,6 +154,26 @@ def _transition(before: Mark | None, after: Mark | None, note: str | None) -> Tr
     delta = charge_delta(bool(before and before.charged), bool(after and after.charged))
     kind = None if delta == 0 else (ATTENDANCE if delta < 0 else REVERSAL)
     return Transition(before=before, after=after, delta=delta, ledger_kind=kind, ledger_note=note if delta else None)
+
+
+EARLY_MARK = timedelta(minutes=15)  # attendance may be taken this long before the start
+CLOCK_SKEW = timedelta(minutes=5)  # a cancellation time this far ahead of our clock is still "now"
+
+
+def check_timing(request: MarkRequest, *, session: Session, enrollment: Enrollment, now: str) -> None:
+    """When a mark may be asked for: attended and no-show once the session has started (15
+    minutes early at most: a teacher takes the register as the class comes in); a
+    cancellation at any time, but the time given for it must lie between the enrollment's
+    start and now."""
+    moment = _instant(now)
+    if request.status in (ATTENDED, NO_SHOW) and moment < _instant(session.starts_at) - EARLY_MARK:
+        raise SessionNotStarted(f"the session starts at {session.starts_at}; {request.status} is recorded "
+                                "once it has started", [{"field": "status", "message": "session not started"}])
+    if request.cancelled_at is not None:
+        at = _instant(request.cancelled_at)
+        if at < _instant(enrollment.created_at) or at > moment + CLOCK_SKEW:
+            raise InvalidInput("cancelled_at must lie between the enrollment's start and now",
+                               [{"field": "cancelled_at", "message": "before the enrollment or in the future"}])
 
 
 def record_mark(current: Mark | None, request: MarkRequest, *, schedule: Schedule, session: Session,

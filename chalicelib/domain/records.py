@@ -60,6 +60,7 @@ class UserRef:
     user_id: str
     person_kind: str  # staff | student
     person_id: str
+    role: str | None = None  # a staff member's role (admin, staff, teacher), kept with the login
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Schedule:
     capacity: int | None = None
     recurrence: Recurrence | None = None
     low_balance_threshold: int | None = None
+    active_enrollments: int = 0  # kept in the enrollments' transactions, at most `capacity`
     version: int = 0
 
 

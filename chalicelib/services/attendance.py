@@ -28,7 +28,10 @@ from ..store import sessions as session_store
 from ..store import unit_of_work as uow_
 from ..store.pages import Page
 from ..store.unit_of_work import Idempotency, UnitOfWork
-from .context import TEACHER, Actor
+from . import people
+from .context import TEACHER, Actor, Caller
+
+WEBHOOK = "webhook"  # the role of a booking system's delivery (services/webhooks.py)
 from .sessions import CANCELLED, load_session, parse_session_id, require_teaches
 
 UNMARKED = "unmarked"
@@ -56,20 +59,31 @@ def _view(session: records.Session, student_id: str, mark: records.Mark | None, 
                     changed=changed, delta=delta)
 
 
-def _read(actor: Actor, session_id: str, student_ids: list[str]) -> store.SessionMarks:
-    """What the marks depend on (one read); a teacher only reaches the sessions they teach."""
+def _read(actor: Actor | Caller, session_id: str, student_ids: list[str]) -> tuple[store.SessionMarks, Actor]:
+    """What the marks depend on, and who is asking: one read. A signed-in caller's login is
+    resolved from the user ref read with the rest; a teacher only reaches the sessions they
+    teach."""
     schedule_id, key = parse_session_id(session_id)
+    needs_ref = isinstance(actor, Caller) or (actor.role == TEACHER and actor.person_id is None)
     found = store.load(actor.company_id, schedule_id, key, [s for s in student_ids if ids.is_id(s)],
-                       caller_user_id=actor.subject if actor.role == TEACHER else None)
+                       caller_user_id=actor.subject if needs_ref else None)
+    if isinstance(actor, Caller):
+        ref = found.caller_ref
+        if ref is not None and ref.person_kind == "staff" and ref.role is None:
+            resolved = people.resolve(actor)  # a login made before refs kept the role
+            actor = actor.resolve(replace(ref, role=resolved.role) if resolved else None)
+        else:
+            actor = actor.resolve(ref)
     if found.schedule is None or found.session is None:
         raise NotFound("session", session_id)
-    if actor.role == TEACHER and found.session.teacher_id != found.caller_staff_id:
+    if actor.role == TEACHER and found.session.teacher_id != (actor.person_id or found.caller_staff_id):
         raise Forbidden("a teacher may only reach the sessions they teach")
-    return found
+    return found, actor
 
 
-def context_for(actor: Actor, session_id: str, student_id: str) -> store.MarkContext:
-    return _read(actor, session_id, [student_id]).context(student_id)
+def context_for(actor: Actor | Caller, session_id: str, student_id: str) -> tuple[store.MarkContext, Actor]:
+    found, who = _read(actor, session_id, [student_id])
+    return found.context(student_id), who
 
 
 def _commit_change(uow: UnitOfWork, actor: Actor, ctx: store.MarkContext, student_id: str,
@@ -96,21 +110,34 @@ def record_in(uow: UnitOfWork, actor: Actor, ctx: store.MarkContext, student_id:
                           [{"field": "student_id", "message": "not enrolled"}])
     if if_match is not None and (current.version if current else 0) != if_match:
         raise VersionMismatch(f"the mark is at version {current.version if current else 0}, not {if_match}")
+    now = clock.now_iso()
+    balances.check_timing(request, session=session, enrollment=enrollment, now=now)
     change = balances.record_mark(current, request, schedule=ctx.schedule, session=session, enrollment=enrollment,
-                                  recorded_by=actor.label, now=clock.now_iso())
+                                  recorded_by=actor.label, now=now)
     return _commit_change(uow, actor, ctx, student_id, change, check_session=check_session)
 
 
-def record(actor: Actor, session_id: str, student_id: str, request: MarkRequest, if_match: int | None = None,
-           claim: Idempotency | None = None) -> MarkView:
+def record(actor: Actor | Caller, session_id: str, student_id: str, request: MarkRequest,
+           if_match: int | None = None, claim: Idempotency | None = None) -> MarkView:
     """Set a student's status for a session, charging or crediting by the schedule's policy."""
-    if request.charge is not None and not actor.is_staff:
-        raise Forbidden("only staff may override a charge")
-    view = uow_.run(lambda uow: record_in(uow, actor, context_for(actor, session_id, student_id), student_id,
-                                          request, if_match),
-                    company_id=actor.company_id, idempotency=claim)
+    def step(uow: UnitOfWork) -> MarkView:
+        ctx, who = context_for(actor, session_id, student_id)
+        _may_ask(who, request)
+        return record_in(uow, who, ctx, student_id, request, if_match)
+
+    view = uow_.run(step, company_id=actor.company_id, idempotency=claim)
     _count(view)
     return view
+
+
+def _may_ask(actor: Actor, request: MarkRequest) -> None:
+    """Only staff override a charge or say when a cancellation was made (a teacher could
+    otherwise turn a late cancellation into an early one)."""
+    if request.charge is not None and not actor.is_staff:
+        raise Forbidden("only staff may override a charge")
+    if request.cancelled_at is not None and not (actor.is_staff or actor.role == WEBHOOK):
+        raise Forbidden("only staff may say when a cancellation was made",
+                        [{"field": "cancelled_at", "message": "staff only"}])
 
 
 def _count(view: MarkView | uow_.Replayed) -> None:
@@ -119,11 +146,11 @@ def _count(view: MarkView | uow_.Replayed) -> None:
         count("BalanceChanges", 1 if view.delta else 0)
 
 
-def clear_in(uow: UnitOfWork, actor: Actor, session_id: str, student_id: str, if_match: int | None = None,
-             only_if: str | None = None) -> MarkView:
+def clear_in(uow: UnitOfWork, actor: Actor | Caller, session_id: str, student_id: str,
+             if_match: int | None = None, only_if: str | None = None) -> MarkView:
     """Stage the removal of a mark; a charge it took is given back. With `only_if`, a mark of
     another status (or none) is left alone and answered as it is."""
-    ctx = context_for(actor, session_id, student_id)
+    ctx, actor = context_for(actor, session_id, student_id)
     balance = ctx.enrollment.balance if ctx.enrollment else 0
     if only_if is not None and (ctx.mark is None or ctx.mark.status != only_if):
         return _view(ctx.session, student_id, ctx.mark, balance, changed=False)
@@ -136,7 +163,7 @@ def clear_in(uow: UnitOfWork, actor: Actor, session_id: str, student_id: str, if
     return _commit_change(uow, actor, ctx, student_id, balances.clear_mark(ctx.mark))
 
 
-def clear(actor: Actor, session_id: str, student_id: str, if_match: int | None = None,
+def clear(actor: Actor | Caller, session_id: str, student_id: str, if_match: int | None = None,
           claim: Idempotency | None = None) -> MarkView:
     view = uow_.run(lambda uow: clear_in(uow, actor, session_id, student_id, if_match),
                     company_id=actor.company_id, idempotency=claim)
@@ -157,19 +184,20 @@ class Bulk:
     outcomes: list[BulkOutcome]
 
 
-def record_many(actor: Actor, session_id: str, requests: list[tuple[str, MarkRequest]],
+def record_many(actor: Actor | Caller, session_id: str, requests: list[tuple[str, MarkRequest]],
                 claim: Idempotency | None = None) -> Bulk | uow_.Replayed:
     """Mark a roster: each student's mark is atomic on its own; failures are reported, not raised.
 
     The session with everyone's current mark and enrollment are read up front (one query and
     one BatchGetItem), so a roster of n costs two reads and n transactions; a student whose
     transaction loses a race is redone from a fresh read of their own."""
-    if any(r.charge is not None for _, r in requests) and not actor.is_staff:
-        raise Forbidden("only staff may override a charge")
     cid = actor.company_id
 
     def steps() -> Bulk:
-        first_read = uow_.reading(lambda: _read(actor, session_id, [sid for sid, _ in requests]), company_id=cid)
+        first_read, who = uow_.reading(lambda: _read(actor, session_id, [sid for sid, _ in requests]),
+                                       company_id=cid)
+        for _, request in requests:
+            _may_ask(who, request)
         if first_read.session.status == CANCELLED:
             raise SessionCancelled("the school cancelled this session; its attendance cannot be recorded")
         outcomes = []
@@ -179,8 +207,8 @@ def record_many(actor: Actor, session_id: str, requests: list[tuple[str, MarkReq
             def step(uow: UnitOfWork) -> MarkView:
                 nonlocal attempts
                 attempts += 1  # the first attempt uses the roster read above; a retry reads afresh
-                ctx = first_read.context(student_id) if attempts == 1 else context_for(actor, session_id, student_id)
-                return record_in(uow, actor, ctx, student_id, request)
+                ctx = first_read.context(student_id) if attempts == 1 else context_for(who, session_id, student_id)[0]
+                return record_in(uow, who, ctx, student_id, request)
 
             try:
                 view = uow_.run(step, company_id=cid)

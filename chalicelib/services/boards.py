@@ -7,7 +7,6 @@
   student's marks for the page's time span (one query). Their cost follows the sessions
   on the page and the number of the student's schedules, never the length of history.
 """
-import base64
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -15,6 +14,7 @@ from .. import clock, ids
 from ..domain.records import Enrollment, Mark, Schedule, Session
 from ..errors import InvalidInput, NotFound
 from ..store import enrollments as enrollment_store
+from ..store import pages
 from ..store import people as people_store
 from ..store import sessions as store
 from ..store.pages import decode_cursor
@@ -73,17 +73,15 @@ class StudentTimeline:
 
 
 def _encode_position(starts_at: str, session_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{starts_at}|{session_id}".encode()).decode().rstrip("=")
+    return pages.seal({"position": [starts_at, session_id]})
 
 
 def _decode_position(cursor: str) -> tuple[str, str]:
-    try:
-        starts_at, session_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
-        clock_ok = len(starts_at) == 24 and starts_at.endswith("Z")
-        if clock_ok and ids.parse_session_id(session_id):
-            return starts_at, session_id
-    except (ValueError, UnicodeDecodeError):
-        pass
+    data = pages.unseal(cursor)
+    position = data.get("position") if isinstance(data, dict) else None
+    if (isinstance(position, list) and len(position) == 2 and all(isinstance(p, str) for p in position)
+            and len(position[0]) == 24 and position[0].endswith("Z") and ids.parse_session_id(position[1])):
+        return position[0], position[1]
     raise InvalidInput("the cursor is not valid for this list", [{"field": "next", "message": "invalid cursor"}])
 
 

@@ -8,7 +8,13 @@ from typing import Any
 
 from .. import clock, ids
 from ..domain import balances, records, thresholds
-from ..errors import AlreadyEnrolled, InvalidInput, NotFound, VersionMismatch
+from ..errors import (
+    AlreadyEnrolled,
+    InvalidInput,
+    NotFound,
+    ScheduleFull,
+    VersionMismatch,
+)
 from ..observability import count
 from ..store import enrollments as store
 from ..store import reads
@@ -55,10 +61,17 @@ def enroll(actor: Actor, schedule_id: str, *, student_id: str, initial_balance: 
             schedule_name=schedule.name, initial_balance=initial_balance, balance=initial_balance, seq=1,
             status=ACTIVE, responsible_staff_id=responsible_staff_id, low_balance_threshold=low_balance_threshold,
             threshold=_threshold(low_balance_threshold, schedule, company), created_at=now, updated_at=now)
-        return store.add_enrollment(uow, enrollment, actor=actor.label,
-                                    already=lambda: _already_enrolled(cid, schedule_id, student_id))
+        stored = store.add_enrollment(uow, enrollment, actor=actor.label,
+                                      already=lambda: _already_enrolled(cid, schedule_id, student_id))
+        store.take_seat(uow, schedule, full=lambda: _full(schedule))
+        return stored
 
     return uow_.run(step, company_id=cid, idempotency=claim)
+
+
+def _full(schedule: records.Schedule) -> ScheduleFull:
+    return ScheduleFull(f"{schedule.name} holds {schedule.capacity} active student(s) already",
+                        [{"field": "student_id", "message": "the schedule is full"}])
 
 
 def _already_enrolled(cid: str, schedule_id: str, student_id: str) -> AlreadyEnrolled:
@@ -142,6 +155,11 @@ def update_enrollment(actor: Actor, enrollment_id: str, changes: dict[str, Any],
             note = note or (f"initial balance corrected from {enrollment.initial_balance} to "
                             f"{changes['initial_balance']}")
         now = clock.now_iso()
+        schedule = found.get(wanted[1])
+        if fields.get("status") == ACTIVE and enrollment.status != ACTIVE:
+            store.take_seat(uow, schedule, full=lambda: _full(schedule))
+        elif fields.get("status", ACTIVE) != ACTIVE and enrollment.status == ACTIVE:
+            store.free_seat(uow, schedule)
         if delta:
             after, _ = uow.move_balance(enrollment, delta, floor=0, kind=balances.ADJUSTMENT, actor=actor.label,
                                         at=now, reference=_reference(claim), note=note, **fields)

@@ -1,4 +1,6 @@
 """Staff members and students of a company, and resolving a login to one of them."""
+from dataclasses import replace
+
 from .. import clock, ids
 from ..domain import records
 from ..errors import AlreadyExists, Forbidden, NotFound
@@ -6,7 +8,7 @@ from ..store import people as store
 from ..store import unit_of_work as uow_
 from ..store.pages import Page
 from ..store.unit_of_work import Idempotency, UnitOfWork
-from .context import STUDENT, Actor
+from .context import STUDENT, Actor, Caller, actor_of
 
 
 def _user_id_taken(user_id: str | None) -> AlreadyExists:
@@ -58,12 +60,29 @@ def list_students(actor: Actor, limit: int, cursor: str | None) -> Page[records.
     return store.list_students(actor.company_id, limit, cursor)
 
 
+def resolve(caller: Caller) -> Actor | None:
+    """The actor a login is, by its user ref (one GetItem); None when it has no record."""
+    ref = store.get_user_ref(caller.company_id, caller.subject)
+    if ref is not None and ref.person_kind == "staff" and ref.role is None:
+        member = store.get_staff(caller.company_id, ref.person_id)  # a login made before refs kept the role
+        ref = replace(ref, role=member.role) if member else None
+    return actor_of(caller.company_id, caller.subject, caller.claimed_role, ref)
+
+
+def _person_id(actor: Actor) -> str | None:
+    """The actor's staff or student id: known once resolved from a login, else looked up."""
+    if actor.person_id is not None:
+        return actor.person_id
+    ref = store.get_user_ref(actor.company_id, actor.subject)
+    return ref.person_id if ref else None
+
+
 def own_student(actor: Actor) -> records.Student:
     """The student record of a student's login (the portal's `me`)."""
     if actor.role != STUDENT:
         raise Forbidden("only a student has a portal")
-    ref = store.get_user_ref(actor.company_id, actor.subject)
-    student = store.get_student(actor.company_id, ref.person_id) if ref and ref.person_kind == "student" else None
+    person_id = _person_id(actor)
+    student = store.get_student(actor.company_id, person_id) if person_id else None
     if student is None:
         raise NotFound("student for this login")
     return student
@@ -71,5 +90,6 @@ def own_student(actor: Actor) -> records.Student:
 
 def own_staff_id(actor: Actor) -> str | None:
     """The staff id of a staff or teacher login, if registered as staff."""
-    ref = store.get_user_ref(actor.company_id, actor.subject)
-    return ref.person_id if ref and ref.person_kind == "staff" else None
+    if actor.role == STUDENT:
+        return None
+    return _person_id(actor)

@@ -14,7 +14,7 @@ from ..store import people as people_store
 from ..store import schedules as schedules_store
 from ..store import sessions as session_store
 from ..store import stats as stats_store
-from .company import get_company
+from .company import settings_of as company_settings
 from .context import Actor
 from .sessions import local_today
 
@@ -71,7 +71,7 @@ def _latest_marks(cid: str, student_id: str, before: str, limit: int) -> list[tu
 
 
 def students(actor: Actor, first: date | None, last: date | None, today: date | None = None) -> Report:
-    company = get_company(actor)
+    company = company_settings(actor)
     settings = settings_of(company)
     start, end, as_of = _range(company.timezone, first, last, today)
     (last_from, last_to), (prev_from, prev_to) = rules.windows(end)
@@ -101,7 +101,7 @@ def students(actor: Actor, first: date | None, last: date | None, today: date | 
 
 
 def teachers(actor: Actor, first: date | None, last: date | None, today: date | None = None) -> Report:
-    company = get_company(actor)
+    company = company_settings(actor)
     settings = settings_of(company)
     start, end, as_of = _range(company.timezone, first, last, today)
     rows = _counters(actor.company_id, stats_domain.TEACHER, start.isoformat(), end.isoformat())
@@ -123,7 +123,7 @@ def teachers(actor: Actor, first: date | None, last: date | None, today: date | 
 
 
 def schedules(actor: Actor, first: date | None, last: date | None, today: date | None = None) -> Report:
-    company = get_company(actor)
+    company = company_settings(actor)
     start, end, as_of = _range(company.timezone, first, last, today)
     rows = _counters(actor.company_id, stats_domain.SCHEDULE, start.isoformat(), end.isoformat())
     tallies = rules.tally(rows, start.isoformat(), end.isoformat(), as_of.isoformat())

@@ -4,7 +4,7 @@ from typing import Any
 
 from .. import clock, ids
 from ..domain import records
-from ..errors import Forbidden, InvalidInput, NotFound, VersionMismatch
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound, VersionMismatch
 from ..store import enrollments as enrollment_store
 from ..store import reads
 from ..store import schedules as store
@@ -50,7 +50,7 @@ def create_schedule(actor: Actor, *, name: str, kind: str, teacher_id: str, capa
         now = clock.now_iso()
         schedule = records.Schedule(
             company_id=cid, schedule_id=ids.new_id(), name=name, kind=kind, teacher_id=teacher_id,
-            teacher_name=teacher.name, capacity=capacity if kind == "group" else 1,
+            teacher_name=teacher.name, capacity=capacity or 1,
             timezone=timezone or (company.timezone if company else DEFAULT_TIMEZONE),
             recurrence=_recurrence(recurrence), policy=records.Policy(**(policy or {})),
             low_balance_threshold=low_balance_threshold, created_at=now, updated_at=now)
@@ -98,11 +98,18 @@ def update_schedule(actor: Actor, schedule_id: str, changes: dict[str, Any], if_
             fields["policy"] = replace(schedule.policy, **(changes["policy"] or {}))
         if "recurrence" in changes:
             fields["recurrence"] = _recurrence(changes["recurrence"])
-        if "capacity" in changes and schedule.kind == "group":
+        if "capacity" in changes:
             if changes["capacity"] is None:
-                raise InvalidInput("a group needs a capacity",
-                                   [{"field": "capacity", "message": "required for a group"}])
+                raise InvalidInput("a schedule needs a capacity", [{"field": "capacity", "message": "required"}])
+            if changes["capacity"] < schedule.active_enrollments:
+                raise Conflict(f"{schedule.active_enrollments} students are enrolled; end enrollments before "
+                               f"lowering the capacity to {changes['capacity']}",
+                               [{"field": "capacity", "message": "below the active enrollments"}])
             fields["capacity"] = changes["capacity"]
+        after = replace(schedule, **fields)
+        if after.kind == "one_to_one" and after.capacity > 1 and after.recurrence is not None:
+            raise InvalidInput("a recurring one_to_one series holds one student (capacity 1)",
+                               [{"field": "capacity", "message": "more than 1 with a recurrence"}])
         stored = store.save_schedule(uow, replace(schedule, updated_at=clock.now_iso(), **fields))
         if "low_balance_threshold" in changes:
             enrollment_store.record_threshold_change(uow, cid, schedule.schedule_id)

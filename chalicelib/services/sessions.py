@@ -141,6 +141,9 @@ def create_one_off(actor: Actor, schedule_id: str, *, starts_at: datetime, ends_
             raise InvalidInput("the teacher is not a staff member", [{"field": "teacher_id", "message": "unknown"}])
         if student_id and found["student"] is None:
             raise InvalidInput("the student does not exist", [{"field": "student_id", "message": "unknown"}])
+        if schedule.kind == "one_to_one" and schedule.capacity > 1 and not student_id:
+            raise InvalidInput("this 1:1 schedule is booked per student: a session names its student",
+                               [{"field": "student_id", "message": "required"}])
         ends = ends_at
         if ends is None:
             minutes = duration_minutes or (schedule.recurrence.duration_minutes if schedule.recurrence else 60)

@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .. import clock, ids
+from .. import clock, ids, limits
 from ..domain import records
 from ..errors import Conflict, NotFound, OptClassError, StoreUnavailable
 from ..observability import count, log_event
@@ -96,8 +96,8 @@ def receive(integration_id: str, headers, body: bytes, content_type: str | None)
         try:
             events = _read(integration, body)
             provider_key = _digest(body, events)
-        except acuity.FetchFailed as exc:
-            fetch_error, provider_key = str(exc), f"{signing.body_digest(body)}:unfetched:{now}"
+        except (acuity.FetchFailed, ev.Implausible) as exc:
+            fetch_error, provider_key = str(exc), f"{signing.body_digest(body)}:unread"
     delivery_id = delivery_id_of(integration.provider, provider_key)
 
     def seen(uow: UnitOfWork) -> records.Delivery | None:
@@ -111,7 +111,10 @@ def receive(integration_id: str, headers, body: bytes, content_type: str | None)
     if existing is not None and existing.status != FAILED:
         return Outcome(existing, repeat=True)
     if events is None and fetch_error is None:
-        events = _read(integration, body)  # Unreadable: answered 400, nothing stored
+        try:
+            events = _read(integration, body)  # Unreadable: answered 400, nothing stored
+        except ev.Implausible as exc:
+            fetch_error = str(exc)
     delivery = existing or records.Delivery(
         company_id=cid, integration_id=integration_id, delivery_id=delivery_id, provider=integration.provider,
         provider_key=provider_key, event=events[0].name if events else None,
@@ -119,8 +122,9 @@ def receive(integration_id: str, headers, body: bytes, content_type: str | None)
         content_type=content_type, received_at=now, updated_at=now)
     try:
         if fetch_error is not None:
-            failed = replace(delivery, status=FAILED, reason=fetch_error)
-            uow_.run(lambda uow: _record(uow, _Result(FAILED), failed, False), company_id=cid)
+            failed = replace(delivery, status=FAILED, reason=fetch_error, updated_at=now)
+            again = existing is not None  # the same body again: one record, its reason refreshed
+            uow_.run(lambda uow: _record(uow, _Result(FAILED), failed, again), company_id=cid)
             return Outcome(failed)
         return Outcome(apply(integration, delivery, events, replay=existing is not None))
     except DeliveredMeanwhile:
@@ -156,7 +160,7 @@ def replay(actor: Actor, integration_id: str, delivery_id: str) -> records.Deliv
     delivery = replace(delivery, replays=delivery.replays + 1)
     try:
         events = _read(integration, delivery.body.encode("utf-8"))
-    except (acuity.FetchFailed, ev.Unreadable) as exc:
+    except (acuity.FetchFailed, ev.Unreadable, ev.Implausible) as exc:
         failed = replace(delivery, reason=str(exc), updated_at=clock.now_iso())
         try:
             uow_.run(lambda uow: _record(uow, _Result(FAILED), failed, True), company_id=actor.company_id)
@@ -239,7 +243,21 @@ def _booking(integration: records.Integration, booking_id: str, **fields) -> rec
                            booking_id=booking_id, updated_at=clock.now_iso(), **fields)
 
 
+def _plausible(event: ev.BookingEvent) -> None:
+    """What the HTTP API would refuse, a delivery may not do either: it is kept as failed."""
+    for name in ("booking_id", "previous_booking_id", "event_type"):
+        value = getattr(event, name)
+        if value is not None and len(value) > limits.MAX_OUTSIDE_ID:
+            raise Unapplicable(f"{name} is longer than {limits.MAX_OUTSIDE_ID} characters")
+    if event.start is not None and event.end is not None and event.end <= event.start:
+        raise Unapplicable("the booking ends before it starts")
+    for person in (event.student, event.teacher):
+        if person is not None and person.email is not None and len(person.email) > 254:
+            raise Unapplicable("an email is longer than 254 characters")
+
+
 def _apply_event(uow: UnitOfWork, actor: Actor, integration: records.Integration, event: ev.BookingEvent) -> _Result:
+    _plausible(event)
     kind = event.kind
     if kind == ev.RECORD_ONLY:
         return _Result(IGNORED, event.note or "recorded; it changes nothing")
@@ -274,7 +292,7 @@ def _apply_event(uow: UnitOfWork, actor: Actor, integration: records.Integration
     session_id = ids.session_id(booking.schedule_id, booking.session_key)
     if kind in (ev.NO_SHOW, ev.ATTENDED):
         status = "no_show" if kind == ev.NO_SHOW else "attended"
-        ctx = attendance.context_for(actor, session_id, booking.student_id)
+        ctx, _ = attendance.context_for(actor, session_id, booking.student_id)
         view = attendance.record_in(uow, actor, ctx, booking.student_id, attendance.MarkRequest(status=status))
         if view.changed:
             return _Result(APPLIED)
@@ -402,6 +420,6 @@ def _cancel(uow: UnitOfWork, actor: Actor, integration: records.Integration, boo
         ctx = marks_store.MarkContext(schedule, session, None, enrollment)
         attendance.record_in(uow, actor, ctx, booking.student_id, request, check_session=False)
     else:
-        ctx = attendance.context_for(actor, session_id, booking.student_id)
+        ctx, _ = attendance.context_for(actor, session_id, booking.student_id)
         attendance.record_in(uow, actor, ctx, booking.student_id, request)
     return _Result(APPLIED, None, (cancelled,))

@@ -34,6 +34,7 @@ class SessionMarks:
     marks: dict[str, records.Mark | None]
     enrollments: dict[str, records.Enrollment | None]
     caller_staff_id: str | None = None
+    caller_ref: records.UserRef | None = None  # the caller's login, when asked for
 
     def context(self, student_id: str) -> MarkContext:
         return MarkContext(self.schedule, self.session, self.marks.get(student_id),
@@ -56,7 +57,8 @@ def load(cid: str, schedule_id: str, session_key: str, student_ids: list[str],
     return SessionMarks(schedule=found.get(head[0]), session=found.get(head[1]),
                         marks={s: found.get(mark_ref) for s, (mark_ref, _) in per_student.items()},
                         enrollments={s: found.get(enr_ref) for s, (_, enr_ref) in per_student.items()},
-                        caller_staff_id=me.person_id if me is not None and me.person_kind == "staff" else None)
+                        caller_staff_id=me.person_id if me is not None and me.person_kind == "staff" else None,
+                        caller_ref=me)
 
 
 def _check_session(uow: UnitOfWork, session: records.Session) -> None:

@@ -18,6 +18,19 @@ def get_enrollment(cid: str, schedule_id: str, student_id: str) -> records.Enrol
     return reads.get(reads.enrollment(cid, schedule_id, student_id))
 
 
+def take_seat(uow: UnitOfWork, schedule: records.Schedule, full: Callable[[], Exception]) -> None:
+    """Stage: one more active student in the schedule, over the schedule's version read (so
+    two enrollments racing for the last seat cannot both commit), and refused with `full()`
+    when it holds `capacity` already."""
+    uow.update(m.Schedule.of(schedule), [m.Schedule.active_enrollments.add(1)],
+               condition=m.Schedule.active_enrollments < schedule.capacity, refusal=full)
+
+
+def free_seat(uow: UnitOfWork, schedule: records.Schedule) -> None:
+    """Stage: one active student fewer in the schedule (over its version read)."""
+    uow.update(m.Schedule.of(schedule), [m.Schedule.active_enrollments.add(-1)])
+
+
 def add_enrollment(uow: UnitOfWork, enrollment: records.Enrollment, *, actor: str,
                    already: Callable[[], Exception]) -> records.Enrollment:
     """Stage a new enrollment (once per student and schedule: else `already()`) with its

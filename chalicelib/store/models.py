@@ -280,6 +280,7 @@ class UserRef(Item, discriminator="user_ref"):
     user_id = UnicodeAttribute()
     person_kind = UnicodeAttribute()  # staff | student
     person_id = UnicodeAttribute()
+    role = UnicodeAttribute(null=True)  # a staff member's role, so one read resolves a login
 
     @staticmethod
     def key(cid: str, user_id: str) -> Key:
@@ -317,6 +318,7 @@ class Schedule(Item, discriminator="schedule"):
     recurrence = Recurrence(null=True)
     policy = Policy()
     low_balance_threshold = NumberAttribute(null=True)
+    active_enrollments = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()

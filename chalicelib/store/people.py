@@ -31,7 +31,8 @@ def add_person(uow: UnitOfWork, person: records.StaffMember | records.Student, k
     if person.user_id:
         person_id = person.staff_id if kind == "staff" else person.student_id
         uow.create(records.UserRef(company_id=person.company_id, user_id=person.user_id, person_kind=kind,
-                                   person_id=person_id), refusal=user_id_taken)
+                                   person_id=person_id, role=person.role if kind == "staff" else None),
+                   refusal=user_id_taken)
 
 
 def get_staff(cid: str, staff_id: str) -> records.StaffMember | None:

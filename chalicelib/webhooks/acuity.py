@@ -11,6 +11,7 @@ plus `duration`.
 """
 import base64
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Callable
@@ -44,14 +45,33 @@ def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -
     return None
 
 
-def fetch_appointment(account_id: str, api_key: str, appointment_id: str, timeout: float = 5.0) -> dict:
-    """GET /appointments/{id} from Acuity's API (base URL from OPTCLASS_ACUITY_API_BASE)."""
+FETCH_SECONDS = 5.0  # in all, however slowly Acuity trickles its answer
+MAX_ANSWER_BYTES = 256 * 1024
+
+
+def fetch_appointment(account_id: str, api_key: str, appointment_id: str, timeout: float = FETCH_SECONDS) -> dict:
+    """GET /appointments/{id} from Acuity's API (base URL from OPTCLASS_ACUITY_API_BASE),
+    within `timeout` seconds in all (not per socket read) and at most MAX_ANSWER_BYTES."""
+    if not appointment_id.isdigit() or len(appointment_id) > 20:
+        raise FetchFailed("the appointment id is not Acuity's")
     url = f"{config.acuity_api_base().rstrip('/')}/appointments/{appointment_id}"
     token = base64.b64encode(f"{account_id}:{api_key}".encode()).decode()
     request = urllib.request.Request(url, headers={"Authorization": f"Basic {token}", "Accept": "application/json"})
+    deadline = time.monotonic() + timeout
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - a configured https URL
-            data = json.loads(answer.read().decode("utf-8"))
+            chunks, size = [], 0
+            while True:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no whole answer within {timeout:g} s")
+                chunk = answer.read(16384)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise ValueError("the answer is too large")
+                chunks.append(chunk)
+            data = json.loads(b"".join(chunks).decode("utf-8"))
     except (urllib.error.URLError, TimeoutError, ValueError, OSError) as exc:
         raise FetchFailed(f"Acuity's appointments API did not answer: {exc}")
     if not isinstance(data, dict):

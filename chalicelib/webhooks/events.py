@@ -16,6 +16,11 @@ class Unreadable(Exception):
     """The body cannot be read as this provider's delivery (answered 400)."""
 
 
+class Implausible(Exception):
+    """The body reads, but says something no school can mean (an instant in year 1): the
+    delivery is kept as failed with the reason, never applied."""
+
+
 class SignatureRefused(Exception):
     """Missing, forged or stale signature (answered 401)."""
 

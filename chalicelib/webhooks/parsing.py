@@ -3,10 +3,13 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from .events import Unreadable
+from ..limits import MAX_JSON_DEPTH, json_too_deep, sane_instant
+from .events import Implausible, Unreadable
 
 
 def json_object(body: bytes) -> dict:
+    if json_too_deep(body):
+        raise Unreadable(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -33,7 +36,10 @@ def instant(value: Any, field: str, required: bool = True) -> datetime | None:
         raise Unreadable(f"{field} is not an ISO 8601 instant")
     if moment.tzinfo is None:
         raise Unreadable(f"{field} has no offset")
+    if not sane_instant(moment):
+        raise Implausible(f"{field} is not an instant between 1970 and 2200")
     return moment.astimezone(timezone.utc)
+
 
 
 def field(data: Any, *path: str | int, required: bool = False) -> Any:

@@ -1,14 +1,16 @@
 """`make package`: the prod stage's CloudFormation (SAM) template, as `chalice package
---merge-template` builds it, linted clean by cfn-lint, with what it must hold."""
+--merge-template` builds it, linted clean by cfn-lint, with what it must hold: what Chalice
+generates and what infra/generate.py merges into it (deep-merging dicts, replacing lists)."""
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from chalicelib.store import schema
-from infra.generate import policy
+from infra.generate import FUNCTIONS, function_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -38,14 +40,142 @@ def test_the_daily_jobs_are_scheduled_functions(template):
     assert set(schedules) == {"SessionHorizon", "LowBalance"}
 
 
-def test_every_function_gets_only_the_least_privilege_policy(template):
-    roles = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
-    assert roles
-    for role in roles:
-        [attached] = role["Properties"]["Policies"]
-        assert attached["PolicyDocument"] == policy("prod")
-        for statement in attached["PolicyDocument"]["Statement"]:
-            assert not any(a.endswith(":*") or a == "*" for a in statement["Action"])
+FUNCTION_NAMES = {fn.logical_id: fn.name for fn in FUNCTIONS}
+SCOPED = re.compile(r"^arn:\$\{AWS::Partition\}:[a-z]+:\$\{AWS::Region\}:\$\{AWS::AccountId\}:.+$")
+
+
+def _functions(template) -> dict:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def _role_of(template, function) -> str:
+    ref = function["Properties"]["Role"]
+    assert list(ref) == ["Fn::GetAtt"] and ref["Fn::GetAtt"][1] == "Arn"
+    return ref["Fn::GetAtt"][0]
+
+
+def test_every_function_has_its_own_role_whose_policy_names_only_its_own_needs(template):
+    resources = template["Resources"]
+    functions = _functions(template)
+    assert set(functions) == set(FUNCTION_NAMES)  # a new function needs its own policy (infra/generate.py)
+    roles = {name: _role_of(template, f) for name, f in functions.items()}
+    assert len(set(roles.values())) == len(roles)
+    assert {n for n, r in resources.items() if r["Type"] == "AWS::IAM::Role"} == set(roles.values())
+    assert not [n for n, r in resources.items() if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")]
+    granted = {}
+    for name, role_name in roles.items():
+        role = resources[role_name]["Properties"]
+        assert "ManagedPolicyArns" not in role
+        [attached] = role["Policies"]
+        document = attached["PolicyDocument"]
+        assert document == function_policy("prod", FUNCTION_NAMES[name])
+        actions = {a for s in document["Statement"] for a in s["Action"]}
+        assert not any("*" in a for a in actions), name
+        for statement in document["Statement"]:
+            for resource in statement["Resource"]:
+                assert resource != "*"
+                if "Fn::Sub" in resource:  # the stack's own region and account
+                    assert SCOPED.match(resource["Fn::Sub"]), resource
+                else:
+                    assert resource == {"Fn::GetAtt": ["OptClassKey", "Arn"]}
+        granted[name] = actions
+    assert [n for n, a in granted.items() if "ses:SendEmail" in a] == ["LowBalance"]
+    assert [n for n, a in granted.items() if "dynamodb:GetRecords" in a] == ["ReportCounters"]
+    assert [n for n, a in granted.items() if a & {"kms:Decrypt", "kms:GenerateDataKey"}] == ["APIHandler"]
+    everyone = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+                "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+    assert all(set(everyone) <= a for a in granted.values())
+    # the stream's resources only in the counters' policy, the key only in the API's
+    for name, role_name in roles.items():
+        text = json.dumps(resources[role_name]["Properties"]["Policies"])
+        assert ("/stream/*" in text) == (name == "ReportCounters")
+        assert ("OptClassKey" in text) == (name == "APIHandler")
+        assert (":ses:" in text) == (name == "LowBalance")
+
+
+def test_each_function_writes_only_to_its_own_log_group(template):
+    resources = template["Resources"]
+    for name, function in _functions(template).items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        props = resources[group]["Properties"]
+        assert resources[group]["Type"] == "AWS::Logs::LogGroup" and props["RetentionInDays"] > 0
+        [logs] = [s for s in resources[_role_of(template, function)]["Properties"]["Policies"][0]["PolicyDocument"]
+                  ["Statement"] if s["Sid"] == "Logs"]
+        assert [r["Fn::Sub"].rsplit(":log-group:", 1)[1] for r in logs["Resource"]] == [f"{props['LogGroupName']}:*"]
+
+
+def test_the_pool_refuses_self_sign_up_and_the_client_cannot_write_its_company(template):
+    resources = template["Resources"]
+    pool = resources["OptClassUserPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    [company] = [a for a in pool["Schema"] if a["Name"] == "company_id"]
+    assert company == {**company, "AttributeDataType": "String", "Mutable": False}
+    [client_name] = [n for n, r in resources.items() if r["Type"] == "AWS::Cognito::UserPoolClient"]
+    client = resources[client_name]["Properties"]
+    assert client["UserPoolId"] == {"Ref": "OptClassUserPool"} and client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert "custom:company_id" in client["ReadAttributes"] and "custom:company_id" not in client["WriteAttributes"]
+    assert not any(a.startswith("custom:") for a in client["WriteAttributes"])
+
+
+def test_the_authorizer_and_every_function_trust_the_stacks_own_pool_and_client(template):
+    pool_arn = {"Fn::GetAtt": ["OptClassUserPool", "Arn"]}
+    api = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = api["securityDefinitions"]["OptClassUserPool"]
+    assert authorizer["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert authorizer["x-amazon-apigateway-authorizer"] == {"type": "cognito_user_pools", "providerARNs": [pool_arn]}
+    for name, function in _functions(template).items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["OPTCLASS_USER_POOL_ARN"] == pool_arn, name
+        assert variables["OPTCLASS_JWT_ISSUER"] == {
+            "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${OptClassUserPool}"}, name
+        assert variables["OPTCLASS_JWT_AUDIENCE"] == {"Ref": "OptClassAppClient"}, name
+        # the merge replaced only these: the stage's own settings are still there
+        assert variables["OPTCLASS_STAGE"] == "prod" and variables["OPTCLASS_TABLE"] == "optclass-prod"
+    # .chalice/config.json's placeholders (there only so the app imports) reach nothing deployed
+    assert "SETBYSTACK" not in json.dumps(template["Resources"]) and "set-by-stack" not in json.dumps(template)
+
+
+def test_the_secrets_key_and_the_cursor_secret_reach_the_api(template):
+    resources = template["Resources"]
+    variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    key = resources["OptClassKey"]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    assert key["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+    [root] = key["Properties"]["KeyPolicy"]["Statement"]  # the account, which leaves its use to IAM policies
+    assert root["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    assert resources["OptClassKeyAlias"]["Properties"]["TargetKeyId"] == {"Ref": "OptClassKey"}
+    assert variables["OPTCLASS_KMS_KEY_ID"] == {"Fn::GetAtt": ["OptClassKey", "Arn"]}
+    secret = resources["OptClassCursorSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 32 and generated["ExcludePunctuation"] and not generated["IncludeSpace"]
+    assert variables["OPTCLASS_CURSOR_SECRET"] == {
+        "Fn::Sub": "{{resolve:secretsmanager:${OptClassCursorSecret}:SecretString}}"}
+
+
+def test_the_stage_is_throttled_and_every_function_has_reserved_concurrency(template):
+    api = template["Resources"]["RestAPI"]["Properties"]
+    [setting] = api["MethodSettings"]
+    assert (setting["ResourcePath"], setting["HttpMethod"]) == ("/*", "*")
+    assert setting["ThrottlingRateLimit"] > 0 and setting["ThrottlingBurstLimit"] >= setting["ThrottlingRateLimit"]
+    for name, function in _functions(template).items():
+        assert 0 < function["Properties"]["ReservedConcurrentExecutions"] <= 100, name
+
+
+def test_the_gateways_own_answers_are_in_the_contracts_shape_without_the_token(template):
+    responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    for kind, status, code in [("MISSING_AUTHENTICATION_TOKEN", "404", "not_found"),
+                               ("UNAUTHORIZED", "401", "unauthenticated"), ("ACCESS_DENIED", "403", "forbidden"),
+                               ("DEFAULT_4XX", None, "bad_request"), ("DEFAULT_5XX", None, "server_error")]:
+        response = responses[kind]
+        assert response.get("StatusCode") == status, kind  # the defaults keep the gateway's own status
+        [(media, text)] = response["ResponseTemplates"].items()
+        body = json.loads(text)
+        assert media == "application/json" and isinstance(body["error"]["message"], str)
+        assert body == {"error": {"code": code, "message": body["error"]["message"], "details": []}}
+    text = json.dumps(responses)
+    assert "$" not in text and "method.request" not in text and "Authorization" not in text
 
 
 def test_api_gateway_checks_the_user_pool_on_every_route_but_the_public_ones(template):

@@ -3,9 +3,14 @@
 The table below must name every route the app registers: a new route without an entry
 fails `test_every_route_has_an_entry`. Each route is called with no token, an expired
 token, a token with a bad signature, an admin of another company, a student, the
-schedule's teacher, another teacher, staff and an admin. Refused calls change nothing.
+schedule's teacher, another teacher, staff and an admin; and with forged role claims: the
+teacher's own login claiming admin, the student's claiming staff, and a login with no
+record in the company claiming each role. What a caller may do comes from their record:
+the forged claims get exactly what the record allows, the unrecorded logins 403.
+Refused calls change nothing.
 """
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 import pytest
@@ -49,6 +54,7 @@ class Ctx:
     enrollment_id: str
     session_id: str = ""
     ids: dict = field(default_factory=dict)
+    other: object = None  # another company, set up with its own records
 
     def ensure_notification(self) -> None:
         if self.ids.get("notification_id"):
@@ -183,8 +189,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/app/{asset}"): Case(allowed=set(), public=True, path_ids=False),
 }
 
+UNRECORDED = [f"unrecorded_{role}" for role in (ADMIN, STAFF, TEACHER, STUDENT)]
 CALLERS = ["none", "expired", "bad_signature", "other_company", STUDENT, "own_teacher", "other_teacher",
-           STAFF, ADMIN]
+           STAFF, ADMIN, "teacher_claiming_admin", "student_claiming_staff", *UNRECORDED]
+AS_RECORDED = {"teacher_claiming_admin": "own_teacher", "student_claiming_staff": STUDENT}
 
 
 def app_routes(app) -> set[tuple[str, str]]:
@@ -206,8 +214,10 @@ def ctx(client):
     enrollment = w.staff.post(f"/schedules/{schedule['id']}/enrollments",
                               {"student_id": w.ids["student_id"], "initial_balance": 10,
                                "responsible_staff_id": w.ids["staff_id"]}).body
-    session = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": "2027-01-04T17:00:00+01:00"}).body
-    return Ctx(world=w, schedule_id=schedule["id"], enrollment_id=enrollment["id"], session_id=session["id"])
+    started = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()  # marks need a started session
+    session = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": started}).body
+    return Ctx(world=w, schedule_id=schedule["id"], enrollment_id=enrollment["id"], session_id=session["id"],
+               other=build_world(client))
 
 
 def _path(template: str, ctx: Ctx, overrides: dict | None = None) -> str:
@@ -221,16 +231,20 @@ def _path(template: str, ctx: Ctx, overrides: dict | None = None) -> str:
 
 def _caller(kind: str, ctx: Ctx) -> Api:
     w, cid = ctx.world, ctx.world.company_id
+    if kind.startswith("unrecorded_"):  # a valid token of this company, for a login nobody registered
+        return Api(w.client, token(cid, kind.removeprefix("unrecorded_"), f"stranger-{kind}"))
     return {
         "none": Api(w.client, None),
         "expired": Api(w.client, token(cid, ADMIN, f"admin-{cid}", expires_in=-3600)),
         "bad_signature": Api(w.client, token(cid, ADMIN, f"admin-{cid}", secret=DEV_SECRET + "x")),
-        "other_company": Api(w.client, token(new_company_id(), ADMIN)),
+        "other_company": ctx.other.admin,
         STUDENT: w.student,
         "own_teacher": w.teacher,
         "other_teacher": w.other_teacher,
         STAFF: w.staff,
         ADMIN: w.admin,
+        "teacher_claiming_admin": Api(w.client, token(cid, ADMIN, f"teacher-{cid}")),
+        "student_claiming_staff": Api(w.client, token(cid, STAFF, f"student-{cid}")),
     }[kind]
 
 
@@ -239,6 +253,9 @@ def expected_status(case: Case, caller: str) -> int:
         return case.ok
     if caller in ("none", "expired", "bad_signature"):
         return 401
+    if caller in UNRECORDED:
+        return 403  # even PUT /company: this company is set up, and only its first caller sets one up
+    caller = AS_RECORDED.get(caller, caller)
     if caller == "other_company":
         if ADMIN not in case.allowed:
             return 403
