@@ -38,7 +38,8 @@ def deployment_problems() -> list[str]:
     problems = []
     if stage() is None:
         problems.append("OPTCLASS_STAGE is not set (only an explicit 'local' stage is local)")
-    for name in ("OPTCLASS_JWT_ISSUER", "OPTCLASS_JWT_AUDIENCE", "OPTCLASS_USER_POOL_ARN", "OPTCLASS_CURSOR_SECRET"):
+    for name in ("OPTCLASS_JWT_ISSUER", "OPTCLASS_JWT_AUDIENCE", "OPTCLASS_USER_POOL_ARN", "OPTCLASS_CURSOR_SECRET",
+                 "OPTCLASS_KMS_KEY_ID"):
         if not _get(name):
             problems.append(f"{name} is not set")
     if (_get("OPTCLASS_CURSOR_SECRET") or "") and len(_get("OPTCLASS_CURSOR_SECRET")) < 32:
@@ -106,6 +107,16 @@ def store_backoff_base_seconds() -> float:
 def store_backoff_cap_seconds() -> float:
     """The longest pause between runs of a step."""
     return float(_get("OPTCLASS_STORE_BACKOFF_CAP_SECONDS", "0.4"))
+
+
+def kms_key_id() -> str | None:
+    """The KMS key that encrypts booking-system secrets (deployed stages; locally one is made)."""
+    return _get("OPTCLASS_KMS_KEY_ID")
+
+
+def delivery_body_days() -> int:
+    """How long a webhook delivery's raw body (names, emails) is kept; its outcome stays."""
+    return int(_get("OPTCLASS_DELIVERY_BODY_DAYS", "30"))
 
 
 def stream_arn() -> str:

@@ -5,7 +5,9 @@ Two steps, both idempotent and resumable (`--start` takes the last key it printe
 
 1. `fill`: every item of a company gets its `company_id` field (earlier items carried it
    only inside their keys), marks get their session's time zone, bookings their
-   integration id. Each item is updated only if the field is still missing.
+   integration id, staff logins their role, schedules their count of active students, and
+   booking-system secrets are encrypted under the KMS key. Each item is updated only if the
+   field is still missing (a secret: only while it is still the plain text read).
 2. `recount`: the report counters rebuilt from the sessions, marks and ledger, for when the
    stream was switched on while the earlier code still added to the counters itself (a
    deploy that replaced it without a pause). Deletes the counters, then recounts; run it with
@@ -56,7 +58,8 @@ def _set_if_missing(client, item: dict, name: str, value: str) -> bool:
 
 def fill(start: str | None) -> dict[str, int]:
     client = engine.boto_client()
-    done = {"company_id": 0, "timezone": 0, "integration_id": 0}
+    done = {"company_id": 0, "timezone": 0, "integration_id": 0, "role": 0, "active_enrollments": 0,
+            "secrets_sealed": 0}
     zones: dict[tuple[str, str], str] = {}
     for item in _scan(client, start):
         pk, sk = item["PK"]["S"], item["SK"]["S"]
@@ -73,8 +76,63 @@ def fill(start: str | None) -> dict[str, int]:
             done["timezone"] += _set_if_missing(client, item, "timezone", zones[(pk, session_sk)])
         if kind == "booking" and "integration_id" not in item:
             done["integration_id"] += _set_if_missing(client, item, "integration_id", pk.split("#I#", 1)[1][:-2])
+        if kind == "user_ref" and item.get("person_kind", {}).get("S") == "staff" and "role" not in item:
+            staff = client.get_item(TableName=config.table_name(), ConsistentRead=True, Key={
+                "PK": {"S": pk}, "SK": {"S": "STAFF#" + item["person_id"]["S"]}}).get("Item")
+            if staff:
+                done["role"] += _set_if_missing(client, item, "role", staff["role"]["S"])
+        if kind == "schedule" and "active_enrollments" not in item:
+            done["active_enrollments"] += _count_seats(client, item)
+        if kind == "integration":
+            done["secrets_sealed"] += _seal_secrets(client, item)
         print(f"{pk}|{sk}", file=sys.stderr)  # where to --start again after an interruption
     return done
+
+
+def _count_seats(client, schedule: dict) -> int:
+    """A schedule's count of active students, from its roster (only while it has none)."""
+    cid, sid = schedule["company_id"]["S"] if "company_id" in schedule else _company_of(schedule["PK"]["S"]), \
+        schedule["schedule_id"]["S"]
+    active, kwargs = 0, {"TableName": config.table_name(), "ConsistentRead": True,
+                         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :enr)",
+                         "ExpressionAttributeValues": {":pk": {"S": f"C#{cid}#S#{sid}"}, ":enr": {"S": "ENR#"}}}
+    while True:
+        page = client.query(**kwargs)
+        active += sum(1 for e in page["Items"] if e.get("status", {}).get("S") == "active")
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    try:
+        client.update_item(TableName=config.table_name(), Key={"PK": schedule["PK"], "SK": schedule["SK"]},
+                           UpdateExpression="SET active_enrollments = :n",
+                           ConditionExpression="attribute_not_exists(active_enrollments)",
+                           ExpressionAttributeValues={":n": {"N": str(active)}})
+        return 1
+    except client.exceptions.ConditionalCheckFailedException:
+        return 0
+
+
+def _seal_secrets(client, integration: dict) -> int:
+    """An integration's plain-text secrets encrypted under the KMS key (only if unchanged)."""
+    from chalicelib.services.webhooks import secrets_context
+    from chalicelib.store import secrets
+
+    context = secrets_context(integration["company_id"]["S"], integration["integration_id"]["S"])
+    sealed = 0
+    for name in ("secret", "previous_secret"):
+        plain = integration.get(name, {}).get("S")
+        if not plain or plain.startswith(secrets.PREFIX):
+            continue
+        try:
+            client.update_item(TableName=config.table_name(), Key={"PK": integration["PK"], "SK": integration["SK"]},
+                               UpdateExpression="SET #f = :sealed", ConditionExpression="#f = :plain",
+                               ExpressionAttributeNames={"#f": name},
+                               ExpressionAttributeValues={":sealed": {"S": secrets.seal(plain, context)},
+                                                          ":plain": {"S": plain}})
+            sealed += 1
+        except client.exceptions.ConditionalCheckFailedException:
+            pass
+    return sealed
 
 
 def recount() -> dict[str, int]:

@@ -6,6 +6,7 @@ The demo tokens are made here rather than in tools/ because the app must not imp
 tools/, and `make run` prints the very same tokens (tools/run_local.py calls
 `demo_tokens`).
 """
+import json
 import time
 from datetime import date
 
@@ -20,6 +21,36 @@ from .routing import ADMIN_ONLY, PUBLIC, route
 from .schemas import JobOut, JobQuery, OutboxOut
 
 bp = Blueprint(__name__)
+
+
+def _answer_unknown_routes_like_the_deployed_gateway() -> None:
+    """Chalice's local gateway answers a path no route has with API Gateway's default 403,
+    echoing the bearer token back. The deployed API answers 404 in the contract's shape (its
+    gateway responses, infra/generate.py); the local one is made to say the same."""
+    from chalice import local as chalice_local
+
+    if getattr(chalice_local.LocalGateway, "_optclass_not_found", False):
+        return
+    original = chalice_local.LocalGateway.handle_request
+
+    class RouteNotFound(chalice_local.LocalGatewayException):
+        CODE = 404
+
+    def handle_request(self, method, path, headers, body):
+        try:
+            return original(self, method, path, headers, body)
+        except chalice_local.ForbiddenError as exc:
+            if b"Missing Authentication Token" not in (exc.body or b"") and \
+                    b"Authorization header requires" not in (exc.body or b""):
+                raise
+            raise RouteNotFound({"Content-Type": "application/json"}, json.dumps(
+                {"error": {"code": "not_found", "message": "no such route", "details": []}}).encode())
+
+    chalice_local.LocalGateway.handle_request = handle_request
+    chalice_local.LocalGateway._optclass_not_found = True
+
+
+_answer_unknown_routes_like_the_deployed_gateway()
 
 # The demo school of tools/demo.py: its company and the login of one user per role.
 DEMO_COMPANY_ID = "demo-school"

@@ -176,6 +176,18 @@ def check_timing(request: MarkRequest, *, session: Session, enrollment: Enrollme
                                [{"field": "cancelled_at", "message": "before the enrollment or in the future"}])
 
 
+def check_move(marks: list[Mark], after: Session, *, now: str) -> None:
+    """A session with attended or no-show marks cannot move to a time that has not come:
+    those marks say the class took place."""
+    if _instant(now) >= _instant(after.starts_at) - EARLY_MARK:
+        return
+    taken = sum(1 for mark in marks if mark.status in (ATTENDED, NO_SHOW))
+    if taken:
+        raise SessionNotStarted(f"{taken} student(s) are marked attended or no-show; the session cannot "
+                                f"move to {after.starts_at}, which has not come",
+                                [{"field": "starts_at", "message": "in the future for a session already taken"}])
+
+
 def record_mark(current: Mark | None, request: MarkRequest, *, schedule: Schedule, session: Session,
                 enrollment: Enrollment, recorded_by: str, now: str) -> Transition:
     """The mark after `request`, and what it costs.

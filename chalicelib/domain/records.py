@@ -95,7 +95,9 @@ class Schedule:
     capacity: int | None = None
     recurrence: Recurrence | None = None
     low_balance_threshold: int | None = None
-    active_enrollments: int = 0  # kept in the enrollments' transactions, at most `capacity`
+    # Kept in the enrollments' transactions, at most `seats`; None on a schedule written before
+    # seats were counted (the first enrollment change counts its roster).
+    active_enrollments: int | None = 0
     version: int = 0
 
 
@@ -301,9 +303,9 @@ class Delivery:
     provider: str
     provider_key: str
     status: str  # applied | duplicate | ignored | failed
-    body: str
     received_at: str
     updated_at: str
+    body: str | None = None  # the raw body, kept apart for a limited time (DeliveryBody)
     event: str | None = None
     booking_id: str | None = None
     reason: str | None = None

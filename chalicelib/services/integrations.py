@@ -7,13 +7,13 @@ from .. import clock, ids
 from ..domain import records
 from ..errors import InvalidInput, NotFound
 from ..store import integrations as store
-from ..store import reads
+from ..store import reads, secrets
 from ..store import unit_of_work as uow_
 from ..store.pages import Page
 from ..store.unit_of_work import UnitOfWork
 from ..webhooks import standard
 from .context import Actor
-from .webhooks import get_integration_of
+from .webhooks import get_integration_of, secrets_context
 
 ROTATION_GRACE = timedelta(hours=24)
 
@@ -46,8 +46,9 @@ def create(actor: Actor, *, provider: str, name: str, event_types: dict[str, str
         if bad:
             raise InvalidInput("the integration refers to unknown data", bad)
         now = clock.now_iso()
+        sealed = secrets.seal(secret, secrets_context(cid, integration_id))
         integration = records.Integration(
-            integration_id=integration_id, company_id=cid, provider=provider, name=name, secret=secret,
+            integration_id=integration_id, company_id=cid, provider=provider, name=name, secret=sealed,
             event_types=dict(event_types), default_schedule_id=default_schedule_id, account_id=account_id,
             created_at=now, updated_at=now)
         return store.add_integration(uow, integration), secret
@@ -79,8 +80,9 @@ def rotate_secret(actor: Actor, integration_id: str, secret: str | None) -> tupl
         if not integration.active:
             raise NotFound("integration", integration_id)
         chosen = new or _new_secret(integration.provider)
+        sealed = secrets.seal(chosen, secrets_context(integration.company_id, integration.integration_id))
         rotated = replace(integration, previous_secret=integration.secret,
-                          previous_secret_until=clock.iso(clock.now() + ROTATION_GRACE), secret=chosen,
+                          previous_secret_until=clock.iso(clock.now() + ROTATION_GRACE), secret=sealed,
                           updated_at=clock.now_iso())
         return store.save_integration(uow, rotated), chosen
 

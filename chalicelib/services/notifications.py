@@ -59,7 +59,9 @@ def run_low_balance_check(today: date) -> dict:
         summary.emails, summary.recipients = _send_emails(created, today, known)
     count("NotificationsCreated", summary.notifications)
     count("EmailsSent", summary.emails + summary.emails_recovered)
-    log_event("job", job="low-balance", **summary.__dict__)
+    # Recipients by id: the log carries no email address or name.
+    log_event("job", job="low-balance", **{k: v for k, v in summary.__dict__.items() if k != "recipients"},
+              recipients=len(summary.recipients))
     return summary.__dict__
 
 

@@ -101,8 +101,9 @@ def update_schedule(actor: Actor, schedule_id: str, changes: dict[str, Any], if_
         if "capacity" in changes:
             if changes["capacity"] is None:
                 raise InvalidInput("a schedule needs a capacity", [{"field": "capacity", "message": "required"}])
-            if changes["capacity"] < schedule.active_enrollments:
-                raise Conflict(f"{schedule.active_enrollments} students are enrolled; end enrollments before "
+            taken = enrollment_store.seats_taken(schedule)
+            if changes["capacity"] < taken:
+                raise Conflict(f"{taken} students are enrolled; end enrollments before "
                                f"lowering the capacity to {changes['capacity']}",
                                [{"field": "capacity", "message": "below the active enrollments"}])
             fields["capacity"] = changes["capacity"]

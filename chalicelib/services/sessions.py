@@ -199,6 +199,8 @@ def update_session_in(uow: UnitOfWork, actor: Actor, session_id: str, changes: d
         if teacher is None:
             raise InvalidInput("the teacher is not a staff member", [{"field": "teacher_id", "message": "unknown"}])
     after = moved(session, changes, teacher)
+    if after.starts_at != session.starts_at:
+        balances.check_move(marks, after, now=clock.now_iso())
     # Asked again for what already holds (a retry, maybe of a move interrupted part-way):
     # If-Match named the version before the first attempt, so it no longer applies.
     if after != session and if_match is not None and session.version != if_match:
@@ -310,12 +312,14 @@ def _replan(cid: str, schedule: records.Schedule, wanted: dict[str, rec.Occurren
 
 
 def plan_recurring_sessions(cid: str, schedule: records.Schedule, today: date | None = None,
-                            replan_from: datetime | None = None) -> dict[str, Any]:
+                            replan_from: datetime | None = None, limit: int | None = None) -> dict[str, Any]:
     """Make the schedule's recurring sessions up to 8 weeks ahead; with `replan_from`, also
     bring unmarked future ones in line with a changed recurrence or teacher.
 
     Idempotent: an occurrence's session id is fixed by its local date, and it is put only
-    if absent. Sessions with marks are never moved or removed.
+    if absent. Sessions with marks are never moved or removed. With `limit`, only that many
+    occurrences are considered, the coming ones first, then the past ones from the most
+    recent back; the rest is left to the daily job (the plan is then due at once).
     """
     # "Today" is the UTC date, as for the daily job, so the horizon each records agrees.
     today = today or clock.now().date()
@@ -323,7 +327,11 @@ def plan_recurring_sessions(cid: str, schedule: records.Schedule, today: date | 
     moved_count = removed = made = 0
     if replan_from is not None:
         moved_count, removed = _replan(cid, schedule, wanted, clock.iso(replan_from))
-    keys = list(wanted)
+    coming = [k for k, o in wanted.items() if o.local_date >= today]
+    past = [k for k, o in wanted.items() if o.local_date < today][::-1]
+    keys = coming + past
+    backlog = limit is not None and len(keys) > limit
+    keys = keys[:limit] if limit is not None else keys
     for start in range(0, len(keys), SESSIONS_PER_STEP):
         chunk = keys[start:start + SESSIONS_PER_STEP]
 
@@ -339,7 +347,8 @@ def plan_recurring_sessions(cid: str, schedule: records.Schedule, today: date | 
             return len(uow)
 
         made += uow_.run(step, company_id=cid)
-    return {"made": made, "moved": moved_count, "removed": removed, "horizon_until": _horizon(schedule, today)}
+    horizon = today.isoformat() if backlog else _horizon(schedule, today)  # a backlog: due for the job
+    return {"made": made, "moved": moved_count, "removed": removed, "horizon_until": horizon, "backlog": backlog}
 
 
 def _horizon(schedule: records.Schedule, today: date) -> str | None:
@@ -383,8 +392,13 @@ def extend_horizons(today: date, batch_size: int = 100) -> dict[str, Any]:
     return {"schedules": len(seen), "sessions_made": made, "horizon_until": target, "moves_settled": settled}
 
 
+SYNC_SESSIONS = 100  # occurrences a request that creates or changes a schedule makes itself
+
+
 def after_schedule_saved(cid: str, schedule: records.Schedule, *, replan: bool) -> dict[str, Any]:
-    """Make (and after a change, re-plan) the schedule's sessions and note the horizon."""
-    result = plan_recurring_sessions(cid, schedule, replan_from=clock.now() if replan else None)
+    """Make (and after a change, re-plan) the schedule's sessions and note the horizon. The
+    request makes at most SYNC_SESSIONS, the coming ones first; the daily job makes the rest."""
+    result = plan_recurring_sessions(cid, schedule, replan_from=clock.now() if replan else None,
+                                     limit=SYNC_SESSIONS)
     _save_plan(cid, schedule.schedule_id, result["horizon_until"])
     return result

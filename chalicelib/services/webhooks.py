@@ -20,14 +20,14 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .. import clock, ids, limits
-from ..domain import records
+from .. import clock, config, ids, limits
+from ..domain import balances, records
 from ..errors import Conflict, NotFound, OptClassError, StoreUnavailable
 from ..observability import count, log_event
 from ..store import attendance as marks_store
 from ..store import integrations as store
 from ..store import people as people_store
-from ..store import reads
+from ..store import reads, secrets
 from ..store import sessions as session_store
 from ..store import unit_of_work as uow_
 from ..store.unit_of_work import UnitOfWork
@@ -65,10 +65,18 @@ class _Result:
     cancel: tuple[str, str | None] | None = None  # (session id, reason): the school cancelled it
 
 
+def secrets_context(cid: str, integration_id: str) -> dict[str, str]:
+    """What an integration's secrets are bound to when encrypted (store/secrets.py)."""
+    return {"company_id": cid, "integration_id": integration_id}
+
+
 def secrets_of(integration: records.Integration, now: datetime | None = None) -> list[str]:
-    out = [integration.secret]
+    """The secrets a delivery may be signed with: the current one, and the previous one
+    during a rotation's grace period (decrypted; the table holds them encrypted)."""
+    context = secrets_context(integration.company_id, integration.integration_id)
+    out = [secrets.open_sealed(integration.secret, context)]
     if integration.previous_secret and (integration.previous_secret_until or "") > clock.iso(now or clock.now()):
-        out.append(integration.previous_secret)
+        out.append(secrets.open_sealed(integration.previous_secret, context))
     return out
 
 
@@ -87,7 +95,8 @@ def receive(integration_id: str, headers, body: bytes, content_type: str | None)
     """A delivery arrives: 401 unless signed; 400 if unreadable; else stored and answered 2xx."""
     integration = uow_.reading(lambda: _active_integration(integration_id), company_id=None)
     adapter = ADAPTERS[integration.provider]
-    provider_key = adapter.verify(secrets_of(integration), headers, body)
+    keys = uow_.reading(lambda: secrets_of(integration), company_id=None)  # KMS once per process and key
+    provider_key = adapter.verify(keys, headers, body)
     cid, now = integration.company_id, clock.now_iso()
     events, fetch_error = None, None
     if provider_key is None:
@@ -141,8 +150,9 @@ def _digest(body: bytes, events: list[ev.BookingEvent]) -> str:
 def _read(integration: records.Integration, body: bytes) -> list[ev.BookingEvent]:
     adapter = ADAPTERS[integration.provider]
     if integration.provider == "acuity":
+        api_key = secrets_of(integration)[0]  # Acuity signs with the account's API key
         return adapter.read(body, fetch=lambda appointment_id: acuity.fetch_appointment(
-            integration.account_id or "", integration.secret, appointment_id))
+            integration.account_id or "", api_key, appointment_id))
     return adapter.read(body)
 
 
@@ -154,7 +164,11 @@ def replay(actor: Actor, integration_id: str, delivery_id: str) -> records.Deliv
             raise NotFound("delivery", delivery_id)
         if delivery.status != FAILED:
             raise Conflict(f"only a failed delivery can be replayed; this one is {delivery.status}")
-        return integration, delivery
+        body = delivery.body or store.delivery_body(actor.company_id, integration_id, delivery_id)
+        if body is None:
+            raise Conflict(f"the delivery's body is kept {config.delivery_body_days()} days and is gone; "
+                           "ask the booking system to send it again")
+        return integration, replace(delivery, body=body)
 
     integration, delivery = uow_.reading(load, company_id=actor.company_id)
     delivery = replace(delivery, replays=delivery.replays + 1)
@@ -223,8 +237,10 @@ def apply(integration: records.Integration, delivery: records.Delivery, events: 
             lambda: store.get_delivery(cid, delivery.integration_id, delivery.delivery_id), company_id=cid) is not None
         uow_.run(lambda uow: _record(uow, _Result(FAILED), failed, known), company_id=cid)
     count(f"WebhookDeliveries{delivery.status.title()}")
+    # The reason names people (an unknown student's email): it stays on the delivery, for
+    # staff, and out of the logs.
     log_event("webhook", provider=integration.provider, company_id=cid, delivery_id=delivery.delivery_id,
-              status=delivery.status, reason=delivery.reason)
+              status=delivery.status)
     return delivery
 
 
@@ -404,6 +420,9 @@ def _cancel(uow: UnitOfWork, actor: Actor, integration: records.Integration, boo
     now = clock.now_iso()
     cancelled_at = clock.iso(event.cancelled_at) if event.cancelled_at else now
     if booking is None or not booking.session_key:
+        if event.cancelled_at and event.cancelled_at > clock.now() + balances.CLOCK_SKEW:
+            # Checked now, as the mark would check it: kept, it would fail the booking later.
+            raise Unapplicable("cancelled_at must lie between the enrollment's start and now")
         early = _booking(integration, event.booking_id, state="cancelled", cancelled_at=cancelled_at,
                          cancelled_by=event.cancelled_by or "student")
         return _Result(APPLIED, "cancelled before its booking arrived; applied when the booking does", (early,))

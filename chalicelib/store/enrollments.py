@@ -18,16 +18,34 @@ def get_enrollment(cid: str, schedule_id: str, student_id: str) -> records.Enrol
     return reads.get(reads.enrollment(cid, schedule_id, student_id))
 
 
+def seats_taken(schedule: records.Schedule) -> int:
+    """How many active students the schedule holds: its count, or, on a schedule written
+    before seats were counted, its roster's (a consistent Query, pattern 11)."""
+    if schedule.active_enrollments is not None:
+        return schedule.active_enrollments
+    return sum(1 for e in roster(schedule.company_id, schedule.schedule_id) if e.status == "active")
+
+
 def take_seat(uow: UnitOfWork, schedule: records.Schedule, full: Callable[[], Exception]) -> None:
     """Stage: one more active student in the schedule, over the schedule's version read (so
     two enrollments racing for the last seat cannot both commit), and refused with `full()`
-    when it holds `capacity` already."""
+    when it holds `seats` already."""
+    seats = schedule.capacity or 1
+    if schedule.active_enrollments is None:  # not counted yet: count the roster, once
+        taken = seats_taken(schedule)
+        if taken >= seats:
+            raise full()
+        uow.update(m.Schedule.of(schedule), [m.Schedule.active_enrollments.set(taken + 1)])
+        return
     uow.update(m.Schedule.of(schedule), [m.Schedule.active_enrollments.add(1)],
-               condition=m.Schedule.active_enrollments < schedule.capacity, refusal=full)
+               condition=m.Schedule.active_enrollments < seats, refusal=full)
 
 
 def free_seat(uow: UnitOfWork, schedule: records.Schedule) -> None:
     """Stage: one active student fewer in the schedule (over its version read)."""
+    if schedule.active_enrollments is None:
+        uow.update(m.Schedule.of(schedule), [m.Schedule.active_enrollments.set(max(seats_taken(schedule) - 1, 0))])
+        return
     uow.update(m.Schedule.of(schedule), [m.Schedule.active_enrollments.add(-1)])
 
 

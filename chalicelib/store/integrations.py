@@ -2,6 +2,10 @@
 
 Access patterns (docs/architecture.md): 35-40.
 """
+import time
+from dataclasses import replace
+
+from .. import config
 from ..domain import records
 from . import models as m
 from . import reads
@@ -45,9 +49,20 @@ def record_delivery(uow: UnitOfWork, delivery: records.Delivery, *, replay: bool
     """Stage the delivery's record in the transaction of its effect: once, or over a failed
     record when the delivery is replayed. If a twin recorded it first, the step ends with
     `recorded()` (when given) and the effect is not applied again."""
-    item = m.Delivery.of(delivery)
+    item = m.Delivery.of(replace(delivery, body=None))
     condition = m.Delivery.status == "failed" if replay else m.Delivery.PK.does_not_exist()
     uow.put(item, condition=condition, refusal=recorded)
+    if not replay and delivery.body is not None:
+        body = m.DeliveryBody(*m.DeliveryBody.key(delivery.company_id, delivery.integration_id, delivery.delivery_id),
+                              company_id=delivery.company_id, body=delivery.body,
+                              expires_at=int(time.time()) + config.delivery_body_days() * 86400)
+        uow.put(body)
+
+
+def delivery_body(cid: str, integration_id: str, delivery_id: str) -> str | None:
+    """The delivery's raw body while it is kept (None once its TTL passed)."""
+    item = reads.get(reads.Ref(m.DeliveryBody, m.DeliveryBody.key(cid, integration_id, delivery_id)))
+    return item.body if item is not None and item.expires_at > time.time() else None
 
 
 def count_repeat(uow: UnitOfWork, delivery: records.Delivery, at: str) -> None:

@@ -318,7 +318,7 @@ class Schedule(Item, discriminator="schedule"):
     recurrence = Recurrence(null=True)
     policy = Policy()
     low_balance_threshold = NumberAttribute(null=True)
-    active_enrollments = NumberAttribute(default=0)
+    active_enrollments = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -731,7 +731,7 @@ class Delivery(Item, discriminator="delivery"):
     booking_id = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
-    body = UnicodeAttribute()
+    body = UnicodeAttribute(null=True)  # only on deliveries stored before bodies were kept apart
     content_type = UnicodeAttribute(null=True)
     received_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -761,6 +761,18 @@ class Delivery(Item, discriminator="delivery"):
             self.GSI4SK = self.LSI1SK
         else:
             self.GSI4PK = self.GSI4SK = None
+
+
+class DeliveryBody(Item, discriminator="delivery_body"):
+    """A delivery's raw body (it names people), kept for replays until its TTL; the
+    delivery's outcome outlives it."""
+
+    body = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+    @staticmethod
+    def key(cid: str, integration_id: str, delivery_id: str) -> Key:
+        return Delivery.partition(cid, integration_id), f"{delivery_id}#BODY"
 
 
 # --- report counters and the records of the write path ------------------------------------------

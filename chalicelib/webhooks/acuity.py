@@ -14,11 +14,13 @@ import json
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from typing import Callable
 from urllib.parse import parse_qs
 
 from .. import config
 from . import events as ev
+from .events import Implausible
 from .parsing import instant, text
 from .signing import b64, equal, hmac_sha256
 
@@ -112,9 +114,10 @@ def _end(a: dict):
     start = instant(a.get("datetime"), "appointment.datetime", False)
     if start is None:
         return None
-    from datetime import timedelta
-
     try:
-        return start + timedelta(minutes=int(a.get("duration") or 60))
-    except (TypeError, ValueError):
-        return start + timedelta(minutes=60)
+        minutes = int(a.get("duration") or 60)
+    except (TypeError, ValueError, OverflowError):
+        minutes = 60
+    if not 0 < minutes <= 24 * 60:
+        raise Implausible(f"appointment.duration of {minutes} minutes is not a lesson's")
+    return start + timedelta(minutes=minutes)

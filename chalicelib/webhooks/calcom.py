@@ -11,7 +11,7 @@ BOOKING_NO_SHOW_UPDATED (`attendees[].noShow` true or false), MEETING_ENDED (a f
 it does not prove attendance, so it is recorded and changes nothing).
 """
 from . import events as ev
-from .parsing import field, instant, json_object, text
+from .parsing import field, instant, json_object, obj, text
 from .signing import body_digest, equal, hmac_sha256
 
 NO_SECRET = "no-secret-provided"
@@ -31,8 +31,8 @@ def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -
 
 
 def _people(payload: dict) -> tuple[ev.Person, ev.Person]:
-    organizer = payload.get("organizer") or {}
-    attendee = field(payload, "attendees", 0) or {}
+    organizer = obj(payload.get("organizer"))
+    attendee = obj(field(payload, "attendees", 0))
     return (ev.Person(text(attendee.get("email")), text(attendee.get("name"))),
             ev.Person(text(organizer.get("email")), text(organizer.get("name"))))
 

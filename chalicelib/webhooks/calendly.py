@@ -10,7 +10,7 @@ of a move whose other half is the new invitee's invitee.created, naming this one
 .deleted, whose payload is the invitee. A booking is identified by its invitee URI.
 """
 from . import events as ev
-from .parsing import field, instant, json_object, text
+from .parsing import field, instant, json_object, obj, text
 from .signing import body_digest, equal, fresh, hmac_sha256
 
 
@@ -57,7 +57,7 @@ def read(body: bytes, **_) -> list[ev.BookingEvent]:
     if not uri or not isinstance(scheduled, dict):
         raise ev.Unreadable("payload.uri and payload.scheduled_event are required")
     event_type, aliases = _event_type(scheduled)
-    host = field(scheduled, "event_memberships", 0) or {}
+    host = obj(field(scheduled, "event_memberships", 0))
     common = dict(booking_id=uri, name=name, event_type=event_type, event_type_aliases=aliases,
                   student=ev.Person(text(payload.get("email")), text(payload.get("name"))),
                   teacher=ev.Person(text(host.get("user_email")), text(host.get("user_name"))),
@@ -67,7 +67,7 @@ def read(body: bytes, **_) -> list[ev.BookingEvent]:
         return [ev.BookingEvent(kind=ev.CREATED, previous_booking_id=text(payload.get("old_invitee")), **common)]
     if payload.get("rescheduled"):
         return [ev.BookingEvent(kind=ev.MOVE_HALF, note=text(payload.get("new_invitee")), **common)]
-    cancellation = payload.get("cancellation") or {}
+    cancellation = obj(payload.get("cancellation"))
     by_host = cancellation.get("canceler_type") == "host"
     return [ev.BookingEvent(kind=ev.CANCELLED, cancelled_by="school" if by_host else "student",
                             cancelled_at=instant(cancellation.get("created_at"), "payload.cancellation.created_at",

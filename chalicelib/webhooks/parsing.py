@@ -56,5 +56,20 @@ def field(data: Any, *path: str | int, required: bool = False) -> Any:
     return current
 
 
-def text(value: Any) -> str | None:
-    return None if value is None else str(value)
+def text(value: Any, name: str = "a value") -> str | None:
+    """A string (or an integer id, as text); anything else a sender put there is unreadable."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise Unreadable(f"{name} is not text")
+
+
+def obj(value: Any) -> dict:
+    """An optional JSON object: itself, or empty when missing or not an object."""
+    return value if isinstance(value, dict) else {}
+
+
+def one_of(mapping: dict, value: Any) -> Any:
+    """`mapping[value]` for a string key, else None (a list or an object is no key)."""
+    return mapping.get(value) if isinstance(value, str) else None

@@ -8,7 +8,7 @@ import base64
 import binascii
 
 from . import events as ev
-from .parsing import field, instant, json_object, text
+from .parsing import field, instant, json_object, one_of, text
 from .signing import b64, equal, fresh, hmac_sha256
 
 KINDS = {
@@ -52,21 +52,23 @@ def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -
 def read(body: bytes, **_) -> list[ev.BookingEvent]:
     data = json_object(body)
     name = data.get("type")
-    kind = KINDS.get(name)
+    kind = one_of(KINDS, name)
     if kind is None:
         raise ev.Unreadable(f"unknown event type {name!r}")
     d = data.get("data")
     if not isinstance(d, dict):
         raise ev.Unreadable("data is missing")
-    booking_id = text(field(d, "booking_id", required=True))
-    student = ev.Person(text(field(d, "student", "email")), text(field(d, "student", "name")))
-    teacher = ev.Person(text(field(d, "teacher", "email")), text(field(d, "teacher", "name")))
+    booking_id = text(field(d, "booking_id", required=True), "data.booking_id")
+    student = ev.Person(text(field(d, "student", "email"), "data.student.email"),
+                       text(field(d, "student", "name"), "data.student.name"))
+    teacher = ev.Person(text(field(d, "teacher", "email"), "data.teacher.email"),
+                       text(field(d, "teacher", "name"), "data.teacher.name"))
     needs_time = kind in (ev.CREATED, ev.RESCHEDULED)
     return [ev.BookingEvent(
-        kind=kind, booking_id=booking_id, name=name, event_type=text(d.get("event_type")),
+        kind=kind, booking_id=booking_id, name=name, event_type=text(d.get("event_type"), "data.event_type"),
         student=student, teacher=teacher, start=instant(d.get("start"), "data.start", needs_time),
         end=instant(d.get("end"), "data.end", needs_time),
-        previous_booking_id=text(d.get("previous_booking_id")),
+        previous_booking_id=text(d.get("previous_booking_id"), "data.previous_booking_id"),
         cancelled_at=instant(d.get("cancelled_at"), "data.cancelled_at", False)
         or instant(data.get("timestamp"), "timestamp", False),
         cancelled_by=d.get("cancelled_by") if d.get("cancelled_by") in ("student", "school") else "student")]

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.faults import conflict, inject, throttling
-from tests.support import ledger_sum_matches, table_items
+from tests.support import hours_from_now, ledger_sum_matches, table_items
 
 
 def iso(moment: datetime) -> str:
@@ -14,23 +14,35 @@ def iso(moment: datetime) -> str:
 
 @pytest.fixture
 def cls(world):
-    """A group with policy credit/hold, 24 h late window, no overdraft; Stella enrolled with 3."""
+    """A group with policy credit/hold, 24 h late window, no overdraft; Stella enrolled with 3.
+
+    `sessions`: four weekly sessions that have started (the latest an hour ago, the others a
+    week apart before it), so they can be marked attended or no-show (issue 12: not before a
+    session starts). `ahead`: two sessions still to come, for cancellations: in 10 hours
+    (inside the 24 h window) and in three days (outside it)."""
     w = world
     schedule = w.staff.post("/schedules", {
         "name": "Strings", "kind": "group", "capacity": 6, "teacher_id": w.ids["teacher_id"],
         "policy": {"cancelled": "credit", "no_show": "hold", "late_cancel_hours": 24, "overdraft": 0}}).body
     enrollment = w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
         "student_id": w.ids["student_id"], "initial_balance": 3, "responsible_staff_id": w.ids["staff_id"]}).body
-    start = datetime.now(timezone.utc) + timedelta(days=3)
-    sessions = [w.staff.post(f"/schedules/{schedule['id']}/sessions",
-                             {"starts_at": iso(start + timedelta(days=7 * i))}).body for i in range(4)]
+    now = datetime.now(timezone.utc)
+
+    def session(starts: datetime) -> dict:
+        made = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": iso(starts)})
+        assert made.status == 201, made.body
+        return made.body
+
+    sessions = [session(now - timedelta(hours=1) - timedelta(days=7 * i)) for i in range(4)]
+    ahead = [session(now + timedelta(hours=hours)) for hours in (10, 72)]
     return {"w": w, "schedule": schedule, "eid": enrollment["id"], "sid": w.ids["student_id"],
-            "sessions": [s["id"] for s in sessions], "starts": [s["starts_at"] for s in sessions]}
+            "sessions": [s["id"] for s in sessions], "starts": [s["starts_at"] for s in sessions],
+            "ahead": [s["id"] for s in ahead]}
 
 
-def mark(c, i, body, api=None, **kw):
+def mark(c, i, body, api=None, which="sessions", **kw):
     api = api or c["w"].staff
-    return api.put(f"/sessions/{c['sessions'][i]}/attendance/{c['sid']}", body, **kw)
+    return api.put(f"/sessions/{c[which][i]}/attendance/{c['sid']}", body, **kw)
 
 
 def balance(c):
@@ -62,8 +74,11 @@ def test_marking_the_same_status_twice_charges_once(cls):
 
 def test_changing_a_mark_moves_the_balance_by_the_difference_once(cls):
     mark(cls, 0, {"status": "attended"})
-    early = iso(datetime.fromisoformat(cls["starts"][0].replace("Z", "+00:00")) - timedelta(hours=48))
-    changed = mark(cls, 0, {"status": "cancelled", "cancelled_at": early})
+    # The uncharged mark it changes to is a held no-show (policy no_show: hold): the session has
+    # started, so a cancellation of it now would be late, and an earlier cancelled_at would
+    # precede the enrollment (issue 12); the charge moves back by the difference just the same.
+    changed = mark(cls, 0, {"status": "no_show"})
+    assert changed.body["held"] is True
     assert changed.body["charged"] is False and changed.body["balance"] == 3 and changed.body["version"] == 2
     back = mark(cls, 0, {"status": "attended"})
     assert back.body["balance"] == 2
@@ -73,17 +88,17 @@ def test_changing_a_mark_moves_the_balance_by_the_difference_once(cls):
 
 
 def test_late_cancellation_is_charged_under_credit_and_an_early_one_is_not(cls):
-    start = datetime.fromisoformat(cls["starts"][0].replace("Z", "+00:00"))
-    late = mark(cls, 0, {"status": "cancelled", "cancelled_at": iso(start - timedelta(hours=19))})
+    # Staff say the cancellation was made now (a cancelled_at lies between the enrollment's
+    # start and now, issue 12): 10 hours before the start is late, three days before is not.
+    late = mark(cls, 0, {"status": "cancelled", "cancelled_at": hours_from_now(0)}, which="ahead")
     assert late.body["charged"] is True and late.body["late"] is True and late.body["balance"] == 2
-    early = mark(cls, 1, {"status": "cancelled", "cancelled_at": iso(
-        datetime.fromisoformat(cls["starts"][1].replace("Z", "+00:00")) - timedelta(hours=30))})
+    early = mark(cls, 1, {"status": "cancelled", "cancelled_at": hours_from_now(0)}, which="ahead")
     assert early.body["charged"] is False and early.body["late"] is False and early.body["balance"] == 2
     assert ledger(cls)[-1]["note"] == "late cancellation"
 
 
 def test_a_cancellation_without_a_time_is_judged_as_of_now(cls):
-    answer = mark(cls, 0, {"status": "cancelled"})  # three days ahead: outside the 24 h window
+    answer = mark(cls, 1, {"status": "cancelled"}, which="ahead")  # three days ahead: outside the 24 h window
     assert answer.body["charged"] is False and answer.body["cancelled_at"] is not None
 
 
@@ -214,13 +229,15 @@ def test_teachers_reach_only_the_sessions_they_teach_and_a_substitute_does(cls):
 def test_rescheduling_moves_the_session_and_its_marks(cls):
     w, session = cls["w"], cls["sessions"][0]
     mark(cls, 0, {"status": "no_show"})
-    new_start = "2027-02-01T09:30:00+00:00"
-    moved = w.staff.patch(f"/sessions/{session}", {"starts_at": new_start})
-    assert moved.status == 200 and moved.body["starts_at"] == "2027-02-01T09:30:00.000Z"
-    assert moved.body["ends_at"] == "2027-02-01T10:30:00.000Z"
+    # Moved to another time in the past (two days ago, 09:30 UTC): the no-show it holds stays
+    # valid, a session that has started (issue 12). 09:30 UTC is the same date in Berlin.
+    day = (datetime.now(timezone.utc) - timedelta(days=2)).date().isoformat()
+    moved = w.staff.patch(f"/sessions/{session}", {"starts_at": f"{day}T09:30:00+00:00"})
+    assert moved.status == 200 and moved.body["starts_at"] == f"{day}T09:30:00.000Z"
+    assert moved.body["ends_at"] == f"{day}T10:30:00.000Z"
     held = w.staff.get("/attendance/held").body["items"]
-    assert held[0]["starts_at"] == "2027-02-01T09:30:00.000Z"
-    board = w.staff.get(f"/schedules/{cls['schedule']['id']}/board?from=2027-02-01&to=2027-02-01").body
+    assert held[0]["starts_at"] == f"{day}T09:30:00.000Z"
+    board = w.staff.get(f"/schedules/{cls['schedule']['id']}/board?from={day}&to={day}").body
     assert [i["session_id"] for i in board["items"]] == [session]
     assert board["items"][0]["attendance"][0]["status"] == "no_show"
 

@@ -61,12 +61,18 @@ def test_policy_decides_the_charge(world, status, cancelled, no_show, late, over
                    "overdraft": 1 if overdraft == "at_limit" else 0}}).body
     eid = w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
         "student_id": w.ids["student_id"], "initial_balance": 0, "responsible_staff_id": w.ids["staff_id"]}).body["id"]
-    start = datetime(2027, 3, 10, 17, 0, tzinfo=timezone.utc)
-    session = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": start.isoformat()}).body["id"]
-    body = {"status": status}
+    # Times relative to now (issue 12): attended and no_show only once the session has started
+    # (it started an hour ago); the teacher may not give cancelled_at, so a cancellation is
+    # made now, with the session 2 hours ahead (inside the 24 h window) or 30 hours (outside).
+    now = datetime.now(timezone.utc)
     if status == "cancelled":
-        before = timedelta(hours=2) if late == "inside" else timedelta(hours=30)
-        body["cancelled_at"] = (start - before).isoformat()
+        start = now + (timedelta(hours=2) if late == "inside" else timedelta(hours=30))
+    else:
+        start = now - timedelta(hours=1)
+    made = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": start.isoformat()})
+    assert made.status == 201, made.body
+    session = made.body["id"]
+    body = {"status": status}
     state = table_items()
     answer = w.teacher.put(f"/sessions/{session}/attendance/{w.ids['student_id']}", body)
     code, charged, held, balance = expected(status, cancelled, no_show, late, overdraft)

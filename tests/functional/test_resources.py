@@ -5,21 +5,29 @@ from tests.support import new_company_id, token
 
 def test_company_settings_default_then_replace_with_version_check(client):
     admin = Api(client, token(new_company_id(), "admin"))
+    # Issue 12: a company nobody set up has no settings to show (404, no longer defaults);
+    # the first PUT sets it up (the caller becomes its admin). The defaults show in a
+    # replacement that leaves them out.
     fresh = admin.get("/company")
-    assert fresh.status == 200
-    assert (fresh.body["timezone"], fresh.body["low_balance_threshold"], fresh.body["version"]) == ("UTC", 2, 0)
+    assert fresh.status == 404 and fresh.error_code == "not_found"
     saved = admin.put("/company", {"name": "Harmony School", "timezone": "Europe/Berlin", "low_balance_threshold": 3})
     assert saved.status == 200 and saved.body["version"] == 1
+    assert admin.get("/company").body == saved.body
     stale = admin.put("/company", {"name": "X"}, headers={"If-Match": "0"})
     assert stale.status == 412
     again = admin.put("/company", {"name": "Harmony"}, headers={"If-Match": "1"})
     assert again.status == 200 and again.body["name"] == "Harmony" and again.body["timezone"] == "UTC"
+    assert (again.body["low_balance_threshold"], again.body["version"]) == (2, 2)
     assert admin.get("/company").body == again.body
 
 
 def test_staff_and_students_are_created_listed_and_fetched(world):
     listed = world.staff.get("/staff").body["items"]
-    assert {s["name"] for s in listed} == {"Sam Staff", "Tina Teacher", "Theo Teacher"}
+    # Issue 12: the admin who set the company up (PUT /company) is its first staff member, an
+    # admin named "Administrator" by default, with their login as user_id.
+    assert {s["name"] for s in listed} == {"Administrator", "Sam Staff", "Tina Teacher", "Theo Teacher"}
+    first = next(s for s in listed if s["name"] == "Administrator")
+    assert (first["role"], first["user_id"]) == ("admin", f"admin-{world.company_id}")
     one = world.staff.get(f"/staff/{world.ids['teacher_id']}")
     assert one.status == 200 and one.body["role"] == "teacher"
     student = world.staff.get(f"/students/{world.ids['student_id']}")

@@ -4,6 +4,7 @@ import base64
 import json
 import threading
 import time
+from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from chalicelib.webhooks import calendly as calendly_scheme
 from tests.functional.webhook_helpers import Sender
-from tests.support import table_items
+from tests.support import hours_from_now, table_items
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"
 CAL_TYPE = "1187"
@@ -44,9 +45,22 @@ def connect(school, provider, event_type, **extra):
     return Sender(school["w"].client, made.body), made.body
 
 
-def sessions(school):
+def sessions(school, around: date | None = None):
+    """The schedule's sessions in March 2026 (the fixtures' fixed, past dates), or within a week of `around`."""
     w = school["w"]
-    return w.staff.get(f"/schedules/{school['schedule']['id']}/sessions?from=2026-03-01&to=2026-03-31").body["items"]
+    window = ("from=2026-03-01&to=2026-03-31" if around is None
+              else f"from={around - timedelta(days=7)}&to={around + timedelta(days=7)}")
+    return w.staff.get(f"/schedules/{school['schedule']['id']}/sessions?{window}").body["items"]
+
+
+def ahead(hours: float) -> datetime:
+    """An instant `hours` from now, to the minute (a cancellation's own time must lie between the
+    enrollment's creation and now since issue 12, so sessions to cancel are booked relative to now)."""
+    return datetime.fromisoformat(hours_from_now(hours)).replace(second=0, microsecond=0)
+
+
+def z(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def balance(school):
@@ -74,7 +88,21 @@ def test_calcom_booking_reschedule_no_show_and_cancel(school):
     assert send.calcom(no_show).body["status"] == "applied" and balance(school) == 4
     no_show["payload"]["attendees"][0]["noShow"] = False
     assert send.calcom(no_show).body["status"] == "applied" and balance(school) == 5
-    cancelled = send.calcom(fixture("calcom_booking_cancelled.json"))  # 32 h before: not late
+    # Issue 12: a no-show needs a session that has started (the fixtures' March 2026), and a
+    # cancellation's own time (Cal.com's `createdAt`) lies between the enrollment's creation and
+    # now; so, for a cancellation that is not late, the booking is first moved to 32 h from now.
+    start = ahead(32)
+    moved_ahead = fixture("calcom_booking_rescheduled.json")
+    moved_ahead["createdAt"] = hours_from_now(0)
+    moved_ahead["payload"].update(startTime=start.isoformat(), endTime=(start + timedelta(minutes=50)).isoformat(),
+                                  rescheduleStartTime="2026-03-12T16:00:00Z", rescheduleEndTime="2026-03-12T16:50:00Z")
+    assert send.calcom(moved_ahead).body["status"] == "applied"
+    [session] = sessions(school, around=start.date())
+    assert session["starts_at"] == z(start)
+    cancelled = fixture("calcom_booking_cancelled.json")
+    cancelled["createdAt"] = hours_from_now(0)
+    cancelled["payload"].update(startTime=start.isoformat(), endTime=(start + timedelta(minutes=50)).isoformat())
+    cancelled = send.calcom(cancelled)  # made now, 32 h before: not late
     assert cancelled.body["status"] == "applied"
     assert roster_status(school, session["id"]) == ("cancelled", False) and balance(school) == 5
 
@@ -113,11 +141,23 @@ def test_calcom_same_delivery_three_times_has_one_effect(school):
 # --- Calendly -----------------------------------------------------------------------------
 
 def test_calendly_booking_and_cancellation(school):
+    # Issue 12: a cancellation's own time (`cancellation.created_at`) lies between the enrollment's
+    # creation and now, so the fixtures' times are made relative: the lesson starts 31 h from now,
+    # booked and then cancelled now.
     send, _ = connect(school, "calendly", CALENDLY_TYPE)
-    assert send.calendly(fixture("calendly_invitee_created.json")).body["status"] == "applied"
-    [session] = sessions(school)
-    assert session["starts_at"] == "2026-03-10T15:00:00.000Z"
-    cancelled = send.calendly(fixture("calendly_invitee_canceled.json"))  # by the invitee, 31 h before
+    start, now = ahead(31), hours_from_now(0)
+    end = start + timedelta(minutes=50)
+    created, canceled = fixture("calendly_invitee_created.json"), fixture("calendly_invitee_canceled.json")
+    for event in (created, canceled):
+        event["created_at"] = event["payload"]["created_at"] = now
+        event["payload"]["scheduled_event"].update(start_time=start.isoformat(), end_time=end.isoformat(),
+                                                   created_at=now)
+    for cancellation in (canceled["payload"]["cancellation"], canceled["payload"]["scheduled_event"]["cancellation"]):
+        cancellation["created_at"] = now
+    assert send.calendly(created).body["status"] == "applied"
+    [session] = sessions(school, around=start.date())
+    assert session["starts_at"] == z(start)
+    cancelled = send.calendly(canceled)  # by the invitee, 31 h before
     assert cancelled.body["status"] == "applied"
     assert roster_status(school, session["id"]) == ("cancelled", False)
 

@@ -22,7 +22,11 @@ class Sender:
                       {k.lower(): v for k, v in response.headers.items()})
 
     def standard(self, event: dict, msg_id: str | None = None, timestamp: int | None = None, secret: str | None = None):
-        body = json.dumps(event, ensure_ascii=False).encode()
+        return self.standard_body(json.dumps(event, ensure_ascii=False).encode(), msg_id, timestamp, secret)
+
+    def standard_body(self, body: bytes, msg_id: str | None = None, timestamp: int | None = None,
+                      secret: str | None = None):
+        """Exact bytes, correctly signed (for bodies json.dumps would not write, e.g. nested 1,000 deep)."""
         msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
         timestamp = timestamp or int(time.time())
         sig = standard.sign(secret or self.secret, msg_id, timestamp, body)

@@ -78,9 +78,11 @@ changes = st.lists(st.one_of(st.tuples(st.just("top_up"), st.integers(1, 5)),
 @given(steps=changes)
 def test_any_sequence_of_changes_keeps_balance_equal_to_ledger_and_never_below_zero(school, steps):
     actor = school["actor"]
-    made = enrollments.enroll(actor, school["schedule"].schedule_id, student_id=_fresh_student(actor),
-                              initial_balance=2, responsible_staff_id=school["staff"].staff_id,
-                              low_balance_threshold=None)
+    # Each example enrolls a student of its own in a 1:1 schedule of its own: a 1:1 schedule
+    # holds one active student (issue 12), and the school's own is taken by its student.
+    made = enrollments.enroll(actor, _fresh_schedule(actor, school["teacher"].staff_id),
+                              student_id=_fresh_student(actor), initial_balance=2,
+                              responsible_staff_id=school["staff"].staff_id, low_balance_threshold=None)
     eid = made.enrollment_id
     expected = 2
     for kind, amount in steps:
@@ -96,6 +98,14 @@ def test_any_sequence_of_changes_keeps_balance_equal_to_ledger_and_never_below_z
         entries = _ledger(actor, eid)
         assert balance == expected == sum(e.delta for e in entries) >= 0
         assert entries[-1].balance_after == balance
+
+
+def _fresh_schedule(actor, teacher_id):
+    from chalicelib.services import schedules
+
+    return schedules.create_schedule(actor, name="Harp", kind="one_to_one", teacher_id=teacher_id, capacity=None,
+                                     timezone="UTC", recurrence=None, policy=None,
+                                     low_balance_threshold=None).schedule_id
 
 
 def _fresh_student(actor):

@@ -1,5 +1,6 @@
 """The daily low-balance job: who is told, once per crossing, at a cost that follows the
 low enrollments, with SES exercised through moto."""
+from dataclasses import replace
 from datetime import date, timedelta
 
 import boto3
@@ -11,7 +12,7 @@ from chalicelib import ids, jobs
 from chalicelib.services import company, enrollments, notifications, people, schedules
 from chalicelib.services.context import Actor
 from chalicelib.domain import records
-from chalicelib.store.models import Enrollment, Item, StaffMember
+from chalicelib.store.models import Enrollment, Item, Schedule, StaffMember
 from tests.support import count_dynamodb, new_company_id, reading
 
 DAY = date(2027, 2, 1)
@@ -60,7 +61,9 @@ def inbox(school, staff_index=0):
 
 def test_a_thousand_enrollments_ten_low_notifies_those_ten_reading_only_them(school, ses):
     _actor, cid, sch = school["actor"], school["actor"].company_id, school["schedule"]
-    bulk = []
+    # A schedule holds at most `capacity` active enrollments: written straight to the table
+    # like the enrollments, the schedule has room for the thousand and counts them.
+    bulk = [Schedule.of(replace(sch, capacity=1000, active_enrollments=1000))]
     for i in range(1000):
         low = i % 100 == 0
         student_id = ids.new_id()

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+from chalicelib import clock
 from chalicelib.errors import OutcomeUnknown, StoreUnavailable
 from chalicelib.services import attendance, counters, enrollments, people, schedules, sessions, webhooks
 from chalicelib.services.context import Actor
@@ -19,7 +20,9 @@ from tests.integration import test_fault_injection as cases
 from tests.invariants import check_invariants
 from tests.support import new_company_id, table_items
 
-START = datetime(2027, 3, 1, 17, 0, tzinfo=timezone.utc)
+# Three hours ago, on the hour: the sessions made at START are marked attended, which is
+# recorded only once a session has started (issue 12); one moved an hour later has too.
+START = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
 
 
 def _together(calls):
@@ -84,10 +87,15 @@ def _claim(actor, key, body: bytes):
 def test_two_requests_with_one_key_get_one_effect_and_the_same_answer(school, monkeypatch):
     actor = school["actor"]
     newcomer = people.create_student(actor, name="Nia", email="nia@x.example", user_id=None)
+    # A 1:1 schedule holds one active student (issue 12) and the school's own has its
+    # student: the newcomer is enrolled in a second 1:1 schedule.
+    second = schedules.create_schedule(actor, name="Viola", kind="one_to_one", teacher_id=school["teacher"].staff_id,
+                                       capacity=None, timezone="UTC", recurrence=None, policy=None,
+                                       low_balance_threshold=None)
     _both_read_first(monkeypatch, uow, "_get_record")
 
     def enroll():
-        return enrollments.enroll(actor, school["schedule"].schedule_id, student_id=newcomer.student_id,
+        return enrollments.enroll(actor, second.schedule_id, student_id=newcomer.student_id,
                                   initial_balance=3, responsible_staff_id=school["staff"].staff_id,
                                   low_balance_threshold=None, claim=_claim(actor, "same-key", b"{}"))
 
@@ -146,13 +154,14 @@ def test_a_move_interrupted_part_way_resumes_when_retried_with_its_if_match(stor
     attendance.record_many(actor, session.session_id, [(s, attendance.MarkRequest(status="attended"))
                                                        for s in students])
     later = {"starts_at": START + timedelta(hours=1)}
+    moved = clock.iso(later["starts_at"])
     with inject(throttling, fail_at=range(2, 100), operations=["TransactWriteItems"]):
         with pytest.raises(StoreUnavailable):
             sessions.update_session(actor, session.session_id, later, if_match=1)  # the session moved, no mark
     retried = sessions.update_session(actor, session.session_id, later, if_match=1)
-    assert retried.marks_pending is False and retried.starts_at == "2027-03-01T18:00:00.000Z"
+    assert retried.marks_pending is False and retried.starts_at == moved
     marks = [i for i in check_invariants() if i.get("type", {}).get("S") == "mark"]
-    assert {m["starts_at"]["S"] for m in marks} == {"2027-03-01T18:00:00.000Z"}
+    assert {m["starts_at"]["S"] for m in marks} == {moved}
 
 
 def test_a_request_that_never_left_is_a_plain_503_not_an_unknown_outcome(school):

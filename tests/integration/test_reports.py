@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib import ids
+from chalicelib import clock, ids
 from chalicelib.domain import reports as rules
 from chalicelib.domain.stats import local_day
 from chalicelib.errors import OptClassError
@@ -18,6 +18,18 @@ from tests.invariants import drain_stream
 from tests.support import new_company_id, reading, table_items
 
 TODAY = date(2027, 6, 30)
+# Attendance is taken once a session has started, so the app's clock (the "now" of its rules
+# and of every created_at) is pinned to TODAY's evening for these tests: the histories, the
+# at-risk windows and the reports' `today=` all agree on one day, whatever day they run.
+NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 20, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def app_clock(monkeypatch):
+    """`clock.now` (and `clock.now_iso`, which reads it) starts at NOW and moves with real time."""
+    real = clock.now
+    offset = NOW - real()
+    monkeypatch.setattr(clock, "now", lambda: real() + offset)
 
 
 def _report(fn, *args, **kwargs):
@@ -36,9 +48,13 @@ class School:
     def teacher(self, name):
         return people.create_staff(self.actor, name=name, email=f"{name}@x.example", role="teacher", user_id=None)
 
-    def schedule(self, teacher, kind="group", capacity=6):
+    def schedule(self, teacher, kind="group", capacity=None):
+        """A group of 6 unless told; a 1:1 holds one student unless given a capacity (then
+        each of its sessions is booked for one student)."""
+        if capacity is None and kind == "group":
+            capacity = 6
         return schedules.create_schedule(self.actor, name=f"{kind}-{teacher.name}", kind=kind,
-                                         teacher_id=teacher.staff_id, capacity=capacity if kind == "group" else None,
+                                         teacher_id=teacher.staff_id, capacity=capacity,
                                          timezone=self.tz, recurrence=None, policy={"overdraft": 100},
                                          low_balance_threshold=None)
 
@@ -48,10 +64,11 @@ class School:
                            responsible_staff_id=self.staff.staff_id, low_balance_threshold=None)
         return s
 
-    def session(self, schedule, day: date, hour=17):
+    def session(self, schedule, day: date, hour=17, student=None):
         made = sessions.create_one_off(self.actor, schedule.schedule_id,
                                        starts_at=datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc),
-                                       ends_at=None, duration_minutes=60, teacher_id=None, student_id=None)
+                                       ends_at=None, duration_minutes=60, teacher_id=None,
+                                       student_id=student.student_id if student else None)
         return ids.session_id(made.schedule_id, made.session_key)
 
     def mark(self, session_id, student, status, hours_before=48):
@@ -167,12 +184,14 @@ def test_utilization_of_a_group_and_a_one_to_one(school):
             attendance.cancel_session(school.actor, sid, "ill")
         else:
             school.mark(sid, c, "attended")
-    sold_on = datetime.now(timezone.utc).date()  # the enrollments (the sales) were made today
-    rows = {r["kind"]: r for r in _report(reports.schedules, school.actor, sold_on - timedelta(days=1), TODAY, today=TODAY).rows}
+    # The enrollments (the sales) were made today (the app's clock is pinned to TODAY): the
+    # range holds them and the sessions of the last days.
+    first = TODAY - timedelta(days=7)
+    rows = {r["kind"]: r for r in _report(reports.schedules, school.actor, first, TODAY, today=TODAY).rows}
     assert (rows["group"]["seats_offered"], rows["group"]["seats_used"], rows["group"]["seat_utilization"]) == (8, 3, 0.375)
     assert (rows["one_to_one"]["sessions_held"], rows["one_to_one"]["held_ratio"]) == (3, 0.75)
     assert (rows["one_to_one"]["sessions_used"], rows["one_to_one"]["sessions_sold"]) == (3, 10)
-    overview = _report(reports.overview, school.actor, sold_on - timedelta(days=1), TODAY, today=TODAY).rows[0]
+    overview = _report(reports.overview, school.actor, first, TODAY, today=TODAY).rows[0]
     assert overview["group_seat_utilization"] == 0.375 and overview["one_to_one_held_ratio"] == 0.75
 
 
@@ -235,8 +254,10 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
         engine.create_table()
         school = School(timezone_name=rng.choice(["UTC", "Europe/Berlin", "America/New_York"]))
         teachers_ = [school.teacher(f"t{i}") for i in range(3)]
-        scheds = [school.schedule(teachers_[i % 3], kind=("group" if i % 2 == 0 else "one_to_one"), capacity=5)
-                  for i in range(4)]
+        # Groups of 5 with 3 students; 1:1 schedules of 2 students, so booked per student
+        # (a 1:1 holds one student unless it has a capacity, and then each session names its own).
+        scheds = [school.schedule(teachers_[i % 3], kind=("group" if i % 2 == 0 else "one_to_one"),
+                                  capacity=(5 if i % 2 == 0 else 2)) for i in range(4)]
         roster = {s.schedule_id: [school.student(f"s{s.schedule_id[-4:]}{j}", s, balance=rng.randint(0, 30))
                                   for j in range(3 if s.kind == "group" else 2)] for s in scheds}
         made = []
@@ -244,10 +265,11 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
         for _ in range(60):
             sched = rng.choice(scheds)
             day = start + timedelta(days=rng.randint(0, 140))
-            made.append((sched, school.session(sched, day, hour=rng.choice([6, 12, 23]))))
+            booked = rng.choice(roster[sched.schedule_id]) if sched.kind == "one_to_one" else None
+            made.append((sched, school.session(sched, day, hour=rng.choice([6, 12, 23]), student=booked), booked))
         for _ in range(260):
-            sched, sid = rng.choice(made)
-            student = rng.choice(roster[sched.schedule_id])
+            sched, sid, booked = rng.choice(made)
+            student = booked or rng.choice(roster[sched.schedule_id])
             action = rng.random()
             try:
                 if action < 0.62:

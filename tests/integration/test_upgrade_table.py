@@ -4,7 +4,7 @@ from chalicelib import config
 from chalicelib.store import engine, stream
 from tests.functional.helpers import build_world
 from tests.invariants import check_invariants
-from tests.support import table_items
+from tests.support import hours_from_now, table_items
 from tools import upgrade_table
 
 
@@ -25,7 +25,8 @@ def _marked_world(client):
                                            "teacher_id": w.ids["teacher_id"]}).body
     w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
         "student_id": w.ids["student_id"], "initial_balance": 5, "responsible_staff_id": w.ids["staff_id"]})
-    session = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": "2027-03-01T16:30:00Z"}).body
+    # Started an hour ago: attendance is recorded once a session has started (issue 12).
+    session = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": hours_from_now(-1)}).body
     assert w.teacher.put(f"/sessions/{session['id']}/attendance/{w.ids['student_id']}",
                          {"status": "attended"}).status == 200
     return w
@@ -44,7 +45,7 @@ def test_fill_gives_every_item_its_company_and_every_mark_its_zone_once(client):
     assert {i["company_id"]["S"] for i in owned} == {w.company_id}
     [mark] = [i for i in items if i.get("type", {}).get("S") == "mark"]
     assert mark["timezone"]["S"] == "Asia/Tokyo"
-    assert upgrade_table.fill(None) == {"company_id": 0, "timezone": 0, "integration_id": 0}
+    assert set(upgrade_table.fill(None).values()) == {0}
     check_invariants()  # filling in the zone moved no count to another day
 
 
@@ -61,3 +62,33 @@ def test_recount_rebuilds_counters_that_were_counted_twice(client):
     check_invariants()
     assert upgrade_table.recount()["items_counted"] == result["items_counted"]  # again: the same
     check_invariants()
+
+
+def test_fill_gives_logins_their_role_schedules_their_count_and_seals_plain_secrets(client):
+    w = _marked_world(client)
+    hook = w.admin.post("/integrations", {"provider": "calcom", "name": "Cal", "secret": "plain-secret-1"}).body
+    client_ = engine.boto_client()
+    for item in table_items():
+        key = {"PK": item["PK"], "SK": item["SK"]}
+        kind = item.get("type", {}).get("S")
+        if kind == "user_ref":
+            client_.update_item(TableName=config.table_name(), Key=key, UpdateExpression="REMOVE #f",
+                                ExpressionAttributeNames={"#f": "role"})
+        elif kind == "schedule":
+            client_.update_item(TableName=config.table_name(), Key=key, UpdateExpression="REMOVE #f",
+                                ExpressionAttributeNames={"#f": "active_enrollments"})
+        elif kind == "integration":  # as an earlier version stored it
+            client_.update_item(TableName=config.table_name(), Key=key, UpdateExpression="SET #f = :p",
+                                ExpressionAttributeNames={"#f": "secret"},
+                                ExpressionAttributeValues={":p": {"S": "plain-secret-1"}})
+    stream.drain(lambda batch: None)
+    done = upgrade_table.fill(None)
+    assert done["role"] >= 3 and done["active_enrollments"] == 1 and done["secrets_sealed"] == 1
+    items = table_items()
+    roles = {i["user_id"]["S"]: i.get("role", {}).get("S") for i in items if i.get("type", {}).get("S") == "user_ref"}
+    assert roles[f"admin-{w.company_id}"] == "admin" and roles[f"teacher-{w.company_id}"] == "teacher"
+    [schedule] = [i for i in items if i.get("type", {}).get("S") == "schedule"]
+    assert schedule["active_enrollments"]["N"] == "1"
+    [integration] = [i for i in items if i.get("type", {}).get("S") == "integration"]
+    assert integration["secret"]["S"].startswith("kms1:") and "plain-secret-1" not in str(integration)
+    assert w.staff.get("/students").status == 200 and hook["id"]
