@@ -11,6 +11,7 @@ import os
 import socket
 import statistics
 import time
+import urllib.parse
 from datetime import datetime, timedelta, timezone
 
 import common  # noqa: F401  (sets the environment first)
@@ -56,8 +57,10 @@ def run(args) -> None:
         admin = Http(client, token(cid, "admin", "b-admin"))
         staff = Http(client, token(cid, "staff", "b-staff"))
         student_api = Http(client, token(cid, "student", "b-student"))
+        admin.call("PUT", "/company", {"name": "Bench", "timezone": "UTC"})  # b-admin becomes its admin
         _, teacher = admin.call("POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher"})
-        _, member = admin.call("POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff"})
+        _, member = admin.call("POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff",
+                                                  "user_id": "b-staff"})
         _, group = staff.call("POST", "/schedules", {"name": "G", "kind": "group", "capacity": 12,
                                                      "teacher_id": teacher["id"]})
         students = []
@@ -67,7 +70,9 @@ def run(args) -> None:
             staff.call("POST", f"/schedules/{group['id']}/enrollments", {
                 "student_id": st["id"], "initial_balance": 10_000, "responsible_staff_id": member["id"]})
             students.append(st["id"])
-        start = datetime(2027, 1, 4, 17, tzinfo=timezone.utc)
+        # 60 daily sessions that have taken place (attendance is taken once a session starts).
+        start = (datetime.now(timezone.utc) - timedelta(days=65)).replace(hour=17, minute=0, second=0, microsecond=0)
+        span = f"from={(start - timedelta(days=1)).date()}&to={(start + timedelta(days=61)).date()}"
         sessions = [staff.call("POST", f"/schedules/{group['id']}/sessions",
                                {"starts_at": (start + timedelta(days=i)).isoformat()})[1]["id"] for i in range(60)]
         for s in sessions[:30]:
@@ -89,12 +94,11 @@ def run(args) -> None:
                     {"records": [{"student_id": x, "status": "attended"} for x in students]})
             measure("GET roster (10 students)", "GET", f"/sessions/{sessions[5]}/attendance")
             measure("GET board page (10 sessions x 10 students)", "GET",
-                    f"/schedules/{group['id']}/board?from=2027-01-01&to=2027-03-31&limit=10")
-            measure("GET board next page", "GET",
-                    f"/schedules/{group['id']}/board?from=2027-01-01&to=2027-03-31&limit=10&next="
-                    + staff.call("GET", f"/schedules/{group['id']}/board?from=2027-01-01&to=2027-03-31&limit=10")[1]["next"])
-            measure("GET student board (1 schedule)", "GET",
-                    f"/students/{students[0]}/board?from=2027-01-01&to=2027-03-31&limit=20")
+                    f"/schedules/{group['id']}/board?{span}&limit=10")
+            first_page = staff.call("GET", f"/schedules/{group['id']}/board?{span}&limit=10")[1]
+            measure("GET board next page", "GET", f"/schedules/{group['id']}/board?{span}&limit=10&next="
+                    + urllib.parse.quote(first_page["next"]))
+            measure("GET student board (1 schedule)", "GET", f"/students/{students[0]}/board?{span}&limit=20")
             measure("GET /me/enrollments", "GET", "/me/enrollments", api=student_api)
             measure("GET /me/sessions?when=upcoming", "GET", "/me/sessions?when=upcoming&limit=20", api=student_api)
             measure("GET /me/sessions?when=past", "GET", "/me/sessions?when=past&limit=20", api=student_api)

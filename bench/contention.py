@@ -22,6 +22,7 @@ import statistics
 import sys
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import common  # noqa: F401  (sets the environment first)
 from common import table, token
@@ -88,6 +89,9 @@ def start_stack(hold_ms: float) -> tuple[str, object]:
     return f"http://127.0.0.1:{api_port}", embedded_dynamodb
 
 
+STARTED = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()  # attendance once it starts
+
+
 def build(base: str, cid: str, groups: int, per_group: int) -> list[tuple[str, str, list[str]]]:
     """`groups` teachers, each with a group schedule, one session and `per_group` students;
     returns (teacher token, session id, student ids) per group."""
@@ -102,7 +106,7 @@ def build(base: str, cid: str, groups: int, per_group: int) -> list[tuple[str, s
                                                            "teacher_id": teacher["id"],
                                                            "policy": {"cancelled": "credit"}})
         _, session, _ = admin.call("POST", f"/schedules/{schedule['id']}/sessions",
-                                   {"starts_at": "2027-03-01T17:00:00Z"})
+                                   {"starts_at": STARTED})
         students = []
         for i in range(per_group):
             _, student, _ = admin.call("POST", "/students", {"name": f"S{g}-{i}", "email": f"s{g}-{i}@{cid}.example"})

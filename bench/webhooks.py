@@ -22,6 +22,10 @@ def main() -> None:
         run(args.deliveries)
 
 
+# Lessons that have taken place (a no-show is recorded once a session has started).
+FIRST = (datetime.now(timezone.utc) - timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
+
+
 def run(n: int) -> None:
     from chalice.test import Client
 
@@ -34,10 +38,11 @@ def run(n: int) -> None:
     cid = "bench-hooks"
     with Client(app, stage_name="local") as client:
         admin = Http(client, token(cid, "admin", "b-admin"))
+        admin.call("PUT", "/company", {"name": "Bench", "timezone": "UTC"})  # b-admin becomes its admin
         _, teacher = admin.call("POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher"})
         _, member = admin.call("POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff"})
-        _, schedule = admin.call("POST", "/schedules", {"name": "1:1", "kind": "one_to_one",
-                                                        "teacher_id": teacher["id"]})
+        _, schedule = admin.call("POST", "/schedules", {"name": "1:1", "kind": "one_to_one", "capacity": 20,
+                                                        "teacher_id": teacher["id"]})  # booked per student
         students = []
         for i in range(20):
             _, st = admin.call("POST", "/students", {"name": f"S{i}", "email": f"s{i}@students.example"})
@@ -49,8 +54,8 @@ def run(n: int) -> None:
 
         def deliver(kind, booking_id, i, msg_id=None, start=None):
             st = students[i % len(students)]
-            start = start or datetime(2027, 5, 1, 9, tzinfo=timezone.utc) + timedelta(hours=i)
-            body = json.dumps({"type": kind, "timestamp": "2027-04-01T00:00:00Z", "data": {
+            start = start or FIRST + timedelta(hours=i)
+            body = json.dumps({"type": kind, "timestamp": datetime.now(timezone.utc).isoformat(), "data": {
                 "booking_id": booking_id, "event_type": "lesson", "student": {"name": st["name"], "email": st["email"]},
                 "teacher": {"name": "T", "email": "t@b.example"}, "start": start.isoformat(),
                 "end": (start + timedelta(minutes=45)).isoformat()}}).encode()
@@ -66,7 +71,7 @@ def run(n: int) -> None:
             for label, kind, booking, extra in (
                     ("booking.created (new session)", "booking.created", "p-1", {}),
                     ("same delivery again (repeat)", "booking.created", "p-1", {}),
-                    ("booking.rescheduled", "booking.rescheduled", "p-1", {"start": datetime(2027, 6, 1, tzinfo=timezone.utc)}),
+                    ("booking.rescheduled", "booking.rescheduled", "p-1", {"start": FIRST - timedelta(days=1)}),
                     ("booking.no_show (charge)", "booking.no_show", "p-1", {}),
                     ("booking.no_show_reverted (reversal)", "booking.no_show_reverted", "p-1", {}),
                     ("booking.cancelled (by the student)", "booking.cancelled", "p-1", {}),

@@ -92,6 +92,12 @@ class PayloadTooLarge(OptClassError):
     code = "payload_too_large"
 
 
+class NotConfigured(OptClassError):
+    """A deployed stage lacks the settings it needs to run safely (503, every request)."""
+
+    code = "misconfigured"
+
+
 class StoreUnavailable(OptClassError):
     """The store throttled or conflicted past our retry budget; the client may retry."""
 

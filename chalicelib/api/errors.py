@@ -8,6 +8,7 @@ from ..errors import (
     Conflict,
     Forbidden,
     InvalidInput,
+    NotConfigured,
     NotFound,
     OptClassError,
     PayloadTooLarge,
@@ -25,6 +26,7 @@ STATUS = [
     (VersionMismatch, 412),
     (PayloadTooLarge, 413),
     (StoreUnavailable, 503),
+    (NotConfigured, 503),
 ]
 
 

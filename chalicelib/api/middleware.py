@@ -10,7 +10,7 @@ import uuid
 from chalice import Response
 
 from .. import config
-from ..errors import OptClassError, PayloadTooLarge
+from ..errors import NotConfigured, OptClassError, PayloadTooLarge
 from ..observability import flush, log_event
 from ..store import engine
 from . import auth
@@ -35,8 +35,11 @@ def http_middleware(request, get_response) -> Response:
     spec = spec_for(path, method)
     identity = None
     state = None
-    config.require_deployable()  # a deployed stage without its settings serves nothing (a clear error)
     try:
+        problems = config.deployment_problems()
+        if problems:  # a deployed stage without its settings serves nothing, and says why in its log
+            log_event("misconfigured", request_id=request_id, problems=problems)
+            raise NotConfigured("this deployment is not configured; its log says what is missing")
         if len(request.raw_body or b"") > config.max_body_bytes():
             raise PayloadTooLarge(f"the body is larger than {config.max_body_bytes()} bytes")
         identity = _authenticate(request, spec)

@@ -90,8 +90,25 @@ def test_a_stage_that_is_not_named_local_is_not_local_and_refuses_to_run_without
     monkeypatch.setenv("OPTCLASS_STAGE", "staging")
     for name, value in (("OPTCLASS_JWT_ISSUER", "https://cognito-idp.eu-west-1.amazonaws.com/pool"),
                         ("OPTCLASS_JWT_AUDIENCE", "client"), ("OPTCLASS_USER_POOL_ARN", "arn:aws:cognito-idp:x"),
-                        ("OPTCLASS_CURSOR_SECRET", "c" * 40)):
+                        ("OPTCLASS_CURSOR_SECRET", "c" * 40), ("OPTCLASS_KMS_KEY_ID", "arn:aws:kms:x:1:key/k")):
         monkeypatch.setenv(name, value)
     assert config.deployment_problems() == []
     monkeypatch.setenv("OPTCLASS_CURSOR_SECRET", "short")
     assert config.deployment_problems() == ["OPTCLASS_CURSOR_SECRET is shorter than 32 characters"]
+
+
+def test_a_stage_without_its_settings_answers_every_request_503_and_logs_what_is_missing(client, world, monkeypatch,
+                                                                                        caplog):
+    # Deployed, with none of a deployed stage's settings (chalice's test client sets the local stage's
+    # environment around each request, so the stage's name is given here).
+    monkeypatch.setattr(config, "stage", lambda: "staging")
+    before = len(table_items())
+    for answer in (world.admin.get("/company"), world.staff.post("/students", {"name": "N", "email": "n@x.example"}),
+                   client.http.get("/health")):
+        status = answer.status if hasattr(answer, "status") else answer.status_code
+        assert status == 503
+    body = world.admin.get("/students").body
+    assert body["error"]["code"] == "misconfigured" and "OPTCLASS" not in body["error"]["message"]
+    assert len(table_items()) == before
+    logged = [r.getMessage() for r in caplog.records if '"misconfigured"' in r.getMessage()]
+    assert logged and "OPTCLASS_JWT_ISSUER is not set" in logged[-1]

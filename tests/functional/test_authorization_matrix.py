@@ -21,7 +21,7 @@ from chalicelib.webhooks import calcom
 from chalicelib.services.context import Actor
 from tests.support import reading
 from tests.functional.helpers import Api, build_world
-from tests.support import DEV_SECRET, new_company_id, table_items, token
+from tests.support import DEV_SECRET, table_items, token
 
 ADMIN, STAFF, TEACHER, STUDENT = "admin", "staff", "teacher", "student"
 STAFFS = {ADMIN, STAFF}
