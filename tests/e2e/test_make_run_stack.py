@@ -41,7 +41,7 @@ def test_make_run_prints_tokens_that_work_for_the_demo_school(stack):
     assert "curl" in stack.output()
     schedules = requests.get(f"{stack.base}/schedules", headers=bearer(printed["STAFF"]), timeout=5).json()
     kinds = sorted(s["kind"] for s in schedules["items"])
-    assert kinds == ["group", "one_to_one"]
+    assert kinds == ["group", "one_to_one", "one_to_one"]  # a 1:1 series per student
     students = requests.get(f"{stack.base}/students", headers=bearer(printed["STAFF"]), timeout=5).json()
     assert len(students["items"]) == 6
     refused = requests.get(f"{stack.base}/students", headers=bearer(printed["STUDENT"]), timeout=5)
