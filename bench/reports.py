@@ -32,7 +32,9 @@ def seed(history_marks: int) -> str:
     engine.delete_table()
     engine.create_table()
     actor = Actor("bench-reports", "bench-admin", "admin")
-    company.put_company(actor, name="Bench", timezone="UTC", low_balance_threshold=2)
+    # The first caller sets the company up and becomes its admin (their login has a record).
+    company.put_company(Actor(actor.company_id, actor.subject, None), name="Bench", timezone="UTC",
+                        low_balance_threshold=2)
     teachers = [people.create_staff(actor, name=f"T{i}", email=f"t{i}@b.example", role="teacher", user_id=None)
                 for i in range(5)]
     scheds = [schedules.create_schedule(actor, name=f"G{i}", kind="group", teacher_id=t.staff_id, capacity=10,
