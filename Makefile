@@ -29,6 +29,7 @@ package: $(STAMP)
 	$(BIN)/python -m infra.generate --stage prod --out build/merge-template.json
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage prod \
 		--merge-template build/merge-template.json build/package
+	$(BIN)/python tools/compile_package.py build/package
 	$(BIN)/cfn-lint build/package/sam.json
 
 bench: $(STAMP)

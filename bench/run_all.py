@@ -20,7 +20,7 @@ RUNS = [
     ("Low-balance job: items read as enrollments grow (1% low)", ["low_balance.py", "--sizes", "1000,10000,50000"]),
     ("Reports: items read by a 4-week teacher report as history grows", ["reports.py", "--marks", "1000,100000"]),
     ("Webhooks: requests per delivery and deliveries per second", ["webhooks.py", "--deliveries", "200"]),
-    ("Cold start and package size", ["cold_start.py", "--runs", "15"]),
+    ("Cold start from the built package: import app and the first authenticated request against its dependencies; sizes", ["cold_start.py", "--runs", "10"]),
 ]
 
 

@@ -204,3 +204,28 @@ def test_the_report_counters_read_the_tables_own_stream(template):
     assert template["Resources"]["OptClassTable"]["Properties"]["StreamSpecification"]["StreamViewType"] == \
         "NEW_AND_OLD_IMAGES"
     assert template["Resources"]["ReportCountersLagAlarm"]["Properties"]["MetricName"] == "IteratorAge"
+
+
+@pytest.mark.parametrize("name", ["deployment.zip", "layer-deployment.zip"])
+def test_every_module_ships_with_bytecode_the_runtime_trusts_without_its_source_time(template, name):
+    """Lambda's code folders are read-only: without `.pyc` every cold start compiles everything."""
+    import importlib.util
+    import sys
+    import zipfile
+
+    tag = sys.implementation.cache_tag
+    assert template["Resources"]["APIHandler"]["Properties"]["Runtime"] == f"python{sys.version_info[0]}." \
+                                                                          f"{sys.version_info[1]}"
+    with zipfile.ZipFile(ROOT / "build" / "package" / name) as archive:
+        names = set(archive.namelist())
+        sources = [n for n in names if n.endswith(".py")]
+        assert sources
+        for source in sources:
+            folder, _, file = source.rpartition("/")
+            compiled = f"{folder}/__pycache__/{file[:-3]}.{tag}.pyc".lstrip("/")
+            assert compiled in names, compiled
+        sample = sorted(n for n in names if n.endswith(".pyc"))[:50]
+        for compiled in sample:
+            header = archive.read(compiled)[:16]
+            assert header[:4] == importlib.util.MAGIC_NUMBER, compiled
+            assert int.from_bytes(header[4:8], "little") == 0b01, compiled  # hash-based, source never checked

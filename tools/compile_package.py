@@ -1,0 +1,76 @@
+"""Put compiled bytecode into the Lambda packages `chalice package` wrote.
+
+    python tools/compile_package.py build/package
+
+Lambda's code folders (/var/task, /opt) are read-only, so a package without `.pyc` files
+compiles every module it imports on every cold start. Each zip is unpacked, compiled with
+unchecked-hash invalidation (the runtime trusts the `.pyc` without comparing it to the
+source's timestamp, which zips do not keep faithfully) and packed again with the same
+entries plus their `__pycache__`. The bytecode is only usable by the same Python minor
+version as the function's runtime: the build refuses to compile with another one.
+"""
+import compileall
+import json
+import py_compile
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ZIPS = ("deployment.zip", "layer-deployment.zip")
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # as chalice writes its zips: the same input, the same bytes
+
+
+def runtime_of(package: Path) -> str | None:
+    template = json.loads((package / "sam.json").read_text())
+    for resource in template.get("Resources", {}).values():
+        runtime = resource.get("Properties", {}).get("Runtime")
+        if runtime:
+            return runtime
+    return None
+
+
+def compile_zip(path: Path) -> tuple[int, int]:
+    """Add bytecode for every module in the zip; returns (sources, compiled)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            archive.extractall(root)
+        sources = [p for p in root.rglob("*.py")]
+        compileall.compile_dir(root, quiet=2, workers=0, legacy=False,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        compiled = sorted(p for p in root.rglob("*.pyc") if "__pycache__" in p.parts)
+        modes = {info.filename: info.external_attr for info in infos}
+        rebuilt = path.with_suffix(".tmp")
+        with zipfile.ZipFile(rebuilt, "w", compression=zipfile.ZIP_DEFLATED) as out:
+            names = [info.filename for info in infos if not info.filename.endswith(".pyc")]
+            names += [str(p.relative_to(root)) for p in compiled]
+            for name in names:
+                info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+                info.external_attr = modes.get(name, 0o644 << 16)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                if name.endswith("/"):
+                    out.writestr(info, b"")
+                else:
+                    out.writestr(info, (root / name).read_bytes())
+        shutil.move(rebuilt, path)
+        return len(sources), len(compiled)
+
+
+def main(argv: list[str]) -> int:
+    package = Path(argv[1] if len(argv) > 1 else "build/package")
+    runtime = runtime_of(package)
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != here:
+        print(f"refusing to compile: the functions run {runtime}, this build runs {here}", file=sys.stderr)
+        return 1
+    for name in ZIPS:
+        sources, compiled = compile_zip(package / name)
+        print(f"{name}: {compiled} .pyc for {sources} modules")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
