@@ -1,4 +1,5 @@
-"""Put compiled bytecode into the Lambda packages `chalice package` wrote.
+"""Put compiled bytecode into the Lambda packages `chalice package` wrote, and keep only the
+AWS service models the app uses.
 
     python tools/compile_package.py build/package
 
@@ -8,6 +9,10 @@ unchecked-hash invalidation (the runtime trusts the `.pyc` without comparing it 
 source's timestamp, which zips do not keep faithfully) and packed again with the same
 entries plus their `__pycache__`. The bytecode is only usable by the same Python minor
 version as the function's runtime: the build refuses to compile with another one.
+
+botocore ships the models of some 450 services (28 MB); creating any client lists them all
+and a cold start pays for it. The layer keeps only the services the app makes clients for
+(`SERVICES`; tests/e2e/test_package.py checks the code names no other).
 """
 import compileall
 import json
@@ -19,6 +24,7 @@ import zipfile
 from pathlib import Path
 
 ZIPS = ("deployment.zip", "layer-deployment.zip")
+SERVICES = frozenset({"dynamodb", "dynamodbstreams", "kms", "ses"})
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # as chalice writes its zips: the same input, the same bytes
 
 
@@ -31,6 +37,17 @@ def runtime_of(package: Path) -> str | None:
     return None
 
 
+def prune_service_models(root: Path) -> list[str]:
+    """Remove botocore's models of services the app never calls; returns what was removed."""
+    removed = []
+    for data in root.glob("python/lib/python3.*/site-packages/botocore/data"):
+        for service in data.iterdir():
+            if service.is_dir() and service.name not in SERVICES:
+                shutil.rmtree(service)
+                removed.append(service.name)
+    return removed
+
+
 def compile_zip(path: Path) -> tuple[int, int]:
     """Add bytecode for every module in the zip; returns (sources, compiled)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -38,6 +55,7 @@ def compile_zip(path: Path) -> tuple[int, int]:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             archive.extractall(root)
+        prune_service_models(root)
         sources = [p for p in root.rglob("*.py")]
         compileall.compile_dir(root, quiet=2, workers=0, legacy=False,
                                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
@@ -45,7 +63,8 @@ def compile_zip(path: Path) -> tuple[int, int]:
         modes = {info.filename: info.external_attr for info in infos}
         rebuilt = path.with_suffix(".tmp")
         with zipfile.ZipFile(rebuilt, "w", compression=zipfile.ZIP_DEFLATED) as out:
-            names = [info.filename for info in infos if not info.filename.endswith(".pyc")]
+            names = [info.filename for info in infos
+                     if not info.filename.endswith(".pyc") and (root / info.filename).exists()]
             names += [str(p.relative_to(root)) for p in compiled]
             for name in names:
                 info = zipfile.ZipInfo(name, date_time=FIXED_TIME)

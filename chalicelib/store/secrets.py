@@ -16,7 +16,6 @@ import os
 import threading
 
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .. import config
 from .failures import NETWORK, SERVER_SIDE, THROTTLED, TransientStoreError
@@ -80,6 +79,8 @@ def seal(plaintext: str, context: dict[str, str]) -> str:
     client = _kms()
     made = _call(client.generate_data_key, KeyId=_key_id(), KeySpec="AES_256", EncryptionContext=context)
     nonce = os.urandom(12)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only integrations need it
+
     box = AESGCM(made["Plaintext"]).encrypt(nonce, plaintext.encode(), _aad(context))
     return PREFIX + ":".join(_b64(part) for part in (made["CiphertextBlob"], nonce, box))
 
@@ -95,6 +96,8 @@ def open_sealed(stored: str | None, context: dict[str, str]) -> str | None:
         data_key = _call(_kms().decrypt, CiphertextBlob=blob, EncryptionContext=context)["Plaintext"]
         with _lock:
             _state["keys"][cache_key] = data_key
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return AESGCM(data_key).decrypt(nonce, box, _aad(context)).decode()
 
 

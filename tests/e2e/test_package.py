@@ -229,3 +229,18 @@ def test_every_module_ships_with_bytecode_the_runtime_trusts_without_its_source_
             header = archive.read(compiled)[:16]
             assert header[:4] == importlib.util.MAGIC_NUMBER, compiled
             assert int.from_bytes(header[4:8], "little") == 0b01, compiled  # hash-based, source never checked
+
+
+def test_the_layer_keeps_the_models_of_exactly_the_services_the_code_calls(template):
+    import zipfile
+
+    from tools.compile_package import SERVICES
+
+    called = set()
+    for source in (ROOT / "chalicelib").rglob("*.py"):
+        called |= set(re.findall(r"""client\(\s*["']([a-z0-9-]+)["']""", source.read_text()))
+    assert called == SERVICES
+    with zipfile.ZipFile(ROOT / "build" / "package" / "layer-deployment.zip") as archive:
+        kept = {name.split("/botocore/data/")[1].split("/")[0] for name in archive.namelist()
+                if "/botocore/data/" in name and name.count("/", name.index("/botocore/data/") + 15) >= 1}
+    assert kept == SERVICES
