@@ -85,6 +85,12 @@ def max_body_bytes() -> int:
     return int(_get("OPTCLASS_MAX_BODY_BYTES", "65536"))
 
 
+def caller_cache_seconds() -> float:
+    """How long a container trusts a login's user ref it read (a role changed or revoked in
+    another container takes effect within this; in the same container at once). 0: never."""
+    return float(_get("OPTCLASS_CALLER_CACHE_SECONDS", "60"))
+
+
 def idempotency_ttl_seconds() -> int:
     return int(_get("OPTCLASS_IDEMPOTENCY_TTL_SECONDS", str(24 * 3600)))
 

@@ -6,7 +6,9 @@ Two steps, both idempotent and resumable (`--start` takes the last key it printe
 1. `fill`: every item of a company gets its `company_id` field (earlier items carried it
    only inside their keys), marks get their session's time zone, bookings their
    integration id, staff logins their role, schedules their count of active students, and
-   booking-system secrets are encrypted under the KMS key. Each item is updated only if the
+   booking-system secrets are encrypted under the KMS key, sessions get their place in
+   GSI3 (a schedule's sessions without their marks), schedules their header and active
+   enrollments their place behind it (the board's one query for schedule and roster). Each item is updated only if the
    field is still missing (a secret: only while it is still the plain text read).
 2. `recount`: the report counters rebuilt from the sessions, marks and ledger, for when the
    stream was switched on while the earlier code still added to the counters itself (a
@@ -59,7 +61,7 @@ def _set_if_missing(client, item: dict, name: str, value: str) -> bool:
 def fill(start: str | None) -> dict[str, int]:
     client = engine.boto_client()
     done = {"company_id": 0, "timezone": 0, "integration_id": 0, "role": 0, "active_enrollments": 0,
-            "secrets_sealed": 0}
+            "secrets_sealed": 0, "sessions_indexed": 0, "schedule_headers": 0, "roster_keys": 0}
     zones: dict[tuple[str, str], str] = {}
     for item in _scan(client, start):
         pk, sk = item["PK"]["S"], item["SK"]["S"]
@@ -85,6 +87,14 @@ def fill(start: str | None) -> dict[str, int]:
             done["active_enrollments"] += _count_seats(client, item)
         if kind == "integration":
             done["secrets_sealed"] += _seal_secrets(client, item)
+        if kind == "schedule":
+            done["schedule_headers"] += _add_header(client, item)
+        if kind == "enrollment" and "LSI1SK" not in item and item.get("status", {}).get("S") == "active":
+            done["roster_keys"] += _add_roster_key(client, item)
+        if kind == "session" and "GSI3PK" not in item and "LSI1SK" in item:
+            # GSI3 holds a schedule's sessions alone, so their list reads no marks
+            done["sessions_indexed"] += _set_if_missing(client, item, "GSI3PK", pk) and \
+                _set_if_missing(client, item, "GSI3SK", item["LSI1SK"]["S"])
         print(f"{pk}|{sk}", file=sys.stderr)  # where to --start again after an interruption
     return done
 
@@ -107,6 +117,36 @@ def _count_seats(client, schedule: dict) -> int:
                            UpdateExpression="SET active_enrollments = :n",
                            ConditionExpression="attribute_not_exists(active_enrollments)",
                            ExpressionAttributeValues={":n": {"N": str(active)}})
+        return 1
+    except client.exceptions.ConditionalCheckFailedException:
+        return 0
+
+
+def _add_header(client, schedule: dict) -> int:
+    """A schedule's header (the copy its board reads with the roster), if it has none yet; a
+    change of the schedule meanwhile writes its own header, which this then leaves alone."""
+    from chalicelib.store import models
+
+    header = models.ScheduleHeader.of(models.Item.from_raw_data(schedule).record())
+    item = {name: value for name, value in header.serialize().items()}
+    try:
+        client.put_item(TableName=config.table_name(), Item=item, ConditionExpression="attribute_not_exists(PK)")
+        return 1
+    except client.exceptions.ConditionalCheckFailedException:
+        return 0
+
+
+def _add_roster_key(client, enrollment: dict) -> int:
+    """An active enrollment's place in its schedule's active roster (LSI1 `R#`), while still active."""
+    from chalicelib.store import models
+
+    key = models.Enrollment.roster_key("active", enrollment["student_id"]["S"])
+    try:
+        client.update_item(TableName=config.table_name(), Key={"PK": enrollment["PK"], "SK": enrollment["SK"]},
+                           UpdateExpression="SET LSI1SK = :k",
+                           ConditionExpression="attribute_not_exists(LSI1SK) AND #s = :active",
+                           ExpressionAttributeNames={"#s": "status"},
+                           ExpressionAttributeValues={":k": {"S": key}, ":active": {"S": "active"}})
         return 1
     except client.exceptions.ConditionalCheckFailedException:
         return 0

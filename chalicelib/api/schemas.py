@@ -536,7 +536,8 @@ class RosterEntryOut(Model):
     student_name: str
     enrollment_id: str
     enrollment_status: str
-    balance: int
+    balance: int | None = Field(description="sessions left; null for a student no longer enrolled, listed "
+                                            "for their mark (their enrollment has it)")
     status: str
     charged: bool
     held: bool
@@ -549,9 +550,11 @@ class RosterOut(Out):
 
     @classmethod
     def of(cls, r) -> "RosterOut":
-        items = [RosterEntryOut(student_id=row.enrollment.student_id, student_name=row.enrollment.student_name,
-                                enrollment_id=ids.enrollment_id(row.enrollment.schedule_id, row.enrollment.student_id),
-                                enrollment_status=row.enrollment.status, balance=int(row.enrollment.balance),
+        sch = r.session.schedule_id
+        items = [RosterEntryOut(student_id=row.student_id, student_name=row.student_name,
+                                enrollment_id=ids.enrollment_id(sch, row.student_id),
+                                enrollment_status=row.enrollment.status if row.enrollment else "ended",
+                                balance=int(row.enrollment.balance) if row.enrollment else None,
                                 status=row.mark.status if row.mark else "unmarked",
                                 charged=bool(row.mark.charged) if row.mark else False,
                                 held=bool(row.mark.held) if row.mark else False,
@@ -612,7 +615,8 @@ class BoardStudentOut(Model):
     student_id: str
     student_name: str
     enrollment_id: str
-    balance: int
+    balance: int | None = Field(description="sessions left; null for a student no longer enrolled, shown "
+                                            "because they have marks on this page (their enrollment has it)")
     status: str
 
 
@@ -630,6 +634,9 @@ class ScheduleBoardOut(Out):
         students = [BoardStudentOut(student_id=e.student_id, student_name=e.student_name,
                                     enrollment_id=ids.enrollment_id(e.schedule_id, e.student_id),
                                     balance=int(e.balance), status=e.status) for e in b.roster]
+        students += [BoardStudentOut(student_id=m.student_id, student_name=m.student_name,
+                                     enrollment_id=ids.enrollment_id(m.schedule_id, m.student_id), balance=None,
+                                     status="ended") for m in b.former]
         items = []
         for row in b.sessions:
             s = row.session

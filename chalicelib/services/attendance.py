@@ -24,6 +24,7 @@ from ..errors import (
 from ..observability import count
 from ..store import attendance as store
 from ..store import enrollments as enrollment_store
+from ..store import logins
 from ..store import sessions as session_store
 from ..store import unit_of_work as uow_
 from ..store.pages import Page
@@ -73,6 +74,7 @@ def _read(actor: Actor | Caller, session_id: str, student_ids: list[str]) -> tup
             resolved = people.resolve(actor)  # a login made before refs kept the role
             actor = actor.resolve(replace(ref, role=resolved.role) if resolved else None)
         else:
+            logins.remember(ref)  # read fresh with the mark's own read: the next call need not read it
             actor = actor.resolve(ref)
     if found.schedule is None or found.session is None:
         raise NotFound("session", session_id)
@@ -225,7 +227,9 @@ def record_many(actor: Actor | Caller, session_id: str, requests: list[tuple[str
 
 @dataclass
 class RosterRow:
-    enrollment: records.Enrollment
+    student_id: str
+    student_name: str
+    enrollment: records.Enrollment | None  # None: no longer enrolled (shown for their mark)
     mark: records.Mark | None
 
 
@@ -247,10 +251,15 @@ def roster(actor: Actor, session_id: str) -> Roster:
     if session.student_id:
         own = enrollment_store.get_enrollment(cid, schedule_id, session.student_id)
         enrollments = [own] if own else []
-    else:
-        enrollments = [e for e in enrollment_store.roster(cid, schedule_id)
-                       if e.status == "active" or e.student_id in by_student]
-    return Roster(session, [RosterRow(e, by_student.get(e.student_id)) for e in enrollments])
+    else:  # the active roster (one query; ended enrollments are not read)
+        header, enrollments = enrollment_store.active_roster(cid, schedule_id)
+        if header is None:  # a schedule written before headers (until the upgrade's fill)
+            enrollments = [e for e in enrollment_store.roster(cid, schedule_id)
+                           if e.status == "active" or e.student_id in by_student]
+    rows = [RosterRow(e.student_id, e.student_name, e, by_student.get(e.student_id)) for e in enrollments]
+    listed = {e.student_id for e in enrollments}
+    rows += [RosterRow(mk.student_id, mk.student_name, None, mk) for mk in marks if mk.student_id not in listed]
+    return Roster(session, rows)
 
 
 def held(actor: Actor, limit: int, cursor: str | None) -> Page[records.Mark]:

@@ -1,7 +1,8 @@
 """Attendance boards and the student portal: read-only views over sessions and marks.
 
-- A schedule's board is one page of its timeline (sessions with their marks, one query)
-  plus its roster (one query).
+- A schedule's board is its header with its active roster (one query of LSI1 `R#`) and one
+  page of its timeline (sessions with their marks, one query). Ended enrollments are never
+  read: a student who left shows on a page where they have marks, from those marks.
 - A student's board and the portal's session lists merge, per enrollment, the sessions
   open to the schedule's roster with the student's own booked sessions, then fetch the
   student's marks for the page's time span (one query). Their cost follows the sessions
@@ -14,13 +15,12 @@ from .. import clock, ids
 from ..domain.records import Enrollment, Mark, Schedule, Session
 from ..errors import InvalidInput, NotFound
 from ..store import enrollments as enrollment_store
-from ..store import pages
-from ..store import people as people_store
+from ..store import pages, reads
 from ..store import sessions as store
 from ..store.pages import decode_cursor
 from .context import Actor
-from .people import own_student
-from .schedules import get_schedule
+from .people import own_student, own_student_id
+from .schedules import get_schedule, visible_schedule
 from .sessions import day_range
 
 FAR = 366
@@ -35,26 +35,33 @@ class BoardSession:
 @dataclass
 class ScheduleBoard:
     schedule: Schedule
-    roster: list[Enrollment]
+    roster: list[Enrollment]  # the active enrollments
     sessions: list[BoardSession]
     next: str | None
+    former: list[Mark] = field(default_factory=list)  # a mark of each student no longer enrolled, on this page
 
 
 def schedule_board(actor: Actor, schedule_id: str, start: date | None, end: date | None, limit: int,
                    cursor: str | None) -> ScheduleBoard:
-    schedule = get_schedule(actor, schedule_id)  # a teacher: only the schedules they teach
     cid = actor.company_id
+    if not ids.is_id(schedule_id):
+        raise NotFound("schedule", schedule_id)
+    header, roster = enrollment_store.active_roster(cid, schedule_id)  # the schedule and who is in it
+    if header is None:  # a schedule written before headers (until the upgrade's fill): as before
+        schedule = get_schedule(actor, schedule_id)
+        roster = [e for e in enrollment_store.roster(cid, schedule_id) if e.status == "active"]
+    else:
+        schedule = visible_schedule(actor, header)  # a teacher: only the schedules they teach
     low, high = day_range(schedule.timezone, start, end)
-    roster = enrollment_store.roster(cid, schedule_id)
     cursor_key = decode_cursor(cursor, "PK", store.timeline_partition(cid, schedule_id)) if cursor else None
     sessions, marks, next_cursor = store.timeline(cid, schedule_id, low, high, limit, len(roster), cursor_key)
     by_session: dict[str, dict[str, Mark]] = {}
     for mark in marks:
         by_session.setdefault(mark.session_key, {})[mark.student_id] = mark
-    marked = {m.student_id for m in marks}
-    shown = [e for e in roster if e.status == "active" or e.student_id in marked]
     rows = [BoardSession(s, by_session.get(s.session_key, {})) for s in sessions]
-    return ScheduleBoard(schedule, shown, rows, next_cursor)
+    enrolled = {e.student_id for e in roster}
+    gone = {m.student_id: m for m in marks if m.student_id not in enrolled}  # left, with marks on this page
+    return ScheduleBoard(schedule, roster, rows, next_cursor, [gone[sid] for sid in sorted(gone)])
 
 
 # --- a student's sessions across schedules ---------------------------------------------
@@ -117,18 +124,16 @@ def student_timeline(cid: str, student_id: str, enrollments: list[Enrollment], l
 
 def student_board(actor: Actor, student_id: str, start: date | None, end: date | None, limit: int,
                   cursor: str | None) -> StudentTimeline:
-    student = people_store.get_student(actor.company_id, student_id) if ids.is_id(student_id) else None
+    if not ids.is_id(student_id):
+        raise NotFound("student", student_id)
+    wanted = (reads.student(actor.company_id, student_id), reads.company(actor.company_id))
+    found = reads.load(wanted)  # one BatchGetItem: the student and the company's time zone
+    student, company = (found.get(ref) for ref in wanted)
     if student is None:
         raise NotFound("student", student_id)
     enrollments = enrollment_store.list_student_enrollments(actor.company_id, student_id, 200, None).items
-    tz = _company_timezone(actor)
-    low, high = day_range(tz, start, end)
+    low, high = day_range(company.timezone if company else "UTC", start, end)
     return student_timeline(actor.company_id, student_id, enrollments, low, high, limit, cursor, descending=False)
-
-
-def _company_timezone(actor: Actor) -> str:
-    company = people_store.get_company(actor.company_id)
-    return company.timezone if company else "UTC"
 
 
 # --- the portal --------------------------------------------------------------------------
@@ -140,13 +145,13 @@ def my_enrollments(actor: Actor, limit: int, cursor: str | None):
 
 def my_sessions(actor: Actor, when: str, limit: int, cursor: str | None) -> StudentTimeline:
     """Past sessions (newest first) or upcoming ones (soonest first), with my status."""
-    student = own_student(actor)
-    enrollments = enrollment_store.list_student_enrollments(actor.company_id, student.student_id, 200, None).items
+    student_id = own_student_id(actor)
+    enrollments = enrollment_store.list_student_enrollments(actor.company_id, student_id, 200, None).items
     now = clock.now()
     if when == "upcoming":
         enrollments = [e for e in enrollments if e.status == "active"]
         low, high = clock.iso(now), clock.iso(now + timedelta(days=FAR))
-        return student_timeline(actor.company_id, student.student_id, enrollments, low, high, limit, cursor, False)
+        return student_timeline(actor.company_id, student_id, enrollments, low, high, limit, cursor, False)
     low, high = clock.iso(now - timedelta(days=FAR)), clock.iso(now)
-    return student_timeline(actor.company_id, student.student_id, enrollments, low, high, limit, cursor, True)
+    return student_timeline(actor.company_id, student_id, enrollments, low, high, limit, cursor, True)
 

@@ -4,6 +4,7 @@ from dataclasses import replace
 from .. import clock, ids
 from ..domain import records
 from ..errors import AlreadyExists, Forbidden, NotFound
+from ..store import logins
 from ..store import people as store
 from ..store import unit_of_work as uow_
 from ..store.pages import Page
@@ -61,8 +62,9 @@ def list_students(actor: Actor, limit: int, cursor: str | None) -> Page[records.
 
 
 def resolve(caller: Caller) -> Actor | None:
-    """The actor a login is, by its user ref (one GetItem); None when it has no record."""
-    ref = store.get_user_ref(caller.company_id, caller.subject)
+    """The actor a login is, by its user ref (one GetItem, or none when this container read
+    it within the bound of store/logins.py); None when it has no record."""
+    ref = logins.user_ref(caller.company_id, caller.subject)
     if ref is not None and ref.person_kind == "staff" and ref.role is None:
         member = store.get_staff(caller.company_id, ref.person_id)  # a login made before refs kept the role
         ref = replace(ref, role=member.role) if member else None
@@ -86,6 +88,17 @@ def own_student(actor: Actor) -> records.Student:
     if student is None:
         raise NotFound("student for this login")
     return student
+
+
+def own_student_id(actor: Actor) -> str:
+    """The student id of a student's login: its user ref names it (no read when resolved);
+    a student and their login's ref are written in one transaction."""
+    if actor.role != STUDENT:
+        raise Forbidden("only a student has a portal")
+    person_id = _person_id(actor)
+    if person_id is None:
+        raise NotFound("student for this login")
+    return person_id
 
 
 def own_staff_id(actor: Actor) -> str | None:

@@ -67,6 +67,11 @@ def get_schedule(actor: Actor, schedule_id: str) -> records.Schedule:
     schedule = store.get_schedule(actor.company_id, schedule_id) if ids.is_id(schedule_id) else None
     if schedule is None:
         raise NotFound("schedule", schedule_id)
+    return visible_schedule(actor, schedule)
+
+
+def visible_schedule(actor: Actor, schedule: records.Schedule) -> records.Schedule:
+    """The schedule, if the caller may see it: a teacher only the schedules they teach."""
     if actor.role == TEACHER and schedule.teacher_id != own_staff_id(actor):
         raise Forbidden("a teacher may only see the schedules they teach")
     return schedule

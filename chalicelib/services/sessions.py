@@ -98,11 +98,14 @@ def teacher_sessions(actor: Actor, staff_id: str, start: date | None, end: date 
                      cursor: str | None) -> Page[records.Session]:
     """A teacher's agenda across schedules (substitutions included): staff see anyone's,
     a teacher their own."""
-    member = reads.get(reads.staff(actor.company_id, staff_id)) if ids.is_id(staff_id) else None
+    if not ids.is_id(staff_id):
+        raise NotFound("staff member", staff_id)
+    wanted = (reads.staff(actor.company_id, staff_id), reads.company(actor.company_id))
+    found = reads.load(wanted)  # one BatchGetItem: the teacher and the company's time zone
+    member, company = (found.get(ref) for ref in wanted)
     if member is None:
         raise NotFound("staff member", staff_id)
     require_teaches(actor, staff_id, "agenda")
-    company = reads.get(reads.company(actor.company_id))
     low, high = day_range(company.timezone if company else "UTC", start, end, default_back=0, default_ahead=7)
     return store.teacher_sessions(actor.company_id, staff_id, low, high, limit, cursor)
 

@@ -127,7 +127,13 @@ def ensure_bound() -> None:
             cls._connection = shared
         instrument(shared.connection.client)
         _bound["boto"] = None
+        _bound["generation"] = _bound.get("generation", 0) + 1
         _bound["key"] = key
+
+
+def generation() -> int:
+    """Which binding the models have (caches of what was read are only good for theirs)."""
+    return _bound.get("generation", 0)
 
 
 def connection() -> Connection:

@@ -75,6 +75,21 @@ def roster(cid: str, schedule_id: str) -> list[records.Enrollment]:
                                                    consistent_read=True)]
 
 
+@translate
+def active_roster(cid: str, schedule_id: str) -> tuple[records.Schedule | None, list[records.Enrollment]]:
+    """The schedule's header and its active enrollments: one consistent Query of LSI1 `R#`
+    (ended enrollments are not in it). The header is None on a schedule written before
+    headers (tools/upgrade_table.py fill writes them)."""
+    header, active = None, []
+    for item in m.Item.timeline.query(m.schedule_partition(cid, schedule_id),
+                                      m.Item.LSI1SK.startswith(m.ROSTER_PREFIX), consistent_read=True):
+        if isinstance(item, m.ScheduleHeader):
+            header = item.record()
+        elif isinstance(item, m.Enrollment):
+            active.append(item.record())
+    return header, active
+
+
 def list_schedule_enrollments(cid: str, schedule_id: str, limit: int, cursor: str | None) -> Page:
     return query_page(m.Enrollment, m.schedule_partition(cid, schedule_id),
                       m.Enrollment.SK.startswith(m.Enrollment.PREFIX), limit=limit, cursor=cursor)

@@ -125,6 +125,7 @@ class Item(Model):
     by_person = _gsi(schema.BY_PERSON, "GSI1PK", "GSI1SK")()
     by_teacher = _gsi(schema.BY_TEACHER, "GSI2PK", "GSI2SK")()
     by_email = _gsi(schema.BY_EMAIL, "GSI3PK", "GSI3SK")()
+    sessions_in_time = by_email  # the same GSI3: in a schedule's partition it holds only sessions
     attention = _gsi(schema.ATTENTION, "GSI4PK", "GSI4SK")()
 
     # Subclasses: `key(*ids) -> (PK, SK)` and `key_of(record)`; `index()` sets index keys.
@@ -339,6 +340,40 @@ class Schedule(Item, discriminator="schedule"):
 
 # --- the schedule partition ------------------------------------------------------------------------
 
+ROSTER_PREFIX = "R#"  # LSI1 `Timeline` in a schedule partition: its header, then its active enrollments
+
+
+class ScheduleHeader(Item, discriminator="schedule_header"):
+    """A copy of the schedule in its own partition, written in the same transaction as every
+    change of the schedule (its seat count aside), so one query reads the schedule with its
+    active roster (LSI1 `R#`, the header first)."""
+
+    RECORD = records.Schedule
+    schedule_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    teacher_id = UnicodeAttribute()
+    teacher_name = UnicodeAttribute(null=True)
+    capacity = NumberAttribute(null=True)
+    timezone = UnicodeAttribute()
+    recurrence = Recurrence(null=True)
+    policy = Policy()
+    low_balance_threshold = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=0)  # the schedule's, as copied (not a condition)
+
+    @staticmethod
+    def key(cid: str, schedule_id: str) -> Key:
+        return schedule_partition(cid, schedule_id), "#SCHEDULE"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.schedule_id)
+
+    def index(self) -> None:
+        self.LSI1SK = ROSTER_PREFIX
+
 LOW_SHARDS = 8
 
 
@@ -374,7 +409,14 @@ class Enrollment(Item, discriminator="enrollment"):
     def index(self) -> None:
         self.GSI1PK = person_partition(self.company_id, self.student_id)
         self.GSI1SK = f"{self.PREFIX}{self.schedule_id}"
+        self.LSI1SK = self.roster_key(self.status, self.student_id)
         self.GSI4PK, self.GSI4SK = self.low_balance_keys(self.record())
+
+    @staticmethod
+    def roster_key(status: str, student_id: str) -> str | None:
+        """LSI1 (sparse): an active enrollment sorts behind its schedule's header; an ended one
+        leaves, so the board never reads it."""
+        return f"{ROSTER_PREFIX}{student_id}" if status == "active" else None
 
     @classmethod
     def low_balance_keys(cls, enrollment: records.Enrollment) -> tuple[str | None, str | None]:
@@ -464,6 +506,8 @@ class Session(Item, discriminator="session"):
         self.LSI1SK = self.timeline_key(self.starts_at, self.session_key)
         self.GSI2PK = teacher_partition(self.company_id, self.teacher_id)
         self.GSI2SK = self.starts_key(self.starts_at, sid)
+        # GSI3: the schedule's sessions alone, in time order (its list reads no marks)
+        self.GSI3PK, self.GSI3SK = self.PK, self.LSI1SK
         if self.student_id:  # one student's own session (a booked 1:1): in their GSI1 collection
             self.LSI2SK = None
             self.GSI1PK = person_partition(self.company_id, self.student_id)

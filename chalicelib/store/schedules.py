@@ -14,12 +14,17 @@ def get_schedule(cid: str, schedule_id: str) -> records.Schedule | None:
 
 
 def add_schedule(uow: UnitOfWork, schedule: records.Schedule) -> records.Schedule:
-    return uow.create(schedule)
+    """A new schedule, with its header (the copy its board reads with the roster)."""
+    stored = uow.create(schedule)
+    uow.put(m.ScheduleHeader.of(stored))
+    return stored
 
 
 def save_schedule(uow: UnitOfWork, schedule: records.Schedule) -> records.Schedule:
-    """A changed schedule, over the version read."""
-    return uow.save(schedule)
+    """A changed schedule, over the version read, and its header in the same transaction."""
+    stored = uow.save(schedule)
+    uow.put(m.ScheduleHeader.of(stored))
+    return stored
 
 
 def list_schedules(cid: str, limit: int, cursor: str | None) -> Page[records.Schedule]:

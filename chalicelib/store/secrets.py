@@ -79,7 +79,9 @@ def seal(plaintext: str, context: dict[str, str]) -> str:
     client = _kms()
     made = _call(client.generate_data_key, KeyId=_key_id(), KeySpec="AES_256", EncryptionContext=context)
     nonce = os.urandom(12)
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only integrations need it
+    from cryptography.hazmat.primitives.ciphers.aead import (
+        AESGCM,  # only integrations need it
+    )
 
     box = AESGCM(made["Plaintext"]).encrypt(nonce, plaintext.encode(), _aad(context))
     return PREFIX + ":".join(_b64(part) for part in (made["CiphertextBlob"], nonce, box))

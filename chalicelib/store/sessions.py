@@ -48,10 +48,11 @@ def existing_session_keys(cid: str, schedule_id: str, session_keys: list[str]) -
 
 def list_schedule_sessions(cid: str, schedule_id: str, start: str, end: str, limit: int,
                            cursor: str | None) -> Page[records.Session]:
-    """Sessions of a schedule in [start, end) from the timeline, marks filtered out."""
-    return query_page(m.Session.timeline, m.schedule_partition(cid, schedule_id),
-                      m.Session.LSI1SK.between(m.Session.timeline_key(start), m.Session.timeline_key(end)),
-                      filter_condition=m.Item.type == m.Session, limit=limit, cursor=cursor)
+    """Sessions of a schedule in [start, end] from GSI3, where the schedule's partition holds
+    only its sessions (no mark is read)."""
+    return query_page(m.Session.sessions_in_time, m.schedule_partition(cid, schedule_id),
+                      m.Session.GSI3SK.between(m.Session.timeline_key(start), m.Session.timeline_key(end)),
+                      hash_attr="GSI3PK", limit=limit, cursor=cursor)
 
 
 @translate
@@ -60,24 +61,37 @@ def timeline(cid: str, schedule_id: str, start: str, end: str, page_sessions: in
     """A page of the schedule's timeline: up to `page_sessions` sessions with all their marks.
 
     One Query: sessions and marks share the LSI1 sort order (a session, then its marks), and
-    the limit leaves room for every mark of every session on the page.
+    the limit leaves room for a mark of every active student on every session of the page.
+    When marks of students no longer enrolled fill it first, the page ends after its last
+    whole session; only a single session with more marks than the whole page reads on.
     """
     pk = m.schedule_partition(cid, schedule_id)
     limit = page_sessions * (roster_size + 1) + 1
-    results = m.Item.timeline.query(pk, m.Item.LSI1SK.between(m.Session.timeline_key(start),
-                                                              m.Session.timeline_key(end)),
-                                    limit=limit, page_size=limit, last_evaluated_key=cursor_key)
-    sessions, marks, last = [], [], None
-    for item in results:
-        if isinstance(item, m.Session):
-            if len(sessions) == page_sessions:
-                return sessions, marks, encode_cursor(_lsi_key(last))
-            sessions.append(item.record())
-        elif isinstance(item, m.Mark):
-            marks.append(item.record())
-        last = item
-    more = results.last_evaluated_key is not None and last is not None
-    return sessions, marks, encode_cursor(_lsi_key(last)) if more else None
+    condition = m.Item.LSI1SK.between(m.Session.timeline_key(start), m.Session.timeline_key(end))
+    read: list = []
+    starts: list[int] = []  # where each session is in `read`
+    key = cursor_key
+    while True:
+        results = m.Item.timeline.query(pk, condition, limit=limit, page_size=limit, last_evaluated_key=key)
+        for item in results:
+            if isinstance(item, m.Session):
+                if len(starts) == page_sessions:
+                    return _page(read, encode_cursor(_lsi_key(read[-1])))
+                starts.append(len(read))
+                read.append(item)
+            elif isinstance(item, m.Mark):
+                read.append(item)
+        key = results.last_evaluated_key
+        if key is None or not read:
+            return _page(read, None)
+        if len(starts) > 1:  # the last session may have marks still unread: it opens the next page
+            return _page(read[:starts[-1]], encode_cursor(_lsi_key(read[starts[-1] - 1])))
+        # one session, its marks not all read yet: read on (the next session ends it)
+
+
+def _page(read: list, cursor: str | None) -> tuple[list[records.Session], list[records.Mark], str | None]:
+    return ([i.record() for i in read if isinstance(i, m.Session)],
+            [i.record() for i in read if isinstance(i, m.Mark)], cursor)
 
 
 def _lsi_key(item) -> dict:

@@ -154,6 +154,9 @@ def item_of(record: Any) -> m.Item:
     return MODELS[type(record)].of(record)
 
 
+_USER_REF_PREFIX = m.UserRef.key("", "")[1]
+
+
 class UnitOfWork:
     """The writes of one step, committed together or not at all."""
 
@@ -244,6 +247,8 @@ class UnitOfWork:
                    m.Enrollment.updated_at.set(at), m.Enrollment.alert_level.set(after.alert_level),
                    m.Enrollment.GSI4PK.set(low_pk) if low_pk else m.Enrollment.GSI4PK.remove(),
                    m.Enrollment.GSI4SK.set(low_sk) if low_sk else m.Enrollment.GSI4SK.remove()]
+        roster_key = m.Enrollment.roster_key(after.status, after.student_id)
+        actions.append(m.Enrollment.LSI1SK.set(roster_key) if roster_key else m.Enrollment.LSI1SK.remove())
         for name, value in changes.items():
             attribute = getattr(m.Enrollment, name)
             actions.append(attribute.set(value) if value is not None else attribute.remove())
@@ -265,7 +270,15 @@ class UnitOfWork:
         params = {"TransactItems": self._actions, "ClientRequestToken": str(uuid.uuid4())}
         if len(json.dumps(params, default=str)) > MAX_BYTES:
             raise TransactionTooLarge("the transaction is over 4 MB")
-        self._send(params)
+        refs = [target for target in self._targets if target[1].startswith(_USER_REF_PREFIX)]
+        try:
+            self._send(params)
+        finally:
+            if refs:  # a login's record changed (or may have): this container reads it again
+                from . import logins
+
+                for pk, sk in refs:
+                    logins.forget(pk, sk)
         self._actions, self._targets, self._refusals, self._answer_at = [], [], [], None
         if self.idempotency is not None:
             self.idempotency.recorded = True

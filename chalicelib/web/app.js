@@ -430,8 +430,11 @@
           el("span", { class: "t" }, s.teacher_name || ""),
           s.status === "cancelled" ? el("span", { class: "t" }, "cancelled") : null)));
       const rows = students.map((st) => {
-        const badge = el("span", { class: "badge", data: { balance: st.balance } }, String(st.balance));
-        const row = el("tr", { class: balanceClass(st.balance) || null, data: { studentId: st.student_id } },
+        const enrolled = st.balance !== null && st.balance !== undefined;  // null: no longer enrolled
+        const badge = enrolled ? el("span", { class: "badge", data: { balance: st.balance } }, String(st.balance))
+                               : null;
+        const row = el("tr", { class: (enrolled && balanceClass(st.balance)) || null,
+                               data: { studentId: st.student_id } },
           el("th", { class: "student", scope: "row" }, el("span", { class: "name" }, st.student_name), badge,
              st.status !== "active" ? el("span", { class: "sub" }, " " + st.status) : null),
           sessions.map((s) => {
@@ -487,7 +490,8 @@
                                  "aria-labelledby": "sheet-title" },
         el("h2", { id: "sheet-title" }, student.student_name),
         el("p", { class: "sub" },
-           when + " · " + statusText(cell.status, cell.held) + " · balance " + student.balance),
+           when + " · " + statusText(cell.status, cell.held) +
+           (student.balance === null ? " · no longer enrolled" : " · balance " + student.balance)),
         el("div", { class: "choices" }, choices),
         el("button", { type: "button", class: "link", onclick: closeSheet }, "Close"));
       // The answer may come after the user closed this picker and opened another one.

@@ -1,6 +1,7 @@
 """Roles from records: how a company is set up, who gets in, what a role claim can and
 cannot do, and stages that fail closed."""
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -70,7 +71,8 @@ def test_a_role_claim_narrows_but_never_widens(client):
     assert w.admin.get("/company").body["name"] == f"School {w.company_id}"
 
 
-def test_a_login_made_before_logins_kept_their_role_still_resolves(client):
+def test_a_login_made_before_logins_kept_their_role_still_resolves(client, monkeypatch):
+    monkeypatch.setattr(config, "caller_cache_seconds", lambda: 0)  # every call reads the ref
     w = build_world(client)
     items = [i for i in table_items() if i.get("type", {}).get("S") == "user_ref"
              and i["user_id"]["S"] == f"staff-{w.company_id}"]
@@ -112,3 +114,38 @@ def test_a_stage_without_its_settings_answers_every_request_503_and_logs_what_is
     assert len(table_items()) == before
     logged = [r.getMessage() for r in caplog.records if '"misconfigured"' in r.getMessage()]
     assert logged and "OPTCLASS_JWT_ISSUER is not set" in logged[-1]
+
+
+def test_a_container_reads_a_login_once_per_bound_and_a_change_reaches_it_within_the_bound(client, monkeypatch):
+    from chalicelib.domain import records
+    from chalicelib.store import logins
+    from chalicelib.store import unit_of_work as uow_
+    from tests.support import count_dynamodb
+
+    w = build_world(client)
+    teacher = Api(client, token(w.company_id, None, f"teacher-{w.company_id}"))
+    logins._memory.clear()
+    with count_dynamodb() as first:
+        assert teacher.get("/schedules").status == 200
+    with count_dynamodb() as again:
+        assert teacher.get("/schedules").status == 200
+    assert first.calls == ["GetItem", "Query"] and again.calls == ["Query"]  # the login was read once
+
+    # Another container takes the login away: this one follows within the bound, not before.
+    ref = next(i for i in table_items() if i.get("type", {}).get("S") == "user_ref"
+               and i["user_id"]["S"] == f"teacher-{w.company_id}")
+    engine.boto_client().delete_item(TableName=config.table_name(), Key={"PK": ref["PK"], "SK": ref["SK"]})
+    assert teacher.get("/schedules").status == 200
+    later = logins.time.monotonic() + config.caller_cache_seconds() + 1
+    monkeypatch.setattr(logins.time, "monotonic", lambda: later)
+    assert (teacher.get("/schedules").status, teacher.get("/schedules").error_code) == (403, "forbidden")
+
+    # A change committed through this container applies at once: the teacher becomes staff.
+    assert teacher.get("/students").status == 403
+    promoted = records.UserRef(company_id=w.company_id, user_id=f"teacher-{w.company_id}", person_kind="staff",
+                               person_id=ref["person_id"]["S"], role="staff")
+    assert teacher.get("/schedules").status == 403  # refused logins are not remembered
+    uow_.run(lambda uow: uow.overwrite(promoted), company_id=w.company_id)
+    assert teacher.get("/students").status == 200
+    uow_.run(lambda uow: uow.overwrite(replace(promoted, role="teacher")), company_id=w.company_id)
+    assert teacher.get("/students").status == 403

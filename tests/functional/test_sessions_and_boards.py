@@ -222,3 +222,54 @@ def test_a_teachers_agenda_spans_schedules_and_follows_substitutions(world):
     assert world.staff.get(f"/staff/{world.ids['teacher2_id']}/sessions").body["items"][0]["schedule_id"] == other["id"]
     assert world.teacher.get(f"/staff/{world.ids['teacher2_id']}/sessions").status == 403
     assert world.staff.get("/staff/01ARZ3NDEKTSV4RRFFQ69G5FAV/sessions").status == 404
+
+
+def test_a_board_reads_only_the_active_roster_and_shows_who_left_only_where_they_have_marks(world):
+    from tests.support import count_dynamodb
+
+    schedule = weekly(world, weekdays=("MO", "WE", "FR"), start=TODAY - timedelta(days=14))
+    stay = world.ids["student_id"]
+    left = world.staff.post("/students", {"name": "Lena Left", "email": "lena@x.example"}).body["id"]
+    for student in (stay, left):
+        assert world.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+            "student_id": student, "initial_balance": 8, "responsible_staff_id": world.ids["staff_id"]}).status == 201
+    start, end = TODAY - timedelta(days=14), TODAY
+    sessions = all_sessions(world, schedule["id"], start, end)
+    assert world.teacher.put(f"/sessions/{sessions[0]['id']}/attendance/{left}", {"status": "attended"}).status == 200
+    ended = world.staff.patch(f"/enrollments/{schedule['id']}.{left}", {"status": "ended"})
+    assert ended.status == 200 and ended.body["status"] == "ended", ended.body
+
+    def board(limit, cursor=None):
+        with count_dynamodb() as counted:
+            page = world.teacher.get(f"/schedules/{schedule['id']}/board?from={start}&to={end}&limit={limit}"
+                                     + (f"&next={cursor}" if cursor else ""))
+        assert page.status == 200, page.body
+        return page.body, counted
+
+    first, counted = board(2)
+    assert [(s["student_id"], s["status"], s["balance"]) for s in first["students"]] == [
+        (stay, "active", 8), (left, "ended", None)]
+    assert {c["student_id"]: c["status"] for c in first["items"][0]["attendance"]} == {
+        stay: "unmarked", left: "attended"}
+    later, _ = board(2, first["next"])
+    assert [s["student_id"] for s in later["students"]] == [stay]  # no marks of theirs on this page
+    assert [c["student_id"] for c in later["items"][0]["attendance"]] == [stay]
+
+    # Ended enrollments are never read: twenty more who came and went cost the board nothing.
+    assert counted.calls == ["Query", "Query"]
+    reads = counted.items_read
+    for n in range(20):
+        other = world.staff.post("/students", {"name": f"Gone {n}", "email": f"gone{n}@x.example"}).body["id"]
+        world.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+            "student_id": other, "initial_balance": 1, "responsible_staff_id": world.ids["staff_id"]})
+        assert world.staff.patch(f"/enrollments/{schedule['id']}.{other}", {"status": "ended"}).status == 200
+    again, counted = board(2)
+    assert again == first and counted.calls == ["Query", "Query"] and counted.items_read == reads
+
+    # The session's roster likewise: the active roster, and who left only for their mark.
+    with count_dynamodb() as counted:
+        roster = world.teacher.get(f"/sessions/{sessions[0]['id']}/attendance")
+    assert roster.status == 200 and counted.calls == ["Query", "Query"]
+    assert [(r["student_id"], r["enrollment_status"], r["balance"], r["status"]) for r in roster.body["items"]] == [
+        (stay, "active", 8, "unmarked"), (left, "ended", None, "attended")]
+    assert counted.items_read == 1 + 1 + 1 + 1  # the session, its one mark; the header, one active enrollment

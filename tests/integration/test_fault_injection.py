@@ -620,6 +620,13 @@ def done_drain(c: dict, result: Any, items: list[dict]) -> None:
 
 # the low-balance job: jobs.run("low-balance", day)
 
+@pytest.fixture(autouse=True)
+def cold_logins(monkeypatch):
+    """Every request reads its caller's login, as a container new to it does: one more
+    request to fail at (store/logins.py remembers logins otherwise)."""
+    monkeypatch.setattr(config, "caller_cache_seconds", lambda: 0)
+
+
 @pytest.fixture
 def ses(monkeypatch, store):
     """Emails go through SES (moto), as in deployed stages."""

@@ -92,3 +92,43 @@ def test_fill_gives_logins_their_role_schedules_their_count_and_seals_plain_secr
     [integration] = [i for i in items if i.get("type", {}).get("S") == "integration"]
     assert integration["secret"]["S"].startswith("kms1:") and "plain-secret-1" not in str(integration)
     assert w.staff.get("/students").status == 200 and hook["id"]
+
+
+def test_fill_gives_sessions_written_before_gsi3_their_place_in_the_list(client):
+    w = _marked_world(client)
+    [schedule] = [s for s in w.staff.get("/schedules").body["items"] if s["name"] == "Oboe"]
+    from datetime import date, timedelta
+
+    today = date.today()
+    path = f"/schedules/{schedule['id']}/sessions?from={today - timedelta(days=2)}&to={today + timedelta(days=2)}"
+    listed = [s["id"] for s in w.staff.get(path).body["items"]]
+    assert len(listed) == 1
+    assert _strip("GSI3PK", ("session",)) == 1 and _strip("GSI3SK", ("session",)) == 1
+    assert w.staff.get(path).body["items"] == []  # as the earlier layout left it
+    assert upgrade_table.fill(None)["sessions_indexed"] == 1
+    assert [s["id"] for s in w.staff.get(path).body["items"]] == listed
+    assert upgrade_table.fill(None)["sessions_indexed"] == 0  # again: nothing to do
+
+
+def test_a_board_of_a_schedule_written_before_headers_reads_as_before_until_the_fill_gives_it_one(client):
+    from tests.support import count_dynamodb
+
+    w = _marked_world(client)
+    [schedule] = [s for s in w.staff.get("/schedules").body["items"] if s["name"] == "Oboe"]
+    board_path = f"/schedules/{schedule['id']}/board"
+    board = w.staff.get(board_path).body
+    assert [s["status"] for s in board["students"]] == ["active"] and len(board["items"]) == 1
+    client_ = engine.boto_client()
+    for item in table_items():  # as the earlier layout left them: no header, no roster key
+        if item.get("type", {}).get("S") == "schedule_header":
+            client_.delete_item(TableName=config.table_name(), Key={"PK": item["PK"], "SK": item["SK"]})
+    assert _strip("LSI1SK", ("enrollment",)) >= 1
+    with count_dynamodb() as before_fill:
+        assert w.staff.get(board_path).body == board
+    done = upgrade_table.fill(None)
+    assert done["schedule_headers"] >= 1 and done["roster_keys"] >= 1
+    with count_dynamodb() as after_fill:
+        assert w.staff.get(board_path).body == board
+    assert before_fill.calls == ["Query", "GetItem", "Query", "Query"] and after_fill.calls == ["Query", "Query"]
+    again = upgrade_table.fill(None)
+    assert again["schedule_headers"] == 0 and again["roster_keys"] == 0

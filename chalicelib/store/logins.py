@@ -1,0 +1,58 @@
+"""Resolving a login to its user ref (access pattern 5) without a request on every call.
+
+A container keeps each user ref it read for `OPTCLASS_CALLER_CACHE_SECONDS` (60 s by
+default): a person's role and existence come from our records, and a change made in another
+container reaches this one within that bound; a change committed through this container
+(`forget`, called by the unit of work when a transaction writes a user ref) at once. Only
+refs that exist are kept: a login given a record a moment after it was refused gets in on
+its next call. The memory belongs to one binding of the store (a new table or endpoint
+starts empty) and is bounded in size.
+"""
+import threading
+import time
+
+from .. import config
+from ..domain import records
+from . import engine, reads
+from . import models as m
+
+MAX_ENTRIES = 10_000
+_memory: dict[tuple, tuple[float, records.UserRef]] = {}
+_lock = threading.Lock()
+
+
+def user_ref(cid: str, user_id: str) -> records.UserRef | None:
+    """The login's user ref: remembered if read within the bound, else one GetItem."""
+    max_age = config.caller_cache_seconds()
+    if max_age <= 0:
+        return reads.get(reads.user(cid, user_id))
+    pk, sk = m.UserRef.key(cid, user_id)
+    kept = _memory.get((engine.generation(), pk, sk))
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    ref = reads.get(reads.user(cid, user_id))
+    remember(ref)
+    return ref
+
+
+def remember(ref: records.UserRef | None) -> None:
+    """A user ref a use case read itself (strongly consistent, with its other reads)."""
+    max_age = config.caller_cache_seconds()
+    if ref is None or max_age <= 0:
+        return
+    pk, sk = m.UserRef.key(ref.company_id, ref.user_id)
+    with _lock:
+        if len(_memory) >= MAX_ENTRIES:
+            _memory.clear()
+        _memory[(engine.generation(), pk, sk)] = (time.monotonic() + max_age, ref)
+
+
+def forget(pk: str, sk: str) -> None:
+    """A transaction wrote this user ref: the next call reads it again."""
+    with _lock:
+        for slot in [s for s in _memory if s[1:] == (pk, sk)]:
+            del _memory[slot]
+
+
+def is_user_ref(sk: str) -> bool:
+    return sk.startswith(m.UserRef.key("", "")[1])
