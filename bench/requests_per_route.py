@@ -24,10 +24,14 @@ def main() -> None:
             admin = Http(client, token(cid, "admin", "bench-admin"))
             staff = Http(client, token(cid, "staff", "bench-staff"))
             admin.call("PUT", "/company", {"name": "Bench"})
-            _, teacher = admin.call("POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher"})
+            _, teacher = admin.call("POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher",
+                                                       "user_id": "bench-teacher"})
             _, member = admin.call("POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff",
                                                      "user_id": "bench-staff"})
-            _, student = staff.call("POST", "/students", {"name": "N", "email": "n@b.example"})
+            _, student = staff.call("POST", "/students", {"name": "N", "email": "n@b.example",
+                                                          "user_id": "bench-student"})
+            portal = Http(client, token(cid, "student", "bench-student"))
+            teaching = Http(client, token(cid, "teacher", "bench-teacher"))
             _, schedule = staff.call("POST", "/schedules", {"name": "G", "kind": "group", "capacity": 5,
                                                             "teacher_id": teacher["id"]})
             _, other = staff.call("POST", "/students", {"name": "O", "email": "o@b.example"})
@@ -67,16 +71,35 @@ def main() -> None:
                 ("PUT", mark, {"status": "cancelled"}, {"Idempotency-Key": "m-1"}),
                 ("PUT", mark, {"status": "cancelled"}, {"Idempotency-Key": "m-1"}),
                 ("DELETE", mark, None, {}),
+                ("PUT", mark, {"status": "attended"}, {}),
+                ("GET", f"/schedules/{sch}/board", None, {}),
+                ("GET", f"/schedules/{sch}/board", None, {"as": teaching}),
+                ("GET", f"/schedules/{sch}/sessions", None, {}),
+                ("GET", f"/sessions/{session['id']}", None, {}),
+                ("GET", f"/sessions/{session['id']}/attendance", None, {"as": teaching}),
+                ("GET", f"/staff/{teacher['id']}/sessions", None, {"as": teaching}),
+                ("GET", "/attendance/held", None, {}),
+                ("GET", f"/students/{sid}/board", None, {}),
+                ("GET", "/me", None, {"as": portal}),
+                ("GET", "/me/enrollments", None, {"as": portal}),
+                ("GET", "/me/sessions?when=upcoming", None, {"as": portal}),
+                ("GET", "/me/sessions?when=past", None, {"as": portal}),
+                ("GET", "/notifications", None, {"as": teaching}),
+                ("GET", "/reports/students", None, {}),
             ]
+            for caller in (portal, teaching):  # each caller once first: a warm container knows their login
+                caller.call("GET", "/me" if caller is portal else "/schedules")
             rows = []
             with counting() as counter:
                 for method, path, body, headers in scenario:
                     counter.reset()
-                    status, _ = (admin if path.startswith(("/staff", "/company")) else staff).call(
-                        method, path, body, headers)
+                    headers = dict(headers)
+                    caller = headers.pop("as", None) or (admin if path.startswith(("/staff", "/company")) else staff)
+                    status, _ = caller.call(method, path, body, headers)
+                    who = {id(portal): " (student)", id(teaching): " (teacher)"}.get(id(caller), "")
                     label = f"{method} {path.replace(eid, '{enrollment_id}').replace(session['id'], '{session_id}')}"
                     label = label.replace(sch, "{schedule_id}")
-                    label = label.replace(sid, "{student_id}").replace(teacher["id"], "{staff_id}")
+                    label = label.replace(sid, "{student_id}").replace(teacher["id"], "{staff_id}") + who
                     if headers:
                         label += " (Idempotency-Key" + (", replay)" if counter.calls and
                                                         "TransactWriteItems" not in counter.calls else ")")

@@ -16,6 +16,7 @@ RUNS = [
     ("DynamoDB requests per route (balances, people, schedules)", ["requests_per_route.py"]),
     ("Attendance: requests per mark, board page and portal call; mark time against a bare read and "
      "transaction", ["attendance.py", "--marks", "200"]),
+    ("Reads as the data grows: requests and items read per route at 1x, 10x and 100x", ["reads.py"]),
     ("Marks under contention: 50 clients on their own sessions, 20 on one session", ["contention.py"]),
     ("Low-balance job: items read as enrollments grow (1% low)", ["low_balance.py", "--sizes", "1000,10000,50000"]),
     ("Reports: items read by a 4-week teacher report as history grows", ["reports.py", "--marks", "1000,100000"]),

@@ -19,7 +19,7 @@ from ..store import pages, reads
 from ..store import sessions as store
 from ..store.pages import decode_cursor
 from .context import Actor
-from .people import own_student, own_student_id
+from .people import own_student_id
 from .schedules import get_schedule, visible_schedule
 from .sessions import day_range
 
@@ -139,8 +139,7 @@ def student_board(actor: Actor, student_id: str, start: date | None, end: date |
 # --- the portal --------------------------------------------------------------------------
 
 def my_enrollments(actor: Actor, limit: int, cursor: str | None):
-    student = own_student(actor)
-    return enrollment_store.list_student_enrollments(actor.company_id, student.student_id, limit, cursor)
+    return enrollment_store.list_student_enrollments(actor.company_id, own_student_id(actor), limit, cursor)
 
 
 def my_sessions(actor: Actor, when: str, limit: int, cursor: str | None) -> StudentTimeline:
