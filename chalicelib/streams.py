@@ -1,7 +1,8 @@
-"""The stream handler's edge: a thin trigger over the counters service, with its log line."""
+"""The stream handler's edge: a thin trigger over what the stream keeps (the report
+counters, students' seats), with its log line."""
 from . import config
 from .observability import flush, log_event
-from .services import counters
+from .services import counters, seats
 from .store import engine
 
 
@@ -10,8 +11,16 @@ def handle(event: dict) -> dict:
     config.require_deployable()
     engine.ensure_bound()
     metrics = engine.start_metrics()
-    result = counters.apply_stream_records(event.get("Records", []))
+    result = apply(event.get("Records", []))
     log_event("stream_batch", **result, dynamodb_calls=metrics.calls, items_read=metrics.items_read,
               items_written=metrics.items_written)
     flush()
+    return result
+
+
+def apply(stream_records: list[dict]) -> dict:
+    """Counters first, then seats: a batch handed on again skips counted records and writes
+    the same seats again."""
+    result = counters.apply_stream_records(stream_records)
+    result.update(seats.apply_stream_records(stream_records))
     return result

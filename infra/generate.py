@@ -181,14 +181,15 @@ def table_resource(table_name: str) -> dict:
             "Properties": props}
 
 
-COUNTED_TYPES = ("session", "mark", "ledger")  # chalicelib/store/stream.py: what the counters are made of
+# chalicelib/store/stream.py: what the counters are made of, and what students' seats follow
+STREAM_TYPES = ("session", "mark", "ledger", "enrollment")
 
 
 def report_counters_source() -> dict:
     """The `report-counters` function's stream: the table's own (Chalice knows only a literal
-    ARN), filtered to the items the counters are made of, a failing batch split in two to
+    ARN), filtered to the items the counters are made of and seats follow, a failing batch split in two to
     find the record that fails, and retried until it is applied (records live 24 hours)."""
-    types = json.dumps(list(COUNTED_TYPES))
+    types = json.dumps(list(STREAM_TYPES))
     patterns = [f'{{"dynamodb": {{"{image}": {{"type": {{"S": {types}}}}}}}}}' for image in ("NewImage", "OldImage")]
     return {"Properties": {
         "Stream": {"Fn::GetAtt": ["OptClassTable", "StreamArn"]},

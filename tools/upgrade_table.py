@@ -8,7 +8,8 @@ Two steps, both idempotent and resumable (`--start` takes the last key it printe
    integration id, staff logins their role, schedules their count of active students, and
    booking-system secrets are encrypted under the KMS key, sessions get their place in
    GSI3 (a schedule's sessions without their marks), schedules their header and active
-   enrollments their place behind it (the board's one query for schedule and roster). Each item is updated only if the
+   enrollments their place behind it (the board's one query for schedule and roster), and
+   every session its students' seats (their sessions across schedules in one query). Each item is updated only if the
    field is still missing (a secret: only while it is still the plain text read).
 2. `recount`: the report counters rebuilt from the sessions, marks and ledger, for when the
    stream was switched on while the earlier code still added to the counters itself (a
@@ -61,8 +62,10 @@ def _set_if_missing(client, item: dict, name: str, value: str) -> bool:
 def fill(start: str | None) -> dict[str, int]:
     client = engine.boto_client()
     done = {"company_id": 0, "timezone": 0, "integration_id": 0, "role": 0, "active_enrollments": 0,
-            "secrets_sealed": 0, "sessions_indexed": 0, "schedule_headers": 0, "roster_keys": 0}
+            "secrets_sealed": 0, "sessions_indexed": 0, "schedule_headers": 0, "roster_keys": 0,
+            "seats": 0}
     zones: dict[tuple[str, str], str] = {}
+    rosters: dict[str, list] = {}
     for item in _scan(client, start):
         pk, sk = item["PK"]["S"], item["SK"]["S"]
         cid = _company_of(pk)
@@ -91,6 +94,8 @@ def fill(start: str | None) -> dict[str, int]:
             done["schedule_headers"] += _add_header(client, item)
         if kind == "enrollment" and "LSI1SK" not in item and item.get("status", {}).get("S") == "active":
             done["roster_keys"] += _add_roster_key(client, item)
+        if kind == "session":
+            done["seats"] += _add_seats(client, item, rosters)
         if kind == "session" and "GSI3PK" not in item and "LSI1SK" in item:
             # GSI3 holds a schedule's sessions alone, so their list reads no marks
             done["sessions_indexed"] += _set_if_missing(client, item, "GSI3PK", pk) and \
@@ -150,6 +155,45 @@ def _add_roster_key(client, enrollment: dict) -> int:
         return 1
     except client.exceptions.ConditionalCheckFailedException:
         return 0
+
+
+def _add_seats(client, session: dict, rosters: dict[str, list]) -> int:
+    """A session's seats (each student's pointer to it, services/seats.py), for whom it was:
+    its booked student, or the enrollments of its schedule that had begun by its start and
+    were active then (an ended one: until it ended). Puts of what the seat must be: running
+    it again, or beside the stream's handler, writes the same seats."""
+    from chalicelib.domain import records
+    from chalicelib.store import models
+
+    record = models.Item.from_raw_data(session).record()
+    pk = session["PK"]["S"]
+    if pk not in rosters:
+        rosters[pk] = [models.Item.from_raw_data(e).record() for e in _query_prefix(client, pk, "ENR#")]
+    roster = rosters[pk]
+    name = next((e.schedule_name for e in roster), "")
+    if record.student_id:
+        students = [record.student_id]
+    else:
+        students = [e.student_id for e in roster if e.created_at <= record.starts_at
+                    and (e.status == "active" or e.updated_at >= record.starts_at)]
+    for student_id in students:
+        seat = models.Seat.of(records.Seat(company_id=record.company_id, schedule_id=record.schedule_id,
+                                           session_key=record.session_key, student_id=student_id,
+                                           starts_at=record.starts_at, schedule_name=name))
+        client.put_item(TableName=config.table_name(), Item=seat.serialize())
+    return len(students)
+
+
+def _query_prefix(client, pk: str, prefix: str) -> list[dict]:
+    items, kwargs = [], {"TableName": config.table_name(), "ConsistentRead": True,
+                         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+                         "ExpressionAttributeValues": {":pk": {"S": pk}, ":p": {"S": prefix}}}
+    while True:
+        page = client.query(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _seal_secrets(client, integration: dict) -> int:

@@ -206,6 +206,24 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class Seat:
+    """A session as one student's: a pointer in their own collection (GSI1), so their
+    sessions across schedules are one query. Kept from the table's stream
+    (services/seats.py); the session itself is read by its key."""
+
+    company_id: str
+    schedule_id: str
+    session_key: str
+    student_id: str
+    starts_at: str
+    schedule_name: str = ""
+
+    @property
+    def session_id(self) -> str:
+        return ids.session_id(self.schedule_id, self.session_key)
+
+
+@dataclass(frozen=True)
 class RecurringPlan:
     """How far ahead a recurring schedule's sessions exist."""
 

@@ -3,10 +3,10 @@
 - A schedule's board is its header with its active roster (one query of LSI1 `R#`) and one
   page of its timeline (sessions with their marks, one query). Ended enrollments are never
   read: a student who left shows on a page where they have marks, from those marks.
-- A student's board and the portal's session lists merge, per enrollment, the sessions
-  open to the schedule's roster with the student's own booked sessions, then fetch the
-  student's marks for the page's time span (one query). Their cost follows the sessions
-  on the page and the number of the student's schedules, never the length of history.
+- A student's board and the portal's session lists read the student's own collection
+  (GSI1): a seat per session that is theirs (services/seats.py keeps them from the
+  stream) beside their mark of it, one query for the page; then the page's sessions by
+  key, one BatchGetItem. Two requests whatever their schedules or history.
 """
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,7 +15,8 @@ from .. import clock, ids
 from ..domain.records import Enrollment, Mark, Schedule, Session
 from ..errors import InvalidInput, NotFound
 from ..store import enrollments as enrollment_store
-from ..store import pages, reads
+from ..store import logins, pages, reads
+from ..store import seats as seats_store
 from ..store import sessions as store
 from ..store.pages import decode_cursor
 from .context import Actor
@@ -92,48 +93,50 @@ def _decode_position(cursor: str) -> tuple[str, str]:
     raise InvalidInput("the cursor is not valid for this list", [{"field": "next", "message": "invalid cursor"}])
 
 
-def student_timeline(cid: str, student_id: str, enrollments: list[Enrollment], low: str, high: str, limit: int,
-                     cursor: str | None, descending: bool) -> StudentTimeline:
+def student_timeline(cid: str, student_id: str, low: str, high: str, limit: int, cursor: str | None,
+                     descending: bool, also: tuple = ()) -> tuple[StudentTimeline, dict]:
+    """A page of the student's sessions across their schedules: one Query of their seats and
+    marks (GSI1), then one BatchGetItem of the page's sessions (and of `also`, refs the
+    caller needs besides). Returns the page and what `also` found."""
     position = _decode_position(cursor) if cursor else None
     lo, hi = low, high
     if position is not None:
         lo, hi = (position[0], high) if not descending else (low, position[0] + "~")
-    fetch = limit + 5  # a little slack for sessions that start at the very same instant as the cursor
-    found: list[Session] = []
-    for e in enrollments:
-        found += store.open_sessions(cid, e.schedule_id, lo, hi, fetch, descending)
-    found += store.own_sessions(cid, student_id, lo, hi, fetch, descending)
-
-    def order(s: Session) -> tuple[str, str]:
-        return s.starts_at, ids.session_id(s.schedule_id, s.session_key)
-
-    found.sort(key=order, reverse=descending)
-    if position is not None:
-        found = [s for s in found if (order(s) > position if not descending else order(s) < position)]
-    page, more = found[:limit], len(found) > limit
-    names = {e.schedule_id: e.schedule_name for e in enrollments}
+    found, more = seats_store.collection(cid, student_id, lo, hi, descending, limit, position)
+    names: dict[str, str] = {}
     marks: dict[str, Mark] = {}
-    if page:
-        first, last = sorted((page[0].starts_at, page[-1].starts_at))
-        marks = {ids.session_id(m.schedule_id, m.session_key): m for m in store.student_marks(cid, student_id, first, last)}
-    items = [StudentSession(s, names.get(s.schedule_id, ""), marks.get(ids.session_id(s.schedule_id, s.session_key)))
-             for s in page]
-    next_cursor = _encode_position(*order(page[-1])) if more and page else None
-    return StudentTimeline(items, next_cursor)
+    order: list[tuple[str, str, str]] = []  # (session id, schedule id, key), in the page's order
+    for record in found:
+        sid = record.session_id
+        if sid not in names:
+            order.append((sid, record.schedule_id, record.session_key))
+        names[sid] = names.get(sid) or record.schedule_name
+        if isinstance(record, Mark):
+            marks[sid] = record
+    wanted = [reads.session(cid, sch, key) for _, sch, key in order]
+    loaded = reads.load([*wanted, *also]) if wanted or also else {}
+    items = [StudentSession(loaded[ref], names[sid], marks.get(sid))
+             for (sid, _, _), ref in zip(order, wanted) if ref in loaded]
+    last = items[-1].session if items else None
+    next_cursor = _encode_position(last.starts_at, ids.session_id(last.schedule_id, last.session_key)) \
+        if more and last else None
+    return StudentTimeline(items, next_cursor), {ref: loaded.get(ref) for ref in also}
 
 
 def student_board(actor: Actor, student_id: str, start: date | None, end: date | None, limit: int,
                   cursor: str | None) -> StudentTimeline:
+    """Two requests on a warm container: the student's seats and marks, then the page's
+    sessions with the student (404 when there is none; the company's zone is remembered)."""
     if not ids.is_id(student_id):
         raise NotFound("student", student_id)
-    wanted = (reads.student(actor.company_id, student_id), reads.company(actor.company_id))
-    found = reads.load(wanted)  # one BatchGetItem: the student and the company's time zone
-    student, company = (found.get(ref) for ref in wanted)
-    if student is None:
-        raise NotFound("student", student_id)
-    enrollments = enrollment_store.list_student_enrollments(actor.company_id, student_id, 200, None).items
+    company = logins.company(actor.company_id)
     low, high = day_range(company.timezone if company else "UTC", start, end)
-    return student_timeline(actor.company_id, student_id, enrollments, low, high, limit, cursor, descending=False)
+    student_ref = reads.student(actor.company_id, student_id)
+    page, found = student_timeline(actor.company_id, student_id, low, high, limit, cursor, descending=False,
+                                   also=(student_ref,))
+    if found[student_ref] is None:
+        raise NotFound("student", student_id)
+    return page
 
 
 # --- the portal --------------------------------------------------------------------------
@@ -145,12 +148,10 @@ def my_enrollments(actor: Actor, limit: int, cursor: str | None):
 def my_sessions(actor: Actor, when: str, limit: int, cursor: str | None) -> StudentTimeline:
     """Past sessions (newest first) or upcoming ones (soonest first), with my status."""
     student_id = own_student_id(actor)
-    enrollments = enrollment_store.list_student_enrollments(actor.company_id, student_id, 200, None).items
     now = clock.now()
     if when == "upcoming":
-        enrollments = [e for e in enrollments if e.status == "active"]
         low, high = clock.iso(now), clock.iso(now + timedelta(days=FAR))
-        return student_timeline(actor.company_id, student_id, enrollments, low, high, limit, cursor, False)
+        return student_timeline(actor.company_id, student_id, low, high, limit, cursor, False)[0]
     low, high = clock.iso(now - timedelta(days=FAR)), clock.iso(now)
-    return student_timeline(actor.company_id, student_id, enrollments, low, high, limit, cursor, True)
+    return student_timeline(actor.company_id, student_id, low, high, limit, cursor, True)[0]
 

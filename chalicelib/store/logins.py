@@ -7,6 +7,9 @@ container reaches this one within that bound; a change committed through this co
 refs that exist are kept: a login given a record a moment after it was refused gets in on
 its next call. The memory belongs to one binding of the store (a new table or endpoint
 starts empty) and is bounded in size.
+
+A company's settings are remembered the same way, for reads that only need its time zone
+(which days a student board covers); writes read the company themselves.
 """
 import threading
 import time
@@ -35,16 +38,42 @@ def user_ref(cid: str, user_id: str) -> records.UserRef | None:
     return ref
 
 
+def company(cid: str) -> records.Company | None:
+    """The company's settings: remembered if read within the bound, else one GetItem."""
+    max_age = config.caller_cache_seconds()
+    pk, sk = m.Company.key(cid)
+    kept = _memory.get((engine.generation(), pk, sk)) if max_age > 0 else None
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    found = reads.get(reads.company(cid))
+    if found is not None and max_age > 0:
+        _keep(pk, sk, found, max_age)
+    return found
+
+
+def _keep(pk: str, sk: str, value, max_age: float) -> None:
+    with _lock:
+        if len(_memory) >= MAX_ENTRIES:
+            _memory.clear()
+        _memory[(engine.generation(), pk, sk)] = (time.monotonic() + max_age, value)
+
+
+def remembered(sk: str) -> bool:
+    """Whether items with this sort key are remembered (a transaction writing one forgets it)."""
+    return sk.startswith(_USER_REF_PREFIX) or sk == _COMPANY_SK
+
+
+_USER_REF_PREFIX = m.UserRef.key("", "")[1]
+_COMPANY_SK = m.Company.key("")[1]
+
+
 def remember(ref: records.UserRef | None) -> None:
     """A user ref a use case read itself (strongly consistent, with its other reads)."""
     max_age = config.caller_cache_seconds()
     if ref is None or max_age <= 0:
         return
     pk, sk = m.UserRef.key(ref.company_id, ref.user_id)
-    with _lock:
-        if len(_memory) >= MAX_ENTRIES:
-            _memory.clear()
-        _memory[(engine.generation(), pk, sk)] = (time.monotonic() + max_age, ref)
+    _keep(pk, sk, ref, max_age)
 
 
 def forget(pk: str, sk: str) -> None:
@@ -53,6 +82,3 @@ def forget(pk: str, sk: str) -> None:
         for slot in [s for s in _memory if s[1:] == (pk, sk)]:
             del _memory[slot]
 
-
-def is_user_ref(sk: str) -> bool:
-    return sk.startswith(m.UserRef.key("", "")[1])

@@ -582,6 +582,38 @@ class Mark(Item, discriminator="mark"):
 RECURRING_PK = "RECURRING"
 
 
+class Seat(Item, discriminator="seat"):
+    """A session in one student's GSI1 collection, sorting right after their mark of it."""
+
+    RECORD = records.Seat
+    schedule_id = UnicodeAttribute()
+    session_key = UnicodeAttribute()
+    student_id = UnicodeAttribute()
+    starts_at = UnicodeAttribute()
+    schedule_name = UnicodeAttribute(default="")
+
+    @staticmethod
+    def prefix(student_id: str) -> str:
+        return f"SEAT#{student_id}#"
+
+    @classmethod
+    def key(cls, cid: str, schedule_id: str, student_id: str, session_key: str) -> Key:
+        return schedule_partition(cid, schedule_id), f"{cls.prefix(student_id)}{session_key}"
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.schedule_id, record.student_id, record.session_key)
+
+    @staticmethod
+    def person_key(starts_at: str, session_id: str) -> str:
+        """GSI1: beside the student's mark of the session (`M#{starts_at}#{session_id}`)."""
+        return f"{Mark.person_key(starts_at, session_id)}#SEAT"
+
+    def index(self) -> None:
+        self.GSI1PK = person_partition(self.company_id, self.student_id)
+        self.GSI1SK = self.person_key(self.starts_at, ids.session_id(self.schedule_id, self.session_key))
+
+
 class RecurringPlan(Item, discriminator="plan"):
     """How far ahead a recurring schedule's sessions exist; apart from the schedule, so the
     daily job never changes the schedule's version."""

@@ -18,6 +18,8 @@ from . import models as m
 from . import reads
 
 COUNTED_TYPES = ("session", "mark", "ledger")  # what the report counters are made of
+SEAT_TYPES = ("session", "enrollment")  # what students' seats follow (services/seats.py)
+STREAM_TYPES = ("session", "mark", "ledger", "enrollment")  # what the handler is handed (the template's filter)
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,22 @@ class Change:
     zone_unknown: bool = False  # a removed mark of the earlier layout: its session knows its zone
 
 
-def _record_of(image: dict | None) -> Any | None:
-    if not image or image.get("type", {}).get("S") not in COUNTED_TYPES:
+def _record_of(image: dict | None, types: tuple[str, ...] = COUNTED_TYPES) -> Any | None:
+    if not image or image.get("type", {}).get("S") not in types:
         return None
     return m.Item.from_raw_data(image).record()
+
+
+def seat_changes_of(stream_records: list[dict]) -> list[Change]:
+    """The changes of sessions and enrollments in a batch, in order (seats follow them)."""
+    out = []
+    for r in stream_records:
+        data = r.get("dynamodb", {})
+        before = _record_of(data.get("OldImage"), SEAT_TYPES)
+        after = _record_of(data.get("NewImage"), SEAT_TYPES)
+        if before is not None or after is not None:
+            out.append(Change(event_id=r["eventID"], before=before, after=after, at=""))
+    return out
 
 
 def changes_of(stream_records: list[dict]) -> list[Change]:

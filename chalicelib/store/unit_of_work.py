@@ -146,15 +146,12 @@ _active = active_step
 MODELS: dict[type, type[m.Item]] = {
     model.RECORD: model for model in (
         m.Company, m.CountedThrough, m.StaffMember, m.Student, m.UserRef, m.Schedule, m.Enrollment,
-        m.LedgerEntry, m.Session, m.Mark, m.RecurringPlan, m.ThresholdChange, m.Notification,
+        m.LedgerEntry, m.Session, m.Mark, m.Seat, m.RecurringPlan, m.ThresholdChange, m.Notification,
         m.OutboxMessage, m.Integration, m.Booking, m.Delivery, m.Stats)}
 
 
 def item_of(record: Any) -> m.Item:
     return MODELS[type(record)].of(record)
-
-
-_USER_REF_PREFIX = m.UserRef.key("", "")[1]
 
 
 class UnitOfWork:
@@ -270,15 +267,14 @@ class UnitOfWork:
         params = {"TransactItems": self._actions, "ClientRequestToken": str(uuid.uuid4())}
         if len(json.dumps(params, default=str)) > MAX_BYTES:
             raise TransactionTooLarge("the transaction is over 4 MB")
-        refs = [target for target in self._targets if target[1].startswith(_USER_REF_PREFIX)]
+        from . import logins
+
+        refs = [target for target in self._targets if logins.remembered(target[1])]
         try:
             self._send(params)
         finally:
-            if refs:  # a login's record changed (or may have): this container reads it again
-                from . import logins
-
-                for pk, sk in refs:
-                    logins.forget(pk, sk)
+            for pk, sk in refs:  # a login or company changed (or may have): this container reads it again
+                logins.forget(pk, sk)
         self._actions, self._targets, self._refusals, self._answer_at = [], [], [], None
         if self.idempotency is not None:
             self.idempotency.recorded = True

@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from chalicelib import jobs
 from chalicelib.services import sessions as session_service
+from tests.invariants import drain_stream
 
 TODAY = datetime.now(timezone.utc).date()
 
@@ -109,6 +110,7 @@ def test_the_product_example_ten_sessions_four_attended_leaves_six(world):
     assert world.staff.get(f"/enrollments/{enrollment['id']}").body["balance"] == 6
     mine = world.student.get("/me/enrollments").body["items"]
     assert [(e["schedule_name"], e["remaining_sessions"]) for e in mine] == [("Flute", 6)]
+    drain_stream()  # each session's seat for its student is kept from the stream (services/seats.py)
     past = world.student.get("/me/sessions?when=past").body["items"]
     assert [p["status"] for p in past] == ["attended"] * 4
     assert [p["starts_at"] for p in past] == sorted((p["starts_at"] for p in past), reverse=True)
@@ -125,6 +127,7 @@ def test_the_portal_pages_and_shows_only_the_students_own_sessions(world):
         "student_id": other["id"], "initial_balance": 2, "responsible_staff_id": world.ids["staff_id"]})
     booked_for_other = world.staff.post(f"/schedules/{schedule['id']}/sessions", {
         "starts_at": (datetime.now(timezone.utc) + timedelta(days=2)).isoformat(), "student_id": other["id"]}).body
+    drain_stream()
     seen, cursor = [], None
     while True:
         page = world.student.get("/me/sessions?when=upcoming&limit=2" + (f"&next={cursor}" if cursor else "")).body
@@ -184,6 +187,7 @@ def test_the_student_board_spans_schedules_in_time_order(world):
     world.staff.post(f"/schedules/{b['id']}/enrollments", {
         "student_id": world.ids["student_id"], "initial_balance": 3, "responsible_staff_id": world.ids["staff_id"]})
     start, end = TODAY - timedelta(days=20), TODAY + timedelta(days=10)
+    drain_stream()
     board = world.staff.get(f"/students/{world.ids['student_id']}/board?from={start}&to={end}&limit=100")
     assert board.status == 200
     items = board.body["items"]
@@ -273,3 +277,76 @@ def test_a_board_reads_only_the_active_roster_and_shows_who_left_only_where_they
     assert [(r["student_id"], r["enrollment_status"], r["balance"], r["status"]) for r in roster.body["items"]] == [
         (stay, "active", 8, "unmarked"), (left, "ended", None, "attended")]
     assert counted.items_read == 1 + 1 + 1 + 1  # the session, its one mark; the header, one active enrollment
+
+
+def test_a_students_sessions_across_schedules_are_two_requests_and_follow_enrollments_and_moves(world):
+    from chalicelib.store import stream
+    from tests.support import count_dynamodb, table_items
+
+    student = world.ids["student_id"]
+    now = datetime.now(timezone.utc)
+    schedules = []
+    for n in range(3):
+        sch = world.staff.post("/schedules", {"name": f"Class {n}", "kind": "group", "capacity": 5,
+                                              "teacher_id": world.ids["teacher_id"]}).body
+        assert world.staff.post(f"/schedules/{sch['id']}/enrollments", {
+            "student_id": student, "initial_balance": 5, "responsible_staff_id": world.ids["staff_id"]}).status == 201
+        for d in (-3 - n, 2 + n):
+            made = world.staff.post(f"/schedules/{sch['id']}/sessions",
+                                    {"starts_at": (now + timedelta(days=d)).isoformat()}).body
+            if d < 0:  # a class that met before the student was enrolled is theirs where they have a mark
+                assert world.teacher.put(f"/sessions/{made['id']}/attendance/{student}",
+                                         {"status": "attended"}).status == 200
+        schedules.append(sch)
+    drain_stream()
+    world.student.get("/me")  # a warm container: the login is remembered
+    with count_dynamodb() as counted:
+        upcoming = world.student.get("/me/sessions?when=upcoming").body["items"]
+    assert [i["schedule_name"] for i in upcoming] == ["Class 0", "Class 1", "Class 2"]
+    assert counted.calls == ["Query", "BatchGetItem"]
+    with count_dynamodb() as counted:
+        past = world.student.get("/me/sessions?when=past").body["items"]
+    assert [i["schedule_name"] for i in past] == ["Class 0", "Class 1", "Class 2"]  # newest first
+    assert counted.calls == ["Query", "BatchGetItem"]
+    world.staff.get(f"/students/{student}/board")  # the company's zone is remembered too
+    with count_dynamodb() as counted:
+        board = world.staff.get(f"/students/{student}/board?from={TODAY - timedelta(days=7)}"
+                                f"&to={TODAY + timedelta(days=7)}").body["items"]
+    assert len(board) == 6 and counted.calls == ["Query", "BatchGetItem"]
+    assert world.staff.get("/students/01ARZ3NDEKTSV4RRFFQ69G5FAV/board").status == 404
+
+    # Leaving a class takes its coming sessions away and keeps its past; a move reorders.
+    assert world.staff.patch(f"/enrollments/{schedules[0]['id']}.{student}", {"status": "ended"}).status == 200
+    later = upcoming[2]
+    assert world.staff.patch(f"/sessions/{later['session_id']}", {
+        "starts_at": (now + timedelta(hours=20)).isoformat()}).status == 200
+    drain_stream()
+    upcoming = world.student.get("/me/sessions?when=upcoming").body["items"]
+    assert [i["schedule_name"] for i in upcoming] == ["Class 2", "Class 1"]
+    past = world.student.get("/me/sessions?when=past").body["items"]
+    assert [i["schedule_name"] for i in past] == ["Class 0", "Class 1", "Class 2"]
+
+    # Handed the same stream records again (Lambda retries a batch): the same seats.
+    seats = sorted((i["PK"]["S"], i["SK"]["S"]) for i in table_items() if i.get("type", {}).get("S") == "seat")
+    batches: list = []
+    stream.forget_positions()
+    stream.drain(batches.append)
+    from chalicelib.services import seats as seat_service
+    for batch in batches:
+        seat_service.apply_stream_records(batch)
+    assert sorted((i["PK"]["S"], i["SK"]["S"]) for i in table_items()
+                  if i.get("type", {}).get("S") == "seat") == seats
+    assert [i["schedule_name"] for i in world.student.get("/me/sessions?when=upcoming").body["items"]] == [
+        "Class 2", "Class 1"]
+
+
+def test_a_student_enrolled_after_sessions_were_made_has_the_coming_ones_only(world):
+    schedule = weekly(world, weekdays=("MO", "WE", "FR"), start=TODAY - timedelta(days=14))
+    assert world.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+        "student_id": world.ids["student_id"], "initial_balance": 8,
+        "responsible_staff_id": world.ids["staff_id"]}).status == 201
+    drain_stream()
+    upcoming = world.student.get("/me/sessions?when=upcoming&limit=100").body["items"]
+    past = world.student.get("/me/sessions?when=past").body["items"]
+    assert upcoming and all(i["starts_at"] >= datetime.now(timezone.utc).isoformat()[:19] for i in upcoming)
+    assert past == []  # the class met before they joined: not their sessions

@@ -40,15 +40,16 @@ def test_merge_template_table_is_the_schema_with_the_stage_table_name():
 
 def test_the_table_streams_old_and_new_images_to_the_counters_and_the_filter_matches_the_handler():
     from chalicelib.store import stream
-    from infra.generate import COUNTED_TYPES
+    from infra.generate import STREAM_TYPES
 
     template = merge_template("prod")["Resources"]
     assert template["OptClassTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert schema.table_definition("t")["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     source = template["ReportCounters"]["Properties"]["Events"]["ReportCountersDynamodbEventSource"]["Properties"]
     assert source["Stream"] == {"Fn::GetAtt": ["OptClassTable", "StreamArn"]}
-    assert tuple(COUNTED_TYPES) == stream.COUNTED_TYPES  # Lambda's filter delivers what the handler counts
-    assert all(str(list(COUNTED_TYPES)).replace("'", '"') in f["Pattern"] for f in source["FilterCriteria"]["Filters"])
+    assert tuple(STREAM_TYPES) == stream.STREAM_TYPES  # Lambda's filter delivers what the handler uses
+    assert set(stream.COUNTED_TYPES) | set(stream.SEAT_TYPES) == set(STREAM_TYPES)
+    assert all(str(list(STREAM_TYPES)).replace("'", '"') in f["Pattern"] for f in source["FilterCriteria"]["Filters"])
 
 
 # --- IAM: one policy per function ----------------------------------------------------------------
