@@ -2,7 +2,7 @@
 counters, students' seats), with its log line."""
 from . import config
 from .observability import flush, log_event
-from .services import counters, seats
+from .services import counters, runs, seats
 from .store import engine
 
 
@@ -23,4 +23,5 @@ def apply(stream_records: list[dict]) -> dict:
     the same seats again."""
     result = counters.apply_stream_records(stream_records)
     result.update(seats.apply_stream_records(stream_records))
+    result.update(runs.apply_stream_records(stream_records))
     return result

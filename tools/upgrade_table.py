@@ -9,8 +9,10 @@ Two steps, both idempotent and resumable (`--start` takes the last key it printe
    booking-system secrets are encrypted under the KMS key, sessions get their place in
    GSI3 (a schedule's sessions without their marks), schedules their header and active
    enrollments their place behind it (the board's one query for schedule and roster), and
-   every session its students' seats (their sessions across schedules in one query). Each item is updated only if the
-   field is still missing (a secret: only while it is still the plain text read).
+   every session its students' seats (their sessions across schedules in one query), and
+   every student with marks their no-show run (the students report's one query). Each item
+   is updated only if the field is still missing (a secret: only while it is still the
+   plain text read); seats and runs are written over with what they must be.
 2. `recount`: the report counters rebuilt from the sessions, marks and ledger, for when the
    stream was switched on while the earlier code still added to the counters itself (a
    deploy that replaced it without a pause). Deletes the counters, then recounts; run it with
@@ -63,7 +65,7 @@ def fill(start: str | None) -> dict[str, int]:
     client = engine.boto_client()
     done = {"company_id": 0, "timezone": 0, "integration_id": 0, "role": 0, "active_enrollments": 0,
             "secrets_sealed": 0, "sessions_indexed": 0, "schedule_headers": 0, "roster_keys": 0,
-            "seats": 0}
+            "seats": 0, "runs": 0}
     zones: dict[tuple[str, str], str] = {}
     rosters: dict[str, list] = {}
     for item in _scan(client, start):
@@ -96,6 +98,8 @@ def fill(start: str | None) -> dict[str, int]:
             done["roster_keys"] += _add_roster_key(client, item)
         if kind == "session":
             done["seats"] += _add_seats(client, item, rosters)
+        if kind == "student":
+            done["runs"] += _add_run(client, item)
         if kind == "session" and "GSI3PK" not in item and "LSI1SK" in item:
             # GSI3 holds a schedule's sessions alone, so their list reads no marks
             done["sessions_indexed"] += _set_if_missing(client, item, "GSI3PK", pk) and \
@@ -182,6 +186,24 @@ def _add_seats(client, session: dict, rosters: dict[str, list]) -> int:
                                            starts_at=record.starts_at, schedule_name=name))
         client.put_item(TableName=config.table_name(), Item=seat.serialize())
     return len(students)
+
+
+def _add_run(client, student: dict) -> int:
+    """A student's no-show run, worked out from their marks as the stream's handler does
+    (services/runs.py); written over, so running it again writes the same run."""
+    from chalicelib import clock
+    from chalicelib.services import runs
+    from chalicelib.store import models, unit_of_work
+    from chalicelib.store import sessions as session_store
+
+    record = models.Item.from_raw_data(student).record()
+    cid, sid = record.company_id, record.student_id
+    run = unit_of_work.reading(lambda: runs.run_of(session_store.latest_marks(cid, sid, runs.LATEST, runs.CAP),
+                                                   clock.now_iso(), cid, sid), company_id=cid)
+    if not run.entries:
+        return 0
+    client.put_item(TableName=config.table_name(), Item=models.NoShowRun.of(run).serialize())
+    return 1
 
 
 def _query_prefix(client, pk: str, prefix: str) -> list[dict]:

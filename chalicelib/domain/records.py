@@ -224,6 +224,17 @@ class Seat:
 
 
 @dataclass(frozen=True)
+class NoShowRun:
+    """A student's latest marks down to the one that ended their no-show run, newest first,
+    as (session start, code) pairs (services/runs.py); `complete`: every mark they have."""
+
+    company_id: str
+    student_id: str
+    entries: tuple[tuple[str, str], ...] = ()
+    complete: bool = False
+
+
+@dataclass(frozen=True)
 class RecurringPlan:
     """How far ahead a recurring schedule's sessions exist."""
 

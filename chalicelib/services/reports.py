@@ -11,9 +11,11 @@ from ..domain import reports as rules
 from ..domain import stats as stats_domain
 from ..errors import InvalidInput
 from ..store import people as people_store
+from ..store import runs as runs_store
 from ..store import schedules as schedules_store
 from ..store import sessions as session_store
 from ..store import stats as stats_store
+from . import runs
 from .company import settings_of as company_settings
 from .context import Actor
 from .sessions import local_today
@@ -84,14 +86,17 @@ def students(actor: Actor, first: date | None, last: date | None, today: date | 
     recent = rules.tally(rows, last_from, last_to, as_of.isoformat())
     before = rules.tally(rows, prev_from, prev_to, as_of.isoformat())
     horizon = f"{as_of.isoformat()}T23:59:59.999Z"  # the latest marks as of the report's day
+    kept = runs_store.of_company(actor.company_id)  # every student's run: one query (services/runs.py)
     out = []
     for student in _all(people_store.list_students, actor.company_id):
         sid = student.student_id
         t = in_range.get(sid, rules.Tally())
         streak = 0
         if recent.get(sid) is not None and recent[sid].rated >= settings.min_marks:
-            streak = rules.no_show_streak(_latest_marks(actor.company_id, sid, horizon,
-                                                        settings.no_show_streak + 8))
+            considered = settings.no_show_streak + 8
+            streak = runs.streak_from(kept.get(sid), horizon, considered)
+            if streak is None:  # the kept run cannot tell (a report far back, a stream behind): read the marks
+                streak = rules.no_show_streak(_latest_marks(actor.company_id, sid, horizon, considered))
         risk = rules.at_risk(recent.get(sid), before.get(sid), streak, settings)
         out.append({"student_id": sid, "student_name": student.name, "marked": t.marks, "attended": t.attended,
                     "cancelled_by_student": t.cancelled_student, "cancelled_by_school": t.cancelled_school,

@@ -44,6 +44,8 @@ def apply_stream_records(stream_records: list[dict]) -> dict[str, int]:
     now = clock.now_iso()
     for change in changes:
         record = change.after or change.before
+        if not record.company_id:  # an item of the earlier layout: the upgrade's fill gives it its seats
+            continue
         ops = uow_.reading(lambda: _ops_of(change, now), company_id=record.company_id)
         for op, seat in ops:
             wanted[(seat.company_id, seat.schedule_id, seat.student_id, seat.session_key)] = (op, seat)

@@ -614,6 +614,38 @@ class Seat(Item, discriminator="seat"):
         self.GSI1SK = self.person_key(self.starts_at, ids.session_id(self.schedule_id, self.session_key))
 
 
+class NoShowRun(Item, discriminator="no_show_run"):
+    """A student's latest no-show run, one item per student in the company's runs partition."""
+
+    RECORD = records.NoShowRun
+    student_id = UnicodeAttribute()
+    entries = UnicodeAttribute(default="")  # "starts_at|code;..." newest first
+    complete = BooleanAttribute(default=False)
+
+    @staticmethod
+    def partition(cid: str) -> str:
+        return f"C#{cid}#RUNS"
+
+    @classmethod
+    def key(cls, cid: str, student_id: str) -> Key:
+        return cls.partition(cid), student_id
+
+    @classmethod
+    def key_of(cls, record) -> Key:
+        return cls.key(record.company_id, record.student_id)
+
+    @classmethod
+    def of(cls, record) -> "NoShowRun":
+        pk, sk = cls.key_of(record)
+        return cls(pk, sk, company_id=record.company_id, student_id=record.student_id,
+                   entries=";".join(f"{at}|{code}" for at, code in record.entries), complete=record.complete)
+
+    def record(self) -> records.NoShowRun:
+        entries = tuple(tuple(e.split("|", 1)) for e in (self.entries or "").split(";") if e)
+        return records.NoShowRun(company_id=self.company_id, student_id=self.student_id, entries=entries,
+                                 complete=bool(self.complete))
+
+
 class RecurringPlan(Item, discriminator="plan"):
     """How far ahead a recurring schedule's sessions exist; apart from the schedule, so the
     daily job never changes the schedule's version."""

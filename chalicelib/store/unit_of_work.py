@@ -146,7 +146,7 @@ _active = active_step
 MODELS: dict[type, type[m.Item]] = {
     model.RECORD: model for model in (
         m.Company, m.CountedThrough, m.StaffMember, m.Student, m.UserRef, m.Schedule, m.Enrollment,
-        m.LedgerEntry, m.Session, m.Mark, m.Seat, m.RecurringPlan, m.ThresholdChange, m.Notification,
+        m.LedgerEntry, m.Session, m.Mark, m.Seat, m.NoShowRun, m.RecurringPlan, m.ThresholdChange, m.Notification,
         m.OutboxMessage, m.Integration, m.Booking, m.Delivery, m.Stats)}
 
 

@@ -82,3 +82,30 @@ def test_a_report_says_how_fresh_it_is_and_follows_the_stream(world):
     assert after["counted_through"] is not None and after["counted_through"] >= marked_from[:19]
     assert w.admin.post("/local/jobs/report-counters").body["result"]["records"] >= 0
     assert w.staff.get("/reports/overview").body["items"] == after["items"]  # applying again adds nothing
+
+
+def test_the_students_report_costs_the_same_requests_for_one_judged_student_as_for_five(activity):
+    from tests.support import count_dynamodb
+
+    w = activity
+    w.staff.get("/reports/students")  # a warm container: the login is remembered
+    with count_dynamodb() as one:
+        [row] = w.staff.get("/reports/students").body["items"]
+    assert row["no_show_streak"] == 2
+    schedule = next(s for s in w.staff.get("/schedules").body["items"] if s["name"] == "Band")
+    now = datetime.now(timezone.utc)
+    sessions = [w.staff.post(f"/schedules/{schedule['id']}/sessions",
+                             {"starts_at": (now - timedelta(days=d, hours=2)).isoformat()}).body for d in range(4)]
+    for n in range(4):
+        student = w.staff.post("/students", {"name": f"Judged {n}", "email": f"j{n}@x.example"}).body["id"]
+        assert w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
+            "student_id": student, "initial_balance": 10, "responsible_staff_id": w.ids["staff_id"]}).status == 201
+        for k, session in enumerate(sessions):  # the newest n marks are no-shows
+            status = "no_show" if k < n else "attended"
+            assert w.teacher.put(f"/sessions/{session['id']}/attendance/{student}", {"status": status}).status == 200
+    assert w.admin.post("/local/jobs/report-counters").status == 200
+    with count_dynamodb() as five:
+        rows = w.staff.get("/reports/students").body["items"]
+    assert sorted((r["student_name"], r["no_show_streak"]) for r in rows if r["student_name"].startswith("Judged")) \
+        == [("Judged 0", 0), ("Judged 1", 1), ("Judged 2", 2), ("Judged 3", 3)]
+    assert len(five.calls) == len(one.calls), (one.calls, five.calls)  # no query per judged student

@@ -45,7 +45,9 @@ def test_fill_gives_every_item_its_company_and_every_mark_its_zone_once(client):
     assert {i["company_id"]["S"] for i in owned} == {w.company_id}
     [mark] = [i for i in items if i.get("type", {}).get("S") == "mark"]
     assert mark["timezone"]["S"] == "Asia/Tokyo"
-    assert set(upgrade_table.fill(None).values()) == {0}
+    again = upgrade_table.fill(None)
+    assert {k: v for k, v in again.items() if k not in ("seats", "runs")} == dict.fromkeys(
+        [k for k in again if k not in ("seats", "runs")], 0)  # seats and runs are written over as they must be
     check_invariants()  # filling in the zone moved no count to another day
 
 
@@ -157,3 +159,17 @@ def test_fill_gives_sessions_written_before_seats_their_students_seats(client):
     again = sorted((i["PK"]["S"], i["SK"]["S"]) for i in table_items() if i.get("type", {}).get("S") == "seat")
     assert again == sorted((i["PK"]["S"], i["SK"]["S"]) for i in seats)
     assert upgrade_table.fill(None)["seats"] == 1  # again: the same seats, written over
+
+
+def test_fill_gives_students_with_marks_their_no_show_run(client):
+    from tests.invariants import drain_stream
+
+    w = _marked_world(client)
+    drain_stream()
+    runs = [i for i in table_items() if i.get("type", {}).get("S") == "no_show_run"]
+    assert len(runs) == 1 and runs[0]["entries"]["S"].endswith("|e")  # the one mark: attended
+    client_ = engine.boto_client()
+    client_.delete_item(TableName=config.table_name(), Key={"PK": runs[0]["PK"], "SK": runs[0]["SK"]})
+    stream.drain(lambda batch: None)
+    assert upgrade_table.fill(None)["runs"] == 1
+    assert [i for i in table_items() if i.get("type", {}).get("S") == "no_show_run"] == runs
