@@ -23,7 +23,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-ZIPS = ("deployment.zip", "layer-deployment.zip")
+ZIPS = (("deployment.zip", "/var/task"), ("layer-deployment.zip", "/opt"))  # where Lambda unpacks each
 SERVICES = frozenset({"dynamodb", "dynamodbstreams", "kms", "ses"})
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # as chalice writes its zips: the same input, the same bytes
 
@@ -48,8 +48,9 @@ def prune_service_models(root: Path) -> list[str]:
     return removed
 
 
-def compile_zip(path: Path) -> tuple[int, int]:
-    """Add bytecode for every module in the zip; returns (sources, compiled)."""
+def compile_zip(path: Path, runs_at: str) -> tuple[int, int]:
+    """Add bytecode for every module in the zip (named as Lambda will find them, under
+    `runs_at`, so the same input gives the same bytes); returns (sources, compiled)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         with zipfile.ZipFile(path) as archive:
@@ -57,15 +58,14 @@ def compile_zip(path: Path) -> tuple[int, int]:
             archive.extractall(root)
         prune_service_models(root)
         sources = [p for p in root.rglob("*.py")]
-        compileall.compile_dir(root, quiet=2, workers=0, legacy=False,
+        compileall.compile_dir(root, quiet=2, workers=0, legacy=False, stripdir=str(root), prependdir=runs_at,
                                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
         compiled = sorted(p for p in root.rglob("*.pyc") if "__pycache__" in p.parts)
         modes = {info.filename: info.external_attr for info in infos}
         rebuilt = path.with_suffix(".tmp")
         with zipfile.ZipFile(rebuilt, "w", compression=zipfile.ZIP_DEFLATED) as out:
-            names = [info.filename for info in infos
-                     if not info.filename.endswith(".pyc") and (root / info.filename).exists()]
-            names += [str(p.relative_to(root)) for p in compiled]
+            names = [info.filename for info in infos if (root / info.filename).exists()]
+            names += [name for name in (str(p.relative_to(root)) for p in compiled) if name not in modes]
             for name in names:
                 info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
                 info.external_attr = modes.get(name, 0o644 << 16)
@@ -85,8 +85,8 @@ def main(argv: list[str]) -> int:
     if runtime != here:
         print(f"refusing to compile: the functions run {runtime}, this build runs {here}", file=sys.stderr)
         return 1
-    for name in ZIPS:
-        sources, compiled = compile_zip(package / name)
+    for name, runs_at in ZIPS:
+        sources, compiled = compile_zip(package / name, runs_at)
         print(f"{name}: {compiled} .pyc for {sources} modules")
     return 0
 

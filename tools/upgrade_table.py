@@ -73,6 +73,7 @@ def fill(start: str | None) -> dict[str, int]:
         cid = _company_of(pk)
         if cid and "company_id" not in item:
             done["company_id"] += _set_if_missing(client, item, "company_id", cid)
+            item = {**item, "company_id": {"S": cid}}  # what the steps below read it as
         kind = item.get("type", {}).get("S")
         if kind == "mark" and "timezone" not in item:
             session_sk = sk.split("#MARK#", 1)[0]
@@ -100,10 +101,9 @@ def fill(start: str | None) -> dict[str, int]:
             done["seats"] += _add_seats(client, item, rosters)
         if kind == "student":
             done["runs"] += _add_run(client, item)
-        if kind == "session" and "GSI3PK" not in item and "LSI1SK" in item:
+        if kind == "session" and "GSI3SK" not in item and "LSI1SK" in item:
             # GSI3 holds a schedule's sessions alone, so their list reads no marks
-            done["sessions_indexed"] += _set_if_missing(client, item, "GSI3PK", pk) and \
-                _set_if_missing(client, item, "GSI3SK", item["LSI1SK"]["S"])
+            done["sessions_indexed"] += _index_session(client, item)
         print(f"{pk}|{sk}", file=sys.stderr)  # where to --start again after an interruption
     return done
 
@@ -126,6 +126,18 @@ def _count_seats(client, schedule: dict) -> int:
                            UpdateExpression="SET active_enrollments = :n",
                            ConditionExpression="attribute_not_exists(active_enrollments)",
                            ExpressionAttributeValues={":n": {"N": str(active)}})
+        return 1
+    except client.exceptions.ConditionalCheckFailedException:
+        return 0
+
+
+def _index_session(client, session: dict) -> int:
+    """A session's GSI3 keys (both at once, so an interrupted run leaves none half set)."""
+    try:
+        client.update_item(TableName=config.table_name(), Key={"PK": session["PK"], "SK": session["SK"]},
+                           UpdateExpression="SET GSI3PK = :pk, GSI3SK = :sk",
+                           ConditionExpression="attribute_not_exists(GSI3SK)",
+                           ExpressionAttributeValues={":pk": session["PK"], ":sk": session["LSI1SK"]})
         return 1
     except client.exceptions.ConditionalCheckFailedException:
         return 0

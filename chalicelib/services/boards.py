@@ -117,9 +117,8 @@ def student_timeline(cid: str, student_id: str, low: str, high: str, limit: int,
     loaded = reads.load([*wanted, *also]) if wanted or also else {}
     items = [StudentSession(loaded[ref], names[sid], marks.get(sid))
              for (sid, _, _), ref in zip(order, wanted) if ref in loaded]
-    last = items[-1].session if items else None
-    next_cursor = _encode_position(last.starts_at, ids.session_id(last.schedule_id, last.session_key)) \
-        if more and last else None
+    last = found[-1] if found else None  # where the query stopped (a session moved meanwhile keeps its place)
+    next_cursor = _encode_position(last.starts_at, last.session_id) if more and last else None
     return StudentTimeline(items, next_cursor), {ref: loaded.get(ref) for ref in also}
 
 

@@ -51,19 +51,33 @@ def run_of(latest_first: list[records.Mark], now: str, cid: str, student_id: str
 
 def apply_stream_records(stream_records: list[dict]) -> dict[str, int]:
     """Work the run out again for every student a mark of the batch belongs to."""
-    students = sorted({(c.company_id, c.student_id)
-                       for change in stream.changes_of(stream_records)
-                       for c in (change.before, change.after)
-                       if isinstance(c, records.Mark) and c.company_id})  # (an earlier layout's: the upgrade)
-    if not students:
+    latest: dict[tuple[str, str], dict[tuple[str, str], records.Mark | None]] = {}
+    for change in stream.changes_of(stream_records):
+        for mark in (change.before, change.after):
+            if isinstance(mark, records.Mark) and mark.company_id:  # (an earlier layout's: the upgrade's fill)
+                latest.setdefault((mark.company_id, mark.student_id), {})[(mark.schedule_id, mark.session_key)] = \
+                    change.after
+    if not latest:
         return {"runs_written": 0}
     now = clock.now_iso()
-    runs = [uow_.reading(lambda: run_of(session_store.latest_marks(cid, sid, LATEST, CAP), now, cid, sid),
-                         company_id=cid) for cid, sid in students]
+    runs = [uow_.reading(lambda: run_of(_merged(session_store.latest_marks(cid, sid, LATEST, CAP), batch), now,
+                                        cid, sid), company_id=cid) for (cid, sid), batch in sorted(latest.items())]
     for start in range(0, len(runs), STEP):
         chunk = runs[start:start + STEP]
         uow_.run(lambda uow: _stage(uow, chunk), company_id=None)
     return {"runs_written": len(runs)}
+
+
+def _merged(read: list[records.Mark], batch: dict[tuple[str, str], records.Mark | None]) -> list[records.Mark]:
+    """The marks read (GSI1 is eventually consistent: it may not show the batch's own changes
+    yet) with each of the batch's marks as the stream says it is now, newest first."""
+    marks = {(m.schedule_id, m.session_key): m for m in read}
+    for key, after in batch.items():
+        if after is None:
+            marks.pop(key, None)
+        else:
+            marks[key] = after
+    return sorted(marks.values(), key=lambda m: (m.starts_at, m.session_id), reverse=True)[:CAP]
 
 
 def _stage(uow: UnitOfWork, chunk: list[records.NoShowRun]) -> None:

@@ -115,12 +115,14 @@ def _enrollment_ops(item: records.Enrollment, current: records.Enrollment | None
                     now: str) -> list[tuple[str, Any]]:
     """An active enrollment has a seat in each coming open session of its schedule; one that
     ended (or is gone) has none from now on (its past seats stay, and so do booked ones)."""
+    # From when it changed (the stream may be behind), not from when the change is handled.
+    since = min(now, current.updated_at) if current is not None and current.updated_at else now
     if current is not None and current.status == ACTIVE:
-        coming = session_store.open_sessions(current.company_id, current.schedule_id, now, AHEAD,
+        coming = session_store.open_sessions(current.company_id, current.schedule_id, since, AHEAD,
                                              MAX_OPEN_SESSIONS, descending=False)
         return [("put", _seat(s, current.student_id, current.schedule_name)) for s in coming]
     return [("remove", seat) for seat in store.of_student(item.company_id, item.schedule_id, item.student_id)
-            if seat.starts_at >= now and not _booked_for(seat)]
+            if seat.starts_at >= since and not _booked_for(seat)]
 
 
 def _booked_for(seat: records.Seat) -> bool:

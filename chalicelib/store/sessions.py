@@ -106,10 +106,11 @@ def timeline_partition(cid: str, schedule_id: str) -> str:
 @translate
 def open_sessions(cid: str, schedule_id: str, low: str, high: str, limit: int,
                   descending: bool) -> list[records.Session]:
-    """Sessions open to a schedule's whole roster starting in [low, high], from LSI2."""
+    """Sessions open to a schedule's whole roster starting in [low, high], from LSI2
+    (strongly consistent: a local index can be)."""
     return [s.record() for s in m.Item.open_sessions.query(
         m.schedule_partition(cid, schedule_id), m.Item.LSI2SK.between(low, high), limit=limit, page_size=limit,
-        scan_index_forward=not descending)]
+        scan_index_forward=not descending, consistent_read=True)]
 
 
 @translate

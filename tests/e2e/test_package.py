@@ -210,6 +210,7 @@ def test_the_report_counters_read_the_tables_own_stream(template):
 def test_every_module_ships_with_bytecode_the_runtime_trusts_without_its_source_time(template, name):
     """Lambda's code folders are read-only: without `.pyc` every cold start compiles everything."""
     import importlib.util
+    import marshal
     import sys
     import zipfile
 
@@ -225,10 +226,14 @@ def test_every_module_ships_with_bytecode_the_runtime_trusts_without_its_source_
             compiled = f"{folder}/__pycache__/{file[:-3]}.{tag}.pyc".lstrip("/")
             assert compiled in names, compiled
         sample = sorted(n for n in names if n.endswith(".pyc"))[:50]
+        runs_at = "/var/task/" if name == "deployment.zip" else "/opt/"
         for compiled in sample:
-            header = archive.read(compiled)[:16]
+            data = archive.read(compiled)
+            header = data[:16]
             assert header[:4] == importlib.util.MAGIC_NUMBER, compiled
             assert int.from_bytes(header[4:8], "little") == 0b01, compiled  # hash-based, source never checked
+            # Named where Lambda unpacks it (not the build's temporary folder): the same input, the same bytes.
+            assert marshal.loads(data[16:]).co_filename.startswith(runs_at), compiled
 
 
 def test_the_layer_keeps_the_models_of_exactly_the_services_the_code_calls(template):

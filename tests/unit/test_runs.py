@@ -51,3 +51,13 @@ def test_only_the_latest_marks_the_rule_considers_are_counted():
     assert run.complete and streak_from(run, NOW, 5) == 5  # as the latest 5 marks would say
     capped = run_of(latest_first(*(mark(1 + d % 28, "no_show") for d in range(CAP))), NOW, "c", "p")
     assert not capped.complete and streak_from(capped, NOW, 10) == 10
+
+
+def test_the_batchs_own_marks_count_even_when_the_index_does_not_show_them_yet():
+    from chalicelib.services.runs import _merged
+
+    read = latest_first(mark(10, "attended"), mark(8, "no_show"))  # GSI1 before the new mark reached it
+    batch = {("s", "k014"): mark(14, "no_show"), ("s", "k008"): None}  # a new no-show; the 8th's mark cleared
+    merged = _merged(read, batch)
+    assert [(m.starts_at[8:10], m.status) for m in merged] == [("14", "no_show"), ("10", "attended")]
+    assert streak_from(run_of(merged, NOW, "c", "p"), NOW, 10) == 1
