@@ -46,7 +46,7 @@ def schedule_partition(cid: str, schedule_id: str) -> str:
 
 
 def person_partition(cid: str, student_id: str) -> str:
-    """GSI1 `ByPerson`: one student's enrollments, marks and own sessions."""
+    """GSI1 `ByPerson`: one student's enrollments, marks and seats."""
     return f"C#{cid}#P#{student_id}"
 
 
@@ -498,7 +498,7 @@ class Session(Item, discriminator="session"):
 
     @staticmethod
     def starts_key(starts_at: str, session_id: str = "") -> str:
-        """GSI1 (a student's own sessions) and GSI2 (a teacher's sessions), in time order."""
+        """GSI2 (a teacher's sessions), in time order."""
         return f"S#{starts_at}#{session_id}" if starts_at else "S#"
 
     def index(self) -> None:
@@ -508,13 +508,9 @@ class Session(Item, discriminator="session"):
         self.GSI2SK = self.starts_key(self.starts_at, sid)
         # GSI3: the schedule's sessions alone, in time order (its list reads no marks)
         self.GSI3PK, self.GSI3SK = self.PK, self.LSI1SK
-        if self.student_id:  # one student's own session (a booked 1:1): in their GSI1 collection
-            self.LSI2SK = None
-            self.GSI1PK = person_partition(self.company_id, self.student_id)
-            self.GSI1SK = self.starts_key(self.starts_at, sid)
-        else:  # open to the schedule's whole roster: LSI2 `OpenSessions`
-            self.LSI2SK = f"{self.starts_at}#{self.session_key}"
-            self.GSI1PK = self.GSI1SK = None
+        # A booked 1:1 is its student's through their seat (Seat, kept from the stream), not GSI1.
+        self.LSI2SK = None if self.student_id else f"{self.starts_at}#{self.session_key}"  # LSI2: open to all
+        self.GSI1PK = self.GSI1SK = None
         if self.marks_pending:  # GSI4 (sparse): a move that has not reached every mark yet
             self.GSI4PK, self.GSI4SK = MARKS_PENDING_PK, f"{self.updated_at}#{self.PK}#{self.SK}"
         else:

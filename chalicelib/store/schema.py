@@ -8,7 +8,7 @@ from typing import Any
 
 TIMELINE = "Timeline"  # LSI1: sessions and their marks in time order, inside a schedule partition
 OPEN_SESSIONS = "OpenSessions"  # LSI2 (sparse): sessions open to the whole roster, in time order
-BY_PERSON = "ByPerson"  # GSI1: a student's enrollments, marks, own sessions
+BY_PERSON = "ByPerson"  # GSI1: a student's enrollments, marks, seats
 BY_TEACHER = "ByTeacher"  # GSI2: a teacher's schedules and sessions
 BY_EMAIL = "ByEmail"  # GSI3: people by email within a company
 ATTENTION = "Attention"  # GSI4: sparse, items that need attention

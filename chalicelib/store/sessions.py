@@ -114,23 +114,6 @@ def open_sessions(cid: str, schedule_id: str, low: str, high: str, limit: int,
 
 
 @translate
-def own_sessions(cid: str, student_id: str, low: str, high: str, limit: int,
-                 descending: bool) -> list[records.Session]:
-    """Sessions made for one student (booked 1:1s) starting in [low, high], from GSI1."""
-    condition = m.Item.GSI1SK.between(m.Session.starts_key(low), m.Session.starts_key(high))
-    return [s.record() for s in m.Item.by_person.query(m.person_partition(cid, student_id), condition, limit=limit,
-                                                       page_size=limit, scan_index_forward=not descending)]
-
-
-@translate
-def student_marks(cid: str, student_id: str, start: str, end: str) -> list[records.Mark]:
-    """The student's marks for sessions starting in [start, end], from GSI1."""
-    return [i.record() for i in m.Item.by_person.query(
-        m.person_partition(cid, student_id),
-        m.Item.GSI1SK.between(m.Mark.person_key(start), m.Mark.person_key(end) + "~")) if isinstance(i, m.Mark)]
-
-
-@translate
 def latest_marks(cid: str, student_id: str, before: str, limit: int) -> list[records.Mark]:
     """The student's latest marks up to an instant, newest first (the at-risk no-show run)."""
     marks = []
