@@ -1,10 +1,18 @@
 """OptClass: the Chalice application. Wiring only: middleware, blueprints, schedules."""
-from chalice import Chalice, Cron
+import gc
 
-from chalicelib import config, jobs, streams
-from chalicelib.api import (attendance, boards, company, enrollments, health, integrations, notifications, pages,
+# A cold start: what importing makes (modules, classes, routes) lives as long as the
+# container, so no collection runs while importing, and once imported it is frozen out of
+# every later collection (docs/architecture.md, "Cold start").
+gc.disable()
+
+from chalice import Chalice, Cron  # noqa: E402
+
+from chalicelib import config, jobs, streams  # noqa: E402
+from chalicelib.api import (attendance,  # noqa: E402
+                            boards, company, enrollments, health, integrations, notifications, pages,
                             people, reports, schedules, sessions)
-from chalicelib.api.middleware import http_middleware
+from chalicelib.api.middleware import http_middleware  # noqa: E402
 
 app = Chalice(app_name="optclass")
 app.register_middleware(http_middleware, "http")
@@ -36,3 +44,7 @@ def low_balance(event):
 def report_counters(event):
     """The table's stream: keep the report counters, each change exactly once."""
     return streams.handle(event.to_dict())
+
+
+gc.freeze()
+gc.enable()

@@ -249,3 +249,54 @@ def test_the_layer_keeps_the_models_of_exactly_the_services_the_code_calls(templ
         kept = {name.split("/botocore/data/")[1].split("/")[0] for name in archive.namelist()
                 if "/botocore/data/" in name and name.count("/", name.index("/botocore/data/") + 15) >= 1}
     assert kept == SERVICES
+
+
+def test_the_trimmed_service_data_resolves_every_kept_client_exactly_as_botocore_as_shipped(template, tmp_path):
+    """The layer's endpoints.json names only the kept services and their models carry no
+    documentation; a client made from them has the endpoint, signing and operations one made
+    from botocore's full data has, in every partition."""
+    import sys
+    import zipfile
+
+    with zipfile.ZipFile(ROOT / "build" / "package" / "layer-deployment.zip") as archive:
+        archive.extractall(tmp_path)
+    [site] = tmp_path.glob("python/lib/python3.*/site-packages")
+    data = site / "botocore" / "data"
+    endpoints = json.loads((data / "endpoints.json").read_text())
+    assert {"aws", "aws-cn", "aws-us-gov"} <= {p["partition"] for p in endpoints["partitions"]}
+    assert {name for p in endpoints["partitions"] for name in p["services"]} <= \
+        {"dynamodb", "streams.dynamodb", "kms", "email"}
+    assert "dynamodb" in endpoints["partitions"][0]["services"]
+    dynamodb = (data / "dynamodb" / "2012-08-10" / "service-2.json").read_text()
+    assert '"documentation"' not in dynamodb and not list(data.glob("*/*/service-2.json.gz"))
+    probe = r"""
+import json, sys
+import botocore.session
+answer = {}
+for service in ("dynamodb", "dynamodbstreams", "kms", "ses"):
+    for region in ("eu-central-1", "us-east-1", "cn-north-1", "us-gov-west-1"):
+        if service == "ses" and region.startswith("cn-"):
+            continue
+        client = botocore.session.get_session().create_client(
+            service, region_name=region, aws_access_key_id="a", aws_secret_access_key="b")
+        model = client.meta.service_model
+        answer[f"{service} {region}"] = [client.meta.endpoint_url, model.signing_name, model.signature_version,
+                                         sorted(model.operation_names), model.protocol]
+print(json.dumps(answer))
+"""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+
+    def resolved(path: list[str]) -> dict:
+        setup = f"import sys; sys.path[:0] = {path!r}\n"
+        done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", setup + probe], env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout)
+
+    import botocore
+
+    shipped = resolved([str(Path(botocore.__file__).parents[1])])
+    trimmed = resolved([str(site)])
+    assert trimmed == shipped
+    assert trimmed["dynamodb eu-central-1"][0] == "https://dynamodb.eu-central-1.amazonaws.com"
+    assert trimmed["ses eu-central-1"][0] == "https://email.eu-central-1.amazonaws.com"
