@@ -2,26 +2,40 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
+# Test processes: one per core (pytest-xdist); each test module runs whole in one of them.
+JOBS ?= auto
 
-.PHONY: run test install clean package bench
+.PHONY: run test check install clean package bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+# `make run` installs what serving needs; `make test` adds the test and tooling packages.
+$(RUN_STAMP): requirements.txt requirements-run.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'pip<26.3'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-run.txt
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/python tools/run_local.py
 
 test: $(STAMP)
 	bash tools/ensure_chromium.sh
-	$(BIN)/python -m pytest
+	$(BIN)/ruff check app.py chalicelib tools bench tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+
+# The edit-test loop: lint and the unit tests.
+check: $(STAMP)
+	$(BIN)/ruff check app.py chalicelib tools bench tests
+	$(BIN)/python -m pytest -n $(JOBS) tests/unit
 
 # The CloudFormation (SAM) template of the prod stage, with the table, the scheduled
 # functions, the IAM policy and the authorizer, checked by cfn-lint.

@@ -1,4 +1,5 @@
 """OptClass: the Chalice application. Wiring only: middleware, blueprints, schedules."""
+
 import gc
 
 # A cold start: what importing makes (modules, classes, routes) lives as long as the
@@ -6,19 +7,42 @@ import gc
 # every later collection (docs/architecture.md, "Cold start").
 gc.disable()
 
-from chalice import Chalice, Cron  # noqa: E402
+from chalice import Chalice, Cron
 
-from chalicelib import config, jobs, streams  # noqa: E402
-from chalicelib.api import (attendance,  # noqa: E402
-                            boards, company, enrollments, health, integrations, notifications, pages,
-                            people, reports, schedules, sessions)
-from chalicelib.api.middleware import http_middleware  # noqa: E402
+from chalicelib import config, jobs, streams
+from chalicelib.api import (
+    attendance,
+    boards,
+    company,
+    enrollments,
+    health,
+    integrations,
+    notifications,
+    pages,
+    people,
+    reports,
+    schedules,
+    sessions,
+)
+from chalicelib.api.middleware import http_middleware
 
 app = Chalice(app_name="optclass")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (health.bp, company.bp, people.bp, schedules.bp, enrollments.bp, sessions.bp, attendance.bp,
-                  boards.bp, notifications.bp, integrations.bp, reports.bp, pages.bp):
+for blueprint in (
+    health.bp,
+    company.bp,
+    people.bp,
+    schedules.bp,
+    enrollments.bp,
+    sessions.bp,
+    attendance.bp,
+    boards.bp,
+    notifications.bp,
+    integrations.bp,
+    reports.bp,
+    pages.bp,
+):
     app.register_blueprint(blueprint)
 
 if config.is_local():
@@ -39,8 +63,13 @@ def low_balance(event):
     return jobs.run("low-balance")
 
 
-@app.on_dynamodb_record(stream_arn=config.stream_arn(), batch_size=100, starting_position="TRIM_HORIZON",
-                        name="report-counters", maximum_batching_window_in_seconds=1)
+@app.on_dynamodb_record(
+    stream_arn=config.stream_arn(),
+    batch_size=100,
+    starting_position="TRIM_HORIZON",
+    name="report-counters",
+    maximum_batching_window_in_seconds=1,
+)
 def report_counters(event):
     """The table's stream: keep the report counters, each change exactly once."""
     return streams.handle(event.to_dict())

@@ -5,6 +5,7 @@ interleaved (alternating which goes first).
 
     .venv/bin/python bench/attendance.py [--marks 200]
 """
+
 import argparse
 import copy
 import os
@@ -59,28 +60,44 @@ def run(args) -> None:
         student_api = Http(client, token(cid, "student", "b-student"))
         admin.call("PUT", "/company", {"name": "Bench", "timezone": "UTC"})  # b-admin becomes its admin
         _, teacher = admin.call("POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher"})
-        _, member = admin.call("POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff",
-                                                  "user_id": "b-staff"})
-        _, group = staff.call("POST", "/schedules", {"name": "G", "kind": "group", "capacity": 12,
-                                                     "teacher_id": teacher["id"]})
+        _, member = admin.call(
+            "POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff", "user_id": "b-staff"}
+        )
+        _, group = staff.call(
+            "POST", "/schedules", {"name": "G", "kind": "group", "capacity": 12, "teacher_id": teacher["id"]}
+        )
         students = []
         for i in range(10):
-            _, st = staff.call("POST", "/students", {"name": f"S{i}", "email": f"s{i}@b.example",
-                                                     "user_id": "b-student" if i == 0 else None})
-            staff.call("POST", f"/schedules/{group['id']}/enrollments", {
-                "student_id": st["id"], "initial_balance": 10_000, "responsible_staff_id": member["id"]})
+            _, st = staff.call(
+                "POST",
+                "/students",
+                {"name": f"S{i}", "email": f"s{i}@b.example", "user_id": "b-student" if i == 0 else None},
+            )
+            staff.call(
+                "POST",
+                f"/schedules/{group['id']}/enrollments",
+                {"student_id": st["id"], "initial_balance": 10_000, "responsible_staff_id": member["id"]},
+            )
             students.append(st["id"])
         # 60 daily sessions that have taken place (attendance is taken once a session starts).
         start = (datetime.now(timezone.utc) - timedelta(days=65)).replace(hour=17, minute=0, second=0, microsecond=0)
         span = f"from={(start - timedelta(days=1)).date()}&to={(start + timedelta(days=61)).date()}"
-        sessions = [staff.call("POST", f"/schedules/{group['id']}/sessions",
-                               {"starts_at": (start + timedelta(days=i)).isoformat()})[1]["id"] for i in range(60)]
+        sessions = [
+            staff.call(
+                "POST", f"/schedules/{group['id']}/sessions", {"starts_at": (start + timedelta(days=i)).isoformat()}
+            )[1]["id"]
+            for i in range(60)
+        ]
         for s in sessions[:30]:
-            staff.call("POST", f"/sessions/{s}/attendance",
-                       {"records": [{"student_id": x, "status": "attended"} for x in students]})
+            staff.call(
+                "POST",
+                f"/sessions/{s}/attendance",
+                {"records": [{"student_id": x, "status": "attended"} for x in students]},
+            )
 
         admin.call("POST", "/local/jobs/report-counters")  # the stream's function caught up (counters, seats)
         with counting() as counter:
+
             def measure(label, method, path, body=None, api=staff):
                 counter.reset()
                 status, _ = api.call(method, path, body)
@@ -91,14 +108,22 @@ def run(args) -> None:
             measure("PUT mark (same again: no change)", "PUT", target, {"status": "attended"})
             measure("PUT mark (change: credit back)", "PUT", target, {"status": "cancelled"})
             measure("DELETE mark", "DELETE", target)
-            measure("POST bulk mark (10 students)", "POST", f"/sessions/{sessions[41]}/attendance",
-                    {"records": [{"student_id": x, "status": "attended"} for x in students]})
+            measure(
+                "POST bulk mark (10 students)",
+                "POST",
+                f"/sessions/{sessions[41]}/attendance",
+                {"records": [{"student_id": x, "status": "attended"} for x in students]},
+            )
             measure("GET roster (10 students)", "GET", f"/sessions/{sessions[5]}/attendance")
-            measure("GET board page (10 sessions x 10 students)", "GET",
-                    f"/schedules/{group['id']}/board?{span}&limit=10")
+            measure(
+                "GET board page (10 sessions x 10 students)", "GET", f"/schedules/{group['id']}/board?{span}&limit=10"
+            )
             first_page = staff.call("GET", f"/schedules/{group['id']}/board?{span}&limit=10")[1]
-            measure("GET board next page", "GET", f"/schedules/{group['id']}/board?{span}&limit=10&next="
-                    + urllib.parse.quote(first_page["next"]))
+            measure(
+                "GET board next page",
+                "GET",
+                f"/schedules/{group['id']}/board?{span}&limit=10&next=" + urllib.parse.quote(first_page["next"]),
+            )
             measure("GET student board (1 schedule)", "GET", f"/students/{students[0]}/board?{span}&limit=20")
             measure("GET /me/enrollments", "GET", "/me/enrollments", api=student_api)
             measure("GET /me/sessions?when=upcoming", "GET", "/me/sessions?when=upcoming&limit=20", api=student_api)
@@ -137,7 +162,7 @@ def time_marks(staff, sessions, students, n, table_name):
         """The same items; conditions that hold again and again, and puts under fresh keys."""
         items = copy.deepcopy(template)
         for item in items:
-            (kind, op), = item.items()
+            ((kind, op),) = item.items()
             op.pop("ConditionExpression", None)
             op.pop("ExpressionAttributeNames", None) if kind == "Put" else None
             if kind == "Put":
@@ -173,15 +198,17 @@ def time_marks(staff, sessions, students, n, table_name):
             bare_client.transact_write_items(TransactItems=bare_items(i))
             bare_times.append(time.perf_counter() - t0)
 
-        for measure in ((app_mark, bare_mark) if i % 2 == 0 else (bare_mark, app_mark)):
+        for measure in (app_mark, bare_mark) if i % 2 == 0 else (bare_mark, app_mark):
             measure()
     app_ms, bare_ms = statistics.median(app_times) * 1000, statistics.median(bare_times) * 1000
-    return [["marks timed (each interleaved with one bare read and transaction)", n],
-            ["items in the mark's transaction", len(template)],
-            ["keys in the mark's read", sum(len(t["Keys"]) for t in read["RequestItems"].values())],
-            ["median mark through the app (ms)", f"{app_ms:.2f}"],
-            ["median bare BatchGetItem + TransactWriteItems, same shape (ms)", f"{bare_ms:.2f}"],
-            ["ratio app / bare (goal <= 1.1)", f"{app_ms / bare_ms:.2f}"]]
+    return [
+        ["marks timed (each interleaved with one bare read and transaction)", n],
+        ["items in the mark's transaction", len(template)],
+        ["keys in the mark's read", sum(len(t["Keys"]) for t in read["RequestItems"].values())],
+        ["median mark through the app (ms)", f"{app_ms:.2f}"],
+        ["median bare BatchGetItem + TransactWriteItems, same shape (ms)", f"{bare_ms:.2f}"],
+        ["ratio app / bare (goal <= 1.1)", f"{app_ms / bare_ms:.2f}"],
+    ]
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ collection while importing, then `gc.freeze()`), so that the ratio is the app's 
 the same import with the collector as it comes is printed beside it. CPU is the probe's own
 process time; runs are interleaved and the medians reported.
 """
+
 import argparse
 import base64
 import json
@@ -113,16 +114,39 @@ class Keys:
 
         self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         numbers = self.private.public_key().public_numbers()
-        self.jwks = json.dumps({"keys": [{"kty": "RSA", "kid": "bench", "use": "sig", "alg": "RS256",
-                                          "n": _b64(numbers.n), "e": _b64(numbers.e)}]}).encode()
+        self.jwks = json.dumps(
+            {
+                "keys": [
+                    {
+                        "kty": "RSA",
+                        "kid": "bench",
+                        "use": "sig",
+                        "alg": "RS256",
+                        "n": _b64(numbers.n),
+                        "e": _b64(numbers.e),
+                    }
+                ]
+            }
+        ).encode()
 
     def token(self) -> str:
         import jwt
 
         now = int(time.time())
-        return jwt.encode({"sub": SUBJECT, "custom:company_id": COMPANY, "token_use": "access",
-                           "client_id": AUDIENCE, "iss": ISSUER, "iat": now, "exp": now + 3600},
-                          self.private, algorithm="RS256", headers={"kid": "bench"})
+        return jwt.encode(
+            {
+                "sub": SUBJECT,
+                "custom:company_id": COMPANY,
+                "token_use": "access",
+                "client_id": AUDIENCE,
+                "iss": ISSUER,
+                "iat": now,
+                "exp": now + 3600,
+            },
+            self.private,
+            algorithm="RS256",
+            headers={"kid": "bench"},
+        )
 
 
 def serve_jwks(keys: Keys) -> tuple[ThreadingHTTPServer, str]:
@@ -166,32 +190,64 @@ def prod_environment(endpoint: str, table_name: str, jwks_url: str) -> dict[str,
     from infra.generate import stage_environment
 
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **stage_environment("prod")}
-    env.update({"OPTCLASS_DYNAMODB_ENDPOINT": endpoint, "OPTCLASS_TABLE": table_name, "OPTCLASS_JWT_ISSUER": ISSUER,
-                "OPTCLASS_JWT_AUDIENCE": AUDIENCE, "OPTCLASS_JWKS_URL": jwks_url,
-                "OPTCLASS_CURSOR_SECRET": "bench-cursor-secret-bench-cursor-secret",
-                "OPTCLASS_KMS_KEY_ID": "alias/bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-                "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_LAMBDA_FUNCTION_NAME": "api",
-                "OPTCLASS_LOG_LEVEL": "WARNING", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update(
+        {
+            "OPTCLASS_DYNAMODB_ENDPOINT": endpoint,
+            "OPTCLASS_TABLE": table_name,
+            "OPTCLASS_JWT_ISSUER": ISSUER,
+            "OPTCLASS_JWT_AUDIENCE": AUDIENCE,
+            "OPTCLASS_JWKS_URL": jwks_url,
+            "OPTCLASS_CURSOR_SECRET": "bench-cursor-secret-bench-cursor-secret",
+            "OPTCLASS_KMS_KEY_ID": "alias/bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_LAMBDA_FUNCTION_NAME": "api",
+            "OPTCLASS_LOG_LEVEL": "WARNING",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
     return env
 
 
 def probe(code: str, args: list[str], env: dict, task: Path, opt: Path, cwd: Path) -> dict:
     # -I: no user site or PYTHON* variables; -S: no site-packages; -B: no bytecode written.
     path_setup = f"import sys; sys.path[:0] = [{str(task)!r}, {str(opt / 'python')!r}, {str(site_packages(opt))!r}]\n"
-    done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", path_setup + code, *args], env=env, cwd=cwd,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", path_setup + code, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise SystemExit(f"probe failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def event(token: str) -> dict:
-    return {"resource": "/schedules", "path": "/schedules", "httpMethod": "GET",
-            "headers": {"Authorization": f"Bearer {token}", "Accept": "application/json", "Host": "api.example"},
-            "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
-            "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
-            "requestContext": {"resourcePath": "/schedules", "httpMethod": "GET", "requestId": "cold-1",
-                               "stage": "api", "path": "/api/schedules", "identity": {"sourceIp": "127.0.0.1"}}}
+    return {
+        "resource": "/schedules",
+        "path": "/schedules",
+        "httpMethod": "GET",
+        "headers": {"Authorization": f"Bearer {token}", "Accept": "application/json", "Host": "api.example"},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "body": None,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "resourcePath": "/schedules",
+            "httpMethod": "GET",
+            "requestId": "cold-1",
+            "stage": "api",
+            "path": "/api/schedules",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+    }
 
 
 def main() -> None:
@@ -237,8 +293,12 @@ def main() -> None:
             ["median wall: dependencies alone (ms)", f"{median(deps, 'wall'):.0f}"],
         ]
         for name, folder in (("function", task), ("layer", opt)):
-            rows.append([f"{name}: unzipped MB / .py / .pyc", f"{size_mb(folder):.1f} / {count(folder, '*.py')} / "
-                                                           f"{count(folder, '*.pyc')}"])
+            rows.append(
+                [
+                    f"{name}: unzipped MB / .py / .pyc",
+                    f"{size_mb(folder):.1f} / {count(folder, '*.py')} / {count(folder, '*.pyc')}",
+                ]
+            )
         total = size_mb(task) + size_mb(opt)
         rows.append([f"function + layer unzipped (MB, Lambda's limit {LAMBDA_UNZIPPED_LIMIT_MB})", f"{total:.1f}"])
         for name in ("deployment.zip", "layer-deployment.zip"):

@@ -1,6 +1,7 @@
 """Shared set-up for the benchmarks: an in-process app on moto, tokens, and a counter of
 DynamoDB calls and items read taken at the botocore level (independent of the app's own
 instrumentation)."""
+
 import json
 import os
 import sys
@@ -10,11 +11,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 SECRET = "bench-secret-bench-secret-bench-secret"
-os.environ.update({
-    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench", "OPTCLASS_STAGE": "local", "OPTCLASS_DEV_JWT_SECRET": SECRET,
-    "OPTCLASS_TABLE": "optclass-bench", "OPTCLASS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true",
-})
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "OPTCLASS_STAGE": "local",
+        "OPTCLASS_DEV_JWT_SECRET": SECRET,
+        "OPTCLASS_TABLE": "optclass-bench",
+        "OPTCLASS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+)
 os.environ.pop("OPTCLASS_DYNAMODB_ENDPOINT", None)
 
 import logging  # noqa: E402
@@ -37,8 +46,9 @@ def counting():
 
 def token(company_id: str, role: str, sub: str) -> str:
     now = int(time.time())
-    return jwt.encode({"sub": sub, "company_id": company_id, "role": role, "iat": now, "exp": now + 3600},
-                      SECRET, algorithm="HS256")
+    return jwt.encode(
+        {"sub": sub, "company_id": company_id, "role": role, "iat": now, "exp": now + 3600}, SECRET, algorithm="HS256"
+    )
 
 
 class Http:

@@ -13,6 +13,7 @@ taken exactly once.
 
     .venv/bin/python bench/contention.py [--hold-ms 5] [--rounds 3]
 """
+
 import argparse
 import json
 import logging
@@ -100,18 +101,31 @@ def build(base: str, cid: str, groups: int, per_group: int) -> list[tuple[str, s
     _, staff, _ = admin.call("POST", "/staff", {"name": "S", "email": f"s@{cid}.example", "role": "staff"})
     out = []
     for g in range(groups):
-        _, teacher, _ = admin.call("POST", "/staff", {"name": f"T{g}", "email": f"t{g}@{cid}.example",
-                                                      "role": "teacher", "user_id": f"{cid}-t{g}"})
-        _, schedule, _ = admin.call("POST", "/schedules", {"name": f"G{g}", "kind": "group", "capacity": per_group,
-                                                           "teacher_id": teacher["id"],
-                                                           "policy": {"cancelled": "credit"}})
-        _, session, _ = admin.call("POST", f"/schedules/{schedule['id']}/sessions",
-                                   {"starts_at": STARTED})
+        _, teacher, _ = admin.call(
+            "POST",
+            "/staff",
+            {"name": f"T{g}", "email": f"t{g}@{cid}.example", "role": "teacher", "user_id": f"{cid}-t{g}"},
+        )
+        _, schedule, _ = admin.call(
+            "POST",
+            "/schedules",
+            {
+                "name": f"G{g}",
+                "kind": "group",
+                "capacity": per_group,
+                "teacher_id": teacher["id"],
+                "policy": {"cancelled": "credit"},
+            },
+        )
+        _, session, _ = admin.call("POST", f"/schedules/{schedule['id']}/sessions", {"starts_at": STARTED})
         students = []
         for i in range(per_group):
             _, student, _ = admin.call("POST", "/students", {"name": f"S{g}-{i}", "email": f"s{g}-{i}@{cid}.example"})
-            admin.call("POST", f"/schedules/{schedule['id']}/enrollments", {
-                "student_id": student["id"], "initial_balance": 100, "responsible_staff_id": staff["id"]})
+            admin.call(
+                "POST",
+                f"/schedules/{schedule['id']}/enrollments",
+                {"student_id": student["id"], "initial_balance": 100, "responsible_staff_id": staff["id"]},
+            )
             students.append(student["id"])
         out.append((token(cid, "teacher", f"{cid}-t{g}"), session["id"], students))
     return out
@@ -129,8 +143,11 @@ def run_clients(base: str, clients: list[tuple[str, str, list[str]]], rounds: in
         for r in range(rounds):
             for student in students:
                 started = time.perf_counter()
-                status, _, request_id = api.call("PUT", f"/sessions/{session_id}/attendance/{student}",
-                                                 {"status": "attended" if r % 2 == 0 else "cancelled"})
+                status, _, request_id = api.call(
+                    "PUT",
+                    f"/sessions/{session_id}/attendance/{student}",
+                    {"status": "attended" if r % 2 == 0 else "cancelled"},
+                )
                 with lock:
                     results.append((status, time.perf_counter() - started, request_id))
 
@@ -161,14 +178,26 @@ def measure(label: str, base: str, engine, log: RequestLog, cid: str, clients, r
     for status, _, _ in results:
         statuses[status] = statuses.get(status, 0) + 1
     retries = sum(log.lines.get(rid, {}).get("store_retries", 0) for _, _, rid in results)
-    written = [log.lines[rid]["items_written"] / log.lines[rid]["transactions"] for s, _, rid in results
-               if s == 200 and log.lines.get(rid, {}).get("transactions")]
+    written = [
+        log.lines[rid]["items_written"] / log.lines[rid]["transactions"]
+        for s, _, rid in results
+        if s == 200 and log.lines.get(rid, {}).get("transactions")
+    ]
     times = sorted(t * 1000 for _, t, _ in results)
     problems, checked = check_store(cid)
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    return [label, len(results), ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())),
-            statuses.get(503, 0), conflicts, f"{retries / len(results):.3f}", f"{statistics.median(times):.1f}",
-            f"{p99:.1f}", f"{max(written):g}" if written else "-", f"{problems} in {checked} enrollments"]
+    return [
+        label,
+        len(results),
+        ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())),
+        statuses.get(503, 0),
+        conflicts,
+        f"{retries / len(results):.3f}",
+        f"{statistics.median(times):.1f}",
+        f"{p99:.1f}",
+        f"{max(written):g}" if written else "-",
+        f"{problems} in {checked} enrollments",
+    ]
 
 
 def main() -> None:
@@ -186,13 +215,37 @@ def main() -> None:
     teacher, session_id, students = one[0]
     rows = [
         measure("50 clients, own sessions, one company", base, engine, log, "bench-many", many, args.rounds),
-        measure("20 clients, one session", base, engine, log, "bench-one",
-                [(teacher, session_id, [s]) for s in students], args.rounds),
+        measure(
+            "20 clients, one session",
+            base,
+            engine,
+            log,
+            "bench-one",
+            [(teacher, session_id, [s]) for s in students],
+            args.rounds,
+        ),
     ]
-    print(f"Contention mode: each transaction holds its items {args.hold_ms:g} ms; {args.rounds} rounds per "
-          f"student; every mark moves a balance.\n")
-    print(table(rows, ["run", "marks", "answers", "503s", "conflicts", "retries per mark", "p50 ms", "p99 ms",
-                       "items per transaction (most)", "balance/ledger/charge problems"]))
+    print(
+        f"Contention mode: each transaction holds its items {args.hold_ms:g} ms; {args.rounds} rounds per "
+        f"student; every mark moves a balance.\n"
+    )
+    print(
+        table(
+            rows,
+            [
+                "run",
+                "marks",
+                "answers",
+                "503s",
+                "conflicts",
+                "retries per mark",
+                "p50 ms",
+                "p99 ms",
+                "items per transaction (most)",
+                "balance/ledger/charge problems",
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

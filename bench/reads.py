@@ -8,9 +8,11 @@ Per scale, a fresh table: a school with a group of 10 active students, 10 x scal
 sessions with a mark for every active student, 20 x scale more students and as many ended
 enrollments in the group, and a student portal. The history is written straight into the
 table (BatchWriteItem), each item as the app stores it, with the report counters the stream
-would have added; the stream's seats and no-show runs are then caught up. Each route is called once to warm the container (the caller's login is
-then remembered, as a warm Lambda does), then counted at the botocore level.
+would have added; the stream's seats and no-show runs are then caught up. Each route is
+called once to warm the container (the caller's login is then remembered, as a warm Lambda
+does), then counted at the botocore level.
 """
+
 import argparse
 from datetime import datetime, timedelta, timezone
 
@@ -33,8 +35,10 @@ def settle(counted: bool = True) -> None:
     from chalicelib.services import counters, runs, seats
     from chalicelib.store import stream
 
-    handlers = ([counters.apply_stream_records] if counted else []) + [seats.apply_stream_records,
-                                                                      runs.apply_stream_records]
+    handlers = ([counters.apply_stream_records] if counted else []) + [
+        seats.apply_stream_records,
+        runs.apply_stream_records,
+    ]
     stream.drain(lambda batch: [handle(batch) for handle in handlers])
 
 
@@ -46,13 +50,18 @@ def seed(client, scale: int) -> dict:
     cid = f"bench-reads-{scale}"
     admin = Http(client, token(cid, "admin", "reads-admin"))
     assert admin.call("PUT", "/company", {"name": "Bench"})[0] == 200
-    _, teacher = admin.call("POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher",
-                                               "user_id": "reads-teacher"})
-    _, member = admin.call("POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff",
-                                              "user_id": "reads-staff"})
+    _, teacher = admin.call(
+        "POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher", "user_id": "reads-teacher"}
+    )
+    _, member = admin.call(
+        "POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff", "user_id": "reads-staff"}
+    )
     staff = Http(client, token(cid, "staff", "reads-staff"))
-    _, group = staff.call("POST", "/schedules", {"name": "G", "kind": "group", "capacity": ACTIVE,
-                                                 "teacher_id": teacher["id"], "timezone": "UTC"})
+    _, group = staff.call(
+        "POST",
+        "/schedules",
+        {"name": "G", "kind": "group", "capacity": ACTIVE, "teacher_id": teacher["id"], "timezone": "UTC"},
+    )
     sch = group["id"]
     students = []
     for n in range(ACTIVE + 20 * scale):
@@ -77,39 +86,78 @@ def seed(client, scale: int) -> dict:
         for week in range(10 * scale):
             starts = NOW - timedelta(days=7 * week + 1)
             key = ids.derived_id("hist", str(week))
-            session = records.Session(company_id=cid, schedule_id=sch, session_key=key, kind="group",
-                                      teacher_id=teacher["id"], teacher_name="T", starts_at=iso(starts),
-                                      ends_at=iso(starts + timedelta(hours=1)), status="scheduled",
-                                      origin="one_off", created_at=iso(starts), updated_at=iso(starts),
-                                      seats=ACTIVE, version=1)
+            session = records.Session(
+                company_id=cid,
+                schedule_id=sch,
+                session_key=key,
+                kind="group",
+                teacher_id=teacher["id"],
+                teacher_name="T",
+                starts_at=iso(starts),
+                ends_at=iso(starts + timedelta(hours=1)),
+                status="scheduled",
+                origin="one_off",
+                created_at=iso(starts),
+                updated_at=iso(starts),
+                seats=ACTIVE,
+                version=1,
+            )
             writer.save(Session.of(session))
             for n, sid in enumerate(active):
                 status = "no_show" if (week + n) % 5 == 0 else "attended"
-                mark = records.Mark(company_id=cid, schedule_id=sch, schedule_name="G", session_key=key,
-                                    student_id=sid, student_name=f"Student {n}", kind="group",
-                                    teacher_id=teacher["id"], teacher_name="T", starts_at=session.starts_at,
-                                    status=status, charged=True, held=False, cancelled_by=None,
-                                    recorded_by="bench", recorded_at=session.starts_at, version=1)
+                mark = records.Mark(
+                    company_id=cid,
+                    schedule_id=sch,
+                    schedule_name="G",
+                    session_key=key,
+                    student_id=sid,
+                    student_name=f"Student {n}",
+                    kind="group",
+                    teacher_id=teacher["id"],
+                    teacher_name="T",
+                    starts_at=session.starts_at,
+                    status=status,
+                    charged=True,
+                    held=False,
+                    cancelled_by=None,
+                    recorded_by="bench",
+                    recorded_at=session.starts_at,
+                    version=1,
+                )
                 writer.save(Mark.of(mark))
-                facts = stats.MarkFacts(day=session.starts_at[:10], teacher_id=mark.teacher_id,
-                                        schedule_id=sch, student_id=sid, status=status, cancelled_by=None,
-                                        charged=True)
+                facts = stats.MarkFacts(
+                    day=session.starts_at[:10],
+                    teacher_id=mark.teacher_id,
+                    schedule_id=sch,
+                    student_id=sid,
+                    status=status,
+                    cancelled_by=None,
+                    charged=True,
+                )
                 for counter_key, fields in stats.mark_counts(facts).items():
                     target = totals.setdefault(counter_key, {})
                     for name, value in fields.items():
                         target[name] = target.get(name, 0) + value
         for (dimension, entity, day), fields in totals.items():
-            writer.save(Stats.of(records.Counters(company_id=cid, dimension=dimension, entity=entity, day=day,
-                                                  **fields)))
+            writer.save(
+                Stats.of(records.Counters(company_id=cid, dimension=dimension, entity=entity, day=day, **fields))
+            )
     settle(counted=False)
     # One session marked through the app (its ledger has entries).
     recent = staff.call("POST", f"/schedules/{sch}/sessions", {"starts_at": iso(NOW - timedelta(hours=2))})[1]
     for sid in active:
         staff.call("PUT", f"/sessions/{recent['id']}/attendance/{sid}", {"status": "attended"})
     settle()
-    return {"cid": cid, "sch": sch, "session": recent["id"], "student": active[0], "staff": staff,
-            "teacher": Http(client, token(cid, "teacher", "reads-teacher")), "teacher_id": teacher["id"],
-            "portal": Http(client, token(cid, "student", "reads-student"))}
+    return {
+        "cid": cid,
+        "sch": sch,
+        "session": recent["id"],
+        "student": active[0],
+        "staff": staff,
+        "teacher": Http(client, token(cid, "teacher", "reads-teacher")),
+        "teacher_id": teacher["id"],
+        "portal": Http(client, token(cid, "student", "reads-student")),
+    }
 
 
 def routes(w: dict) -> list[tuple[str, Http, str]]:
@@ -159,20 +207,34 @@ def main() -> None:
                     status, _ = api.call("GET", path)  # warm: the caller's login is remembered
                     with counting() as counter:
                         status, _ = api.call("GET", path)
-                    results.setdefault(label, {})[scale] = (status, len(counter.calls), counter.items_read,
-                                                            ops(counter.calls))
+                    results.setdefault(label, {})[scale] = (
+                        status,
+                        len(counter.calls),
+                        counter.items_read,
+                        ops(counter.calls),
+                    )
                     if label not in order:
                         order.append(label)
             engine._bound["key"] = None
-    headers = ["route"] + [f"requests {s}x" for s in scales] + [f"items read {s}x" for s in scales] + \
-        ["operations (largest)", "status"]
+    headers = (
+        ["route"]
+        + [f"requests {s}x" for s in scales]
+        + [f"items read {s}x" for s in scales]
+        + ["operations (largest)", "status"]
+    )
     rows = []
     for label in order:
         by = results[label]
-        rows.append([label] + [by[s][1] for s in scales] + [by[s][2] for s in scales] +
-                    [by[scales[-1]][3], "/".join(str(by[s][0]) for s in scales)])
-    print(f"Data per scale s: {ACTIVE} active students, 10s past sessions with their marks, "
-          "20s more students, 20s ended enrollments.\n")
+        rows.append(
+            [label]
+            + [by[s][1] for s in scales]
+            + [by[s][2] for s in scales]
+            + [by[scales[-1]][3], "/".join(str(by[s][0]) for s in scales)]
+        )
+    print(
+        f"Data per scale s: {ACTIVE} active students, 10s past sessions with their marks, "
+        "20s more students, 20s ended enrollments.\n"
+    )
     print(table(rows, headers))
 
 

@@ -7,6 +7,7 @@ app stores it, and the report counters it would have added, computed by the same
 mark transaction uses. Then the report runs through the HTTP app, counted at the
 botocore level. The recent four weeks are the same in both runs.
 """
+
 import argparse
 import random
 import time
@@ -33,43 +34,81 @@ def seed(history_marks: int) -> str:
     engine.create_table()
     actor = Actor("bench-reports", "bench-admin", "admin")
     # The first caller sets the company up and becomes its admin (their login has a record).
-    company.put_company(Actor(actor.company_id, actor.subject, None), name="Bench", timezone="UTC",
-                        low_balance_threshold=2)
-    teachers = [people.create_staff(actor, name=f"T{i}", email=f"t{i}@b.example", role="teacher", user_id=None)
-                for i in range(5)]
-    scheds = [schedules.create_schedule(actor, name=f"G{i}", kind="group", teacher_id=t.staff_id, capacity=10,
-                                        timezone="UTC", recurrence=None, policy=None, low_balance_threshold=None)
-              for i, t in enumerate(teachers)]
+    company.put_company(
+        Actor(actor.company_id, actor.subject, None), name="Bench", timezone="UTC", low_balance_threshold=2
+    )
+    teachers = [
+        people.create_staff(actor, name=f"T{i}", email=f"t{i}@b.example", role="teacher", user_id=None)
+        for i in range(5)
+    ]
+    scheds = [
+        schedules.create_schedule(
+            actor,
+            name=f"G{i}",
+            kind="group",
+            teacher_id=t.staff_id,
+            capacity=10,
+            timezone="UTC",
+            recurrence=None,
+            policy=None,
+            low_balance_threshold=None,
+        )
+        for i, t in enumerate(teachers)
+    ]
     rng = random.Random(7)
     totals: dict = {}
     first_day = REPORT_END - timedelta(days=28 + 365 * 3)
     with Item.batch_write() as writer:
         for i in range(history_marks):
             recent = i < 1000  # the last four weeks hold the same 1,000 marks in every run
-            day = REPORT_END - timedelta(days=rng.randint(0, 27)) if recent else \
-                first_day + timedelta(days=rng.randint(0, 365 * 3 - 1))
+            day = (
+                REPORT_END - timedelta(days=rng.randint(0, 27))
+                if recent
+                else first_day + timedelta(days=rng.randint(0, 365 * 3 - 1))
+            )
             sched = scheds[i % len(scheds)]
             starts = datetime(day.year, day.month, day.day, 17, tzinfo=timezone.utc)
             key = ids.derived_id("bench", str(i))
             mark = records.Mark(
-                company_id=actor.company_id, schedule_id=sched.schedule_id, schedule_name=sched.name,
-                session_key=key, student_id=ids.derived_id("s", str(i % 300)), student_name="S", kind="group",
-                teacher_id=sched.teacher_id, teacher_name="T",
+                company_id=actor.company_id,
+                schedule_id=sched.schedule_id,
+                schedule_name=sched.name,
+                session_key=key,
+                student_id=ids.derived_id("s", str(i % 300)),
+                student_name="S",
+                kind="group",
+                teacher_id=sched.teacher_id,
+                teacher_name="T",
                 starts_at=starts.isoformat().replace("+00:00", ".000Z"),
-                status=rng.choice(["attended", "attended", "no_show", "cancelled"]), charged=True, held=False,
-                cancelled_by="student", recorded_by="bench", recorded_at="2027-01-01T00:00:00.000Z", version=1)
+                status=rng.choice(["attended", "attended", "no_show", "cancelled"]),
+                charged=True,
+                held=False,
+                cancelled_by="student",
+                recorded_by="bench",
+                recorded_at="2027-01-01T00:00:00.000Z",
+                version=1,
+            )
             writer.save(Mark.of(mark))
-            facts = stats.MarkFacts(day=day.isoformat(), teacher_id=mark.teacher_id, schedule_id=mark.schedule_id,
-                                    student_id=mark.student_id, status=mark.status, cancelled_by=mark.cancelled_by,
-                                    charged=mark.charged)
+            facts = stats.MarkFacts(
+                day=day.isoformat(),
+                teacher_id=mark.teacher_id,
+                schedule_id=mark.schedule_id,
+                student_id=mark.student_id,
+                status=mark.status,
+                cancelled_by=mark.cancelled_by,
+                charged=mark.charged,
+            )
             for key, fields in stats.mark_counts(facts).items():
                 target = totals.setdefault(key, {})
                 for name, value in fields.items():
                     target[name] = target.get(name, 0) + value
         # The counters as the stream handler would have kept them (the seed writes around it).
         for (dimension, entity, day), fields in totals.items():
-            writer.save(Stats.of(records.Counters(company_id=actor.company_id, dimension=dimension, entity=entity,
-                                                  day=day, **fields)))
+            writer.save(
+                Stats.of(
+                    records.Counters(company_id=actor.company_id, dimension=dimension, entity=entity, day=day, **fields)
+                )
+            )
     return actor.company_id
 
 
@@ -87,8 +126,15 @@ def run(history_marks: int) -> list:
             status, body = staff.call("GET", path)
             elapsed = time.perf_counter() - started
     marks_in_report = sum(r["marks"] for r in body["items"])
-    return [history_marks, status, marks_in_report, len(counter.calls), counter.items_read, ops(counter.calls),
-            f"{elapsed * 1000:.0f}"]
+    return [
+        history_marks,
+        status,
+        marks_in_report,
+        len(counter.calls),
+        counter.items_read,
+        ops(counter.calls),
+        f"{elapsed * 1000:.0f}",
+    ]
 
 
 def main() -> None:
@@ -99,8 +145,20 @@ def main() -> None:
     with mock_aws():
         for n in (int(x) for x in args.marks.split(",")):
             rows.append(run(n))
-    print(table(rows, ["historical marks", "status", "marks in the 4 weeks", "DynamoDB requests", "items read",
-                       "operations", "ms (moto)"]))
+    print(
+        table(
+            rows,
+            [
+                "historical marks",
+                "status",
+                "marks in the 4 weeks",
+                "DynamoDB requests",
+                "items read",
+                "operations",
+                "ms (moto)",
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

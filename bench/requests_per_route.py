@@ -3,6 +3,7 @@ level, on an in-process app over moto.
 
     .venv/bin/python bench/requests_per_route.py
 """
+
 from datetime import datetime, timedelta, timezone
 
 from common import Http, counting, ops, table, token  # noqa: I001
@@ -24,20 +25,26 @@ def main() -> None:
             admin = Http(client, token(cid, "admin", "bench-admin"))
             staff = Http(client, token(cid, "staff", "bench-staff"))
             admin.call("PUT", "/company", {"name": "Bench"})
-            _, teacher = admin.call("POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher",
-                                                       "user_id": "bench-teacher"})
-            _, member = admin.call("POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff",
-                                                     "user_id": "bench-staff"})
-            _, student = staff.call("POST", "/students", {"name": "N", "email": "n@b.example",
-                                                          "user_id": "bench-student"})
+            _, teacher = admin.call(
+                "POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher", "user_id": "bench-teacher"}
+            )
+            _, member = admin.call(
+                "POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff", "user_id": "bench-staff"}
+            )
+            _, student = staff.call(
+                "POST", "/students", {"name": "N", "email": "n@b.example", "user_id": "bench-student"}
+            )
             portal = Http(client, token(cid, "student", "bench-student"))
             teaching = Http(client, token(cid, "teacher", "bench-teacher"))
-            _, schedule = staff.call("POST", "/schedules", {"name": "G", "kind": "group", "capacity": 5,
-                                                            "teacher_id": teacher["id"]})
+            _, schedule = staff.call(
+                "POST", "/schedules", {"name": "G", "kind": "group", "capacity": 5, "teacher_id": teacher["id"]}
+            )
             _, other = staff.call("POST", "/students", {"name": "O", "email": "o@b.example"})
-            _, enrollment = staff.call("POST", f"/schedules/{schedule['id']}/enrollments",
-                                       {"student_id": student["id"], "initial_balance": 10,
-                                        "responsible_staff_id": member["id"]})
+            _, enrollment = staff.call(
+                "POST",
+                f"/schedules/{schedule['id']}/enrollments",
+                {"student_id": student["id"], "initial_balance": 10, "responsible_staff_id": member["id"]},
+            )
             eid, sid, sch = enrollment["id"], student["id"], schedule["id"]
             started = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()  # attendance once it starts
             _, session = staff.call("POST", f"/schedules/{sch}/sessions", {"starts_at": started})
@@ -57,8 +64,12 @@ def main() -> None:
                 ("GET", "/schedules", None, {}),
                 ("GET", f"/schedules/{sch}", None, {}),
                 ("PATCH", f"/schedules/{sch}", {"name": "G2"}, {}),
-                ("POST", f"/schedules/{sch}/enrollments", {"student_id": other["id"], "initial_balance": 5,
-                                                           "responsible_staff_id": member["id"]}, {}),
+                (
+                    "POST",
+                    f"/schedules/{sch}/enrollments",
+                    {"student_id": other["id"], "initial_balance": 5, "responsible_staff_id": member["id"]},
+                    {},
+                ),
                 ("GET", f"/schedules/{sch}/enrollments", None, {}),
                 ("GET", f"/enrollments/{eid}", None, {}),
                 ("PATCH", f"/enrollments/{eid}", {"low_balance_threshold": 3}, {}),
@@ -105,12 +116,20 @@ def main() -> None:
                     label = label.replace(sch, "{schedule_id}")
                     label = label.replace(sid, "{student_id}").replace(teacher["id"], "{staff_id}") + who
                     if headers:
-                        label += " (Idempotency-Key" + (", replay)" if counter.calls and
-                                                        "TransactWriteItems" not in counter.calls else ")")
-                    rows.append([label, status, len(counter.calls), counter.items_read,
-                                 "+".join(map(str, counter.transaction_items)) or "-", ops(counter.calls)])
-    print(table(rows, ["route", "status", "DynamoDB requests", "items read", "items per transaction",
-                       "operations"]))
+                        label += " (Idempotency-Key" + (
+                            ", replay)" if counter.calls and "TransactWriteItems" not in counter.calls else ")"
+                        )
+                    rows.append(
+                        [
+                            label,
+                            status,
+                            len(counter.calls),
+                            counter.items_read,
+                            "+".join(map(str, counter.transaction_items)) or "-",
+                            ops(counter.calls),
+                        ]
+                    )
+    print(table(rows, ["route", "status", "DynamoDB requests", "items read", "items per transaction", "operations"]))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/webhooks.py [--deliveries 200]
 """
+
 import argparse
 import json
 import time
@@ -41,41 +42,61 @@ def run(n: int) -> None:
         admin.call("PUT", "/company", {"name": "Bench", "timezone": "UTC"})  # b-admin becomes its admin
         _, teacher = admin.call("POST", "/staff", {"name": "T", "email": "t@b.example", "role": "teacher"})
         _, member = admin.call("POST", "/staff", {"name": "S", "email": "s@b.example", "role": "staff"})
-        _, schedule = admin.call("POST", "/schedules", {"name": "1:1", "kind": "one_to_one", "capacity": 20,
-                                                        "teacher_id": teacher["id"]})  # booked per student
+        _, schedule = admin.call(
+            "POST", "/schedules", {"name": "1:1", "kind": "one_to_one", "capacity": 20, "teacher_id": teacher["id"]}
+        )  # booked per student
         students = []
         for i in range(20):
             _, st = admin.call("POST", "/students", {"name": f"S{i}", "email": f"s{i}@students.example"})
-            admin.call("POST", f"/schedules/{schedule['id']}/enrollments", {
-                "student_id": st["id"], "initial_balance": 1000, "responsible_staff_id": member["id"]})
+            admin.call(
+                "POST",
+                f"/schedules/{schedule['id']}/enrollments",
+                {"student_id": st["id"], "initial_balance": 1000, "responsible_staff_id": member["id"]},
+            )
             students.append(st)
-        _, integration = admin.call("POST", "/integrations", {"provider": "standard", "name": "b",
-                                                              "event_types": {"lesson": schedule["id"]}})
+        _, integration = admin.call(
+            "POST", "/integrations", {"provider": "standard", "name": "b", "event_types": {"lesson": schedule["id"]}}
+        )
 
         def deliver(kind, booking_id, i, msg_id=None, start=None):
             st = students[i % len(students)]
             start = start or FIRST + timedelta(hours=i)
-            body = json.dumps({"type": kind, "timestamp": datetime.now(timezone.utc).isoformat(), "data": {
-                "booking_id": booking_id, "event_type": "lesson", "student": {"name": st["name"], "email": st["email"]},
-                "teacher": {"name": "T", "email": "t@b.example"}, "start": start.isoformat(),
-                "end": (start + timedelta(minutes=45)).isoformat()}}).encode()
+            body = json.dumps(
+                {
+                    "type": kind,
+                    "timestamp": datetime.now(timezone.utc).isoformat(),
+                    "data": {
+                        "booking_id": booking_id,
+                        "event_type": "lesson",
+                        "student": {"name": st["name"], "email": st["email"]},
+                        "teacher": {"name": "T", "email": "t@b.example"},
+                        "start": start.isoformat(),
+                        "end": (start + timedelta(minutes=45)).isoformat(),
+                    },
+                }
+            ).encode()
             msg_id = msg_id or f"msg-{kind}-{booking_id}"
             ts = int(time.time())
-            headers = {"Content-Type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(ts),
-                       "webhook-signature": standard.sign(integration["secret"], msg_id, ts, body)}
+            headers = {
+                "Content-Type": "application/json",
+                "webhook-id": msg_id,
+                "webhook-timestamp": str(ts),
+                "webhook-signature": standard.sign(integration["secret"], msg_id, ts, body),
+            }
             answer = client.http.post(integration["webhook_path"], headers=headers, body=body)
             return answer.status_code, json.loads(answer.body)
 
         rows = []
         with counting() as counter:
             for label, kind, booking, extra in (
-                    ("booking.created (new session)", "booking.created", "p-1", {}),
-                    ("same delivery again (repeat)", "booking.created", "p-1", {}),
-                    ("booking.rescheduled", "booking.rescheduled", "p-1", {"start": FIRST - timedelta(days=1)}),
-                    ("booking.no_show (charge)", "booking.no_show", "p-1", {}),
-                    ("booking.no_show_reverted (reversal)", "booking.no_show_reverted", "p-1", {}),
-                    ("booking.cancelled (by the student)", "booking.cancelled", "p-1", {}),
-                    ("booking.created, unknown student (kept as failed)", "booking.created", "p-x", {})):
+                ("booking.created (new session)", "booking.created", "p-1", {}),
+                ("same delivery again (repeat)", "booking.created", "p-1", {}),
+                ("booking.rescheduled", "booking.rescheduled", "p-1", {"start": FIRST - timedelta(days=1)}),
+                ("booking.no_show (charge)", "booking.no_show", "p-1", {}),
+                ("booking.no_show_reverted (reversal)", "booking.no_show_reverted", "p-1", {}),
+                ("booking.cancelled (by the student)", "booking.cancelled", "p-1", {}),
+                ("booking.created, unknown student (kept as failed)", "booking.created", "p-x", {}),
+            ):
                 counter.reset()
                 if booking == "p-x":
                     students.append({"name": "Nobody", "email": "nobody@x.example"})
@@ -95,8 +116,12 @@ def run(n: int) -> None:
         for i in range(n):
             deliver("booking.no_show", f"t-{i}", i)
         marked = time.perf_counter() - started
-        print(table([["booking.created", n, f"{n / created:.0f}"], ["booking.no_show", n, f"{n / marked:.0f}"]],
-                    ["delivery kind", "deliveries", "deliveries per second (in-process, moto)"]))
+        print(
+            table(
+                [["booking.created", n, f"{n / created:.0f}"], ["booking.no_show", n, f"{n / marked:.0f}"]],
+                ["delivery kind", "deliveries", "deliveries per second (in-process, moto)"],
+            )
+        )
 
 
 if __name__ == "__main__":

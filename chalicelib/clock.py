@@ -1,4 +1,5 @@
 """The one source of "now", so tests and jobs can pin it."""
+
 from datetime import datetime, timezone
 
 

@@ -3,6 +3,7 @@
 Nothing here is cached at import time: tests, the local runner and Lambda all set the
 environment first and the code reads it when it needs it.
 """
+
 import os
 
 LOCAL_STAGE = "local"
@@ -38,8 +39,13 @@ def deployment_problems() -> list[str]:
     problems = []
     if stage() is None:
         problems.append("OPTCLASS_STAGE is not set (only an explicit 'local' stage is local)")
-    for name in ("OPTCLASS_JWT_ISSUER", "OPTCLASS_JWT_AUDIENCE", "OPTCLASS_USER_POOL_ARN", "OPTCLASS_CURSOR_SECRET",
-                 "OPTCLASS_KMS_KEY_ID"):
+    for name in (
+        "OPTCLASS_JWT_ISSUER",
+        "OPTCLASS_JWT_AUDIENCE",
+        "OPTCLASS_USER_POOL_ARN",
+        "OPTCLASS_CURSOR_SECRET",
+        "OPTCLASS_KMS_KEY_ID",
+    ):
         if not _get(name):
             problems.append(f"{name} is not set")
     if (_get("OPTCLASS_CURSOR_SECRET") or "") and len(_get("OPTCLASS_CURSOR_SECRET")) < 32:

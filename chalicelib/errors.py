@@ -3,6 +3,7 @@
 Domain and service code raise these; `chalicelib/api/errors.py` is the one place that
 turns them into HTTP answers.
 """
+
 from typing import Any
 
 
@@ -115,5 +116,7 @@ class OutcomeUnknown(StoreUnavailable):
     code = "store_unavailable"
 
     def __init__(self):
-        super().__init__("the data store did not confirm this change; it may have been saved. Retry with the "
-                         "same Idempotency-Key, or read the record before repeating it")
+        super().__init__(
+            "the data store did not confirm this change; it may have been saved. Retry with the "
+            "same Idempotency-Key, or read the record before repeating it"
+        )

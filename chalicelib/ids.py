@@ -5,6 +5,7 @@ Two ids are composite because the thing they name lives inside a schedule's part
 an enrollment id is `{schedule_id}.{student_id}`. Clients treat them as opaque; parsing
 here refuses anything malformed so a made-up id is simply "not found".
 """
+
 import os
 import re
 import time

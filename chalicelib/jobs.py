@@ -1,4 +1,5 @@
 """The scheduled jobs, by name: thin triggers over services that take `today`."""
+
 from datetime import date, datetime, timezone
 from typing import Callable
 

@@ -1,6 +1,7 @@
 """The bounds on what a client or a booking system may send, in one place: how deep a JSON
 body may nest, which instants a school can mean, how long an outside id may be. Anything
 beyond them is refused as bad input (400, or a failed delivery), never a server error."""
+
 from datetime import datetime
 
 MAX_JSON_DEPTH = 32  # objects and arrays inside one another; real bodies use under 8

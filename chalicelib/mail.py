@@ -3,6 +3,7 @@
 The SES client is made once, lazily. Which sender is used is the stage's setting
 (`OPTCLASS_MAILER`), read on every send.
 """
+
 from . import clock, config, ids
 from .domain import records
 from .store import notifications as store
@@ -33,11 +34,22 @@ def send(company_id: str, to: str, subject: str, body: str, key: str | None = No
     sender = config.email_sender()
     if config.mailer() == "ses":
         answer = _ses_client().send_email(
-            Source=sender, Destination={"ToAddresses": [to]},
-            Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
-                     "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}})
+            Source=sender,
+            Destination={"ToAddresses": [to]},
+            Message={
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
+            },
+        )
         return answer["MessageId"]
-    message = records.OutboxMessage(message_id=key or ids.new_id(), company_id=company_id, to=to, sender=sender,
-                                    subject=subject, body=body, created_at=clock.now_iso())
+    message = records.OutboxMessage(
+        message_id=key or ids.new_id(),
+        company_id=company_id,
+        to=to,
+        sender=sender,
+        subject=subject,
+        body=body,
+        created_at=clock.now_iso(),
+    )
     unit_of_work.run(lambda uow: store.put_outbox(uow, message), company_id=company_id)
     return message.message_id

@@ -8,6 +8,7 @@ CloudWatch embedded-metric-format lines written by Powertools' Metrics at the en
 request or job run; CloudWatch turns them into metrics with no API call. Set
 `POWERTOOLS_METRICS_DISABLED=true` to keep them out of a local console.
 """
+
 import json
 import logging
 import os

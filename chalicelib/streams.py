@@ -1,5 +1,6 @@
 """The stream handler's edge: a thin trigger over what the stream keeps (the report
 counters, students' seats), with its log line."""
+
 from . import config
 from .observability import flush, log_event
 from .services import counters, runs, seats
@@ -12,8 +13,13 @@ def handle(event: dict) -> dict:
     engine.ensure_bound()
     metrics = engine.start_metrics()
     result = apply(event.get("Records", []))
-    log_event("stream_batch", **result, dynamodb_calls=metrics.calls, items_read=metrics.items_read,
-              items_written=metrics.items_written)
+    log_event(
+        "stream_batch",
+        **result,
+        dynamodb_calls=metrics.calls,
+        items_read=metrics.items_read,
+        items_written=metrics.items_written,
+    )
     flush()
     return result
 

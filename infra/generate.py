@@ -18,6 +18,7 @@ list it gives (a role's `Policies`, the authorizer's `providerARNs`) is the whol
 
 The table name comes from the stage's `OPTCLASS_TABLE`, so the functions and the table agree.
 """
+
 import argparse
 import json
 import os
@@ -91,14 +92,22 @@ def log_group_name(stage: str, fn: Function) -> str:
 # The DynamoDB actions the code performs. A transaction (every write is a TransactWriteItems)
 # is authorised per item by the action it performs (PutItem, UpdateItem, DeleteItem,
 # ConditionCheckItem). PynamoDB 6 never calls DescribeTable (the models carry the schema).
-DYNAMODB_ACTIONS = sorted([
-    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
-    "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
-])
+DYNAMODB_ACTIONS = sorted(
+    [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "dynamodb:ConditionCheckItem",
+    ]
+)
 
 # What Lambda's event source mapping needs to read the table's stream for `report-counters`.
-STREAM_ACTIONS = sorted(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                         "dynamodb:ListStreams"])
+STREAM_ACTIONS = sorted(
+    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+)
 
 # Envelope encryption of booking-system secrets: a data key per secret, decrypted to read it.
 KEY_ACTIONS = sorted(["kms:Decrypt", "kms:GenerateDataKey"])
@@ -126,18 +135,35 @@ def function_policy(stage: str, name: str, *, for_file: bool = False) -> dict:
             return f"arn:aws:{service}:*:*:{resource}"
         return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"}
 
-    statements = [{"Sid": "OptClassTable", "Effect": "Allow", "Action": DYNAMODB_ACTIONS,
-                   "Resource": [arn("dynamodb", f"table/{table}"), arn("dynamodb", f"table/{table}/index/*")]}]
+    statements = [
+        {
+            "Sid": "OptClassTable",
+            "Effect": "Allow",
+            "Action": DYNAMODB_ACTIONS,
+            "Resource": [arn("dynamodb", f"table/{table}"), arn("dynamodb", f"table/{table}/index/*")],
+        }
+    ]
     if "stream" in fn.needs:
-        statements.append({"Sid": "OptClassTableStream", "Effect": "Allow", "Action": STREAM_ACTIONS,
-                           "Resource": [arn("dynamodb", f"table/{table}/stream/*")]})
+        statements.append(
+            {
+                "Sid": "OptClassTableStream",
+                "Effect": "Allow",
+                "Action": STREAM_ACTIONS,
+                "Resource": [arn("dynamodb", f"table/{table}/stream/*")],
+            }
+        )
     if "email" in fn.needs:
         # SES authorises SendEmail on the identity that was verified: the address, or its domain.
         sender = env["OPTCLASS_EMAIL_FROM"]
-        statements.append({"Sid": "LowBalanceEmail", "Effect": "Allow", "Action": ["ses:SendEmail"],
-                           "Resource": [arn("ses", f"identity/{sender}"),
-                                        arn("ses", f"identity/{sender.rpartition('@')[2]}")],
-                           "Condition": {"StringEquals": {"ses:FromAddress": sender}}})
+        statements.append(
+            {
+                "Sid": "LowBalanceEmail",
+                "Effect": "Allow",
+                "Action": ["ses:SendEmail"],
+                "Resource": [arn("ses", f"identity/{sender}"), arn("ses", f"identity/{sender.rpartition('@')[2]}")],
+                "Condition": {"StringEquals": {"ses:FromAddress": sender}},
+            }
+        )
     if "key" in fn.needs:
         key = {"Sid": "SecretsKey", "Effect": "Allow", "Action": KEY_ACTIONS}
         if for_file:
@@ -148,12 +174,23 @@ def function_policy(stage: str, name: str, *, for_file: bool = False) -> dict:
         statements.append(key)
     group = f"log-group:{log_group_name(stage, fn)}"
     if for_file:  # Lambda creates the group on the first write
-        statements.append({"Sid": "Logs", "Effect": "Allow",
-                           "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                           "Resource": [arn("logs", group), arn("logs", f"{group}:*")]})
+        statements.append(
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [arn("logs", group), arn("logs", f"{group}:*")],
+            }
+        )
     else:  # the stack creates the group (with its retention); the function only writes to it
-        statements.append({"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                           "Resource": [arn("logs", f"{group}:*")]})
+        statements.append(
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [arn("logs", f"{group}:*")],
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -164,8 +201,11 @@ def policy_path(stage: str, name: str) -> str:
 
 
 def role_override(stage: str, fn: Function) -> dict:
-    return {"Properties": {"Policies": [{"PolicyName": f"{fn.role}Policy",
-                                         "PolicyDocument": function_policy(stage, fn.name)}]}}
+    return {
+        "Properties": {
+            "Policies": [{"PolicyName": f"{fn.role}Policy", "PolicyDocument": function_policy(stage, fn.name)}]
+        }
+    }
 
 
 # --- the table ------------------------------------------------------------------------------------
@@ -177,8 +217,12 @@ def table_resource(table_name: str) -> dict:
     props["StreamSpecification"] = {"StreamViewType": schema.STREAM_VIEW}  # CloudFormation takes only the view
     props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
     props["SSESpecification"] = {"SSEEnabled": True}
-    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-            "Properties": props}
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": props,
+    }
 
 
 # chalicelib/store/stream.py: what the counters are made of, and what students' seats follow
@@ -191,21 +235,32 @@ def report_counters_source() -> dict:
     find the record that fails, and retried until it is applied (records live 24 hours)."""
     types = json.dumps(list(STREAM_TYPES))
     patterns = [f'{{"dynamodb": {{"{image}": {{"type": {{"S": {types}}}}}}}}}' for image in ("NewImage", "OldImage")]
-    return {"Properties": {
-        "Stream": {"Fn::GetAtt": ["OptClassTable", "StreamArn"]},
-        "BisectBatchOnFunctionError": True,
-        "FilterCriteria": {"Filters": [{"Pattern": p} for p in patterns]},
-    }}
+    return {
+        "Properties": {
+            "Stream": {"Fn::GetAtt": ["OptClassTable", "StreamArn"]},
+            "BisectBatchOnFunctionError": True,
+            "FilterCriteria": {"Filters": [{"Pattern": p} for p in patterns]},
+        }
+    }
 
 
 def counters_lag_alarm() -> dict:
     """The counters follow the stream; an iterator age over 5 minutes means reports are stale."""
-    return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-        "AlarmDescription": "Report counters lag the table's stream by more than 5 minutes",
-        "Namespace": "AWS/Lambda", "MetricName": "IteratorAge", "Statistic": "Maximum",
-        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "ReportCounters"}}],
-        "Period": 60, "EvaluationPeriods": 5, "Threshold": 300000, "ComparisonOperator": "GreaterThanThreshold",
-        "TreatMissingData": "notBreaching"}}
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": "Report counters lag the table's stream by more than 5 minutes",
+            "Namespace": "AWS/Lambda",
+            "MetricName": "IteratorAge",
+            "Statistic": "Maximum",
+            "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "ReportCounters"}}],
+            "Period": 60,
+            "EvaluationPeriods": 5,
+            "Threshold": 300000,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+        },
+    }
 
 
 # --- sign-in: the user pool -----------------------------------------------------------------------
@@ -218,45 +273,67 @@ def user_pool(stage: str) -> dict:
     with their company), and the company is set once, at creation, never changed
     (`Mutable: false`): the token's `custom:company_id` is what an administrator gave. Kept
     on stack deletion (the users are data) and protected from deletion."""
-    return {"Type": "AWS::Cognito::UserPool", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-            "Properties": {
-                "UserPoolName": f"{_config()['app_name']}-{stage}",
-                "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
-                "UsernameAttributes": ["email"],
-                "UsernameConfiguration": {"CaseSensitive": False},
-                "AutoVerifiedAttributes": ["email"],
-                "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
-                "Schema": [{"Name": COMPANY_ATTRIBUTE.removeprefix("custom:"), "AttributeDataType": "String",
-                            "Mutable": False, "Required": False,
-                            # what chalicelib/api/auth.py accepts as a company id: 1 to 128 characters
-                            "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "128"}}],
-                "Policies": {"PasswordPolicy": {"MinimumLength": 12, "RequireLowercase": True,
-                                                "RequireUppercase": True, "RequireNumbers": True,
-                                                "RequireSymbols": False, "TemporaryPasswordValidityDays": 7}},
-                "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
-                "MfaConfiguration": "OPTIONAL",
-                "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
-                "DeletionProtection": "ACTIVE",
-            }}
+    return {
+        "Type": "AWS::Cognito::UserPool",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "UserPoolName": f"{_config()['app_name']}-{stage}",
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+            "UsernameAttributes": ["email"],
+            "UsernameConfiguration": {"CaseSensitive": False},
+            "AutoVerifiedAttributes": ["email"],
+            "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
+            "Schema": [
+                {
+                    "Name": COMPANY_ATTRIBUTE.removeprefix("custom:"),
+                    "AttributeDataType": "String",
+                    "Mutable": False,
+                    "Required": False,
+                    # what chalicelib/api/auth.py accepts as a company id: 1 to 128 characters
+                    "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "128"},
+                }
+            ],
+            "Policies": {
+                "PasswordPolicy": {
+                    "MinimumLength": 12,
+                    "RequireLowercase": True,
+                    "RequireUppercase": True,
+                    "RequireNumbers": True,
+                    "RequireSymbols": False,
+                    "TemporaryPasswordValidityDays": 7,
+                }
+            },
+            "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
+            "MfaConfiguration": "OPTIONAL",
+            "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+            "DeletionProtection": "ACTIVE",
+        },
+    }
 
 
 def app_client(stage: str) -> dict:
     """The web app's client: public (no secret; it runs in a browser), SRP sign-in and refresh
     only, hour-long ID and access tokens. It reads the company but cannot write it, so no
     user can move themselves to another school."""
-    return {"Type": "AWS::Cognito::UserPoolClient", "Properties": {
-        "UserPoolId": {"Ref": "OptClassUserPool"},
-        "ClientName": f"{_config()['app_name']}-{stage}-web",
-        "GenerateSecret": False,
-        "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        "SupportedIdentityProviders": ["COGNITO"],
-        "PreventUserExistenceErrors": "ENABLED",
-        "EnableTokenRevocation": True,
-        "AccessTokenValidity": 1, "IdTokenValidity": 1, "RefreshTokenValidity": 30,
-        "TokenValidityUnits": {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"},
-        "ReadAttributes": sorted([COMPANY_ATTRIBUTE, "email", "email_verified", "name"]),
-        "WriteAttributes": ["email", "name"],
-    }}
+    return {
+        "Type": "AWS::Cognito::UserPoolClient",
+        "Properties": {
+            "UserPoolId": {"Ref": "OptClassUserPool"},
+            "ClientName": f"{_config()['app_name']}-{stage}-web",
+            "GenerateSecret": False,
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "SupportedIdentityProviders": ["COGNITO"],
+            "PreventUserExistenceErrors": "ENABLED",
+            "EnableTokenRevocation": True,
+            "AccessTokenValidity": 1,
+            "IdTokenValidity": 1,
+            "RefreshTokenValidity": 30,
+            "TokenValidityUnits": {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"},
+            "ReadAttributes": sorted([COMPANY_ATTRIBUTE, "email", "email_verified", "name"]),
+            "WriteAttributes": ["email", "name"],
+        },
+    }
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -269,22 +346,37 @@ def secrets_key(stage: str) -> dict:
     role's policy names the key, so each would wait for the other to exist (and a role made
     a moment ago may not yet be accepted as a key policy principal). Kept on stack deletion:
     without it the stored secrets are unreadable."""
-    return {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-            "Properties": {
-                "Description": f"OptClass {stage}: envelope encryption of booking-system secrets",
-                "KeySpec": "SYMMETRIC_DEFAULT", "KeyUsage": "ENCRYPT_DECRYPT",
-                "EnableKeyRotation": True, "PendingWindowInDays": 30,
-                "KeyPolicy": {"Version": "2012-10-17", "Statement": [
-                    {"Sid": "TheAccountAdministersTheKeyAndIAMPoliciesGrantItsUse", "Effect": "Allow",
-                     "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
-                     "Action": "kms:*", "Resource": "*"},
-                ]},
-            }}
+    return {
+        "Type": "AWS::KMS::Key",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "Description": f"OptClass {stage}: envelope encryption of booking-system secrets",
+            "KeySpec": "SYMMETRIC_DEFAULT",
+            "KeyUsage": "ENCRYPT_DECRYPT",
+            "EnableKeyRotation": True,
+            "PendingWindowInDays": 30,
+            "KeyPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "TheAccountAdministersTheKeyAndIAMPoliciesGrantItsUse",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    },
+                ],
+            },
+        },
+    }
 
 
 def secrets_key_alias(stage: str) -> dict:
-    return {"Type": "AWS::KMS::Alias", "Properties": {"AliasName": KEY_ALIAS.format(stage=stage),
-                                                      "TargetKeyId": {"Ref": "OptClassKey"}}}
+    return {
+        "Type": "AWS::KMS::Alias",
+        "Properties": {"AliasName": KEY_ALIAS.format(stage=stage), "TargetKeyId": {"Ref": "OptClassKey"}},
+    }
 
 
 def cursor_secret(stage: str) -> dict:
@@ -292,11 +384,15 @@ def cursor_secret(stage: str) -> dict:
     functions get its value when the stack deploys them (a dynamic reference), so they need
     no access to Secrets Manager at run time."""
     # Deleted with the stack (or replaced): a new secret only voids the cursors clients hold.
-    return {"Type": "AWS::SecretsManager::Secret", "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete",
-            "Properties": {
-                "Description": f"OptClass {stage}: the key that signs list cursors (changing it voids open cursors)",
-                "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True, "IncludeSpace": False},
-            }}
+    return {
+        "Type": "AWS::SecretsManager::Secret",
+        "DeletionPolicy": "Delete",
+        "UpdateReplacePolicy": "Delete",
+        "Properties": {
+            "Description": f"OptClass {stage}: the key that signs list cursors (changing it voids open cursors)",
+            "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True, "IncludeSpace": False},
+        },
+    }
 
 
 def stack_environment() -> dict:
@@ -337,11 +433,13 @@ def gateway_responses() -> dict:
     return {
         "MISSING_AUTHENTICATION_TOKEN": not_found,
         "RESOURCE_NOT_FOUND": not_found,
-        "UNAUTHORIZED": _error_response(401, "unauthenticated", "a valid bearer token is required",
-                                        {"WWW-Authenticate": 'Bearer realm="optclass"'}),
+        "UNAUTHORIZED": _error_response(
+            401, "unauthenticated", "a valid bearer token is required", {"WWW-Authenticate": 'Bearer realm="optclass"'}
+        ),
         "ACCESS_DENIED": _error_response(403, "forbidden", "the token does not allow this request"),
-        "THROTTLED": _error_response(429, "too_many_requests", "too many requests; retry shortly",
-                                     {"Retry-After": "1"}),
+        "THROTTLED": _error_response(
+            429, "too_many_requests", "too many requests; retry shortly", {"Retry-After": "1"}
+        ),
         "REQUEST_TOO_LARGE": _error_response(413, "payload_too_large", "the request is too large"),
         "DEFAULT_4XX": _error_response(None, "bad_request", "the request was refused"),
         "DEFAULT_5XX": _error_response(None, "server_error", "the request could not be answered; retry shortly"),
@@ -349,15 +447,31 @@ def gateway_responses() -> dict:
 
 
 def rest_api() -> dict:
-    return {"Properties": {
-        # Chalice writes the authorizer with the pool named by OPTCLASS_USER_POOL_ARN when it
-        # packages; the stack's own pool replaces it.
-        "DefinitionBody": {"securityDefinitions": {"OptClassUserPool": {
-            "x-amazon-apigateway-authorizer": {"providerARNs": [{"Fn::GetAtt": ["OptClassUserPool", "Arn"]}]}}}},
-        "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": THROTTLE_RATE,
-                            "ThrottlingBurstLimit": THROTTLE_BURST, "DataTraceEnabled": False}],
-        "GatewayResponses": gateway_responses(),
-    }}
+    return {
+        "Properties": {
+            # Chalice writes the authorizer with the pool named by OPTCLASS_USER_POOL_ARN when it
+            # packages; the stack's own pool replaces it.
+            "DefinitionBody": {
+                "securityDefinitions": {
+                    "OptClassUserPool": {
+                        "x-amazon-apigateway-authorizer": {
+                            "providerARNs": [{"Fn::GetAtt": ["OptClassUserPool", "Arn"]}]
+                        }
+                    }
+                }
+            },
+            "MethodSettings": [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "ThrottlingRateLimit": THROTTLE_RATE,
+                    "ThrottlingBurstLimit": THROTTLE_BURST,
+                    "DataTraceEnabled": False,
+                }
+            ],
+            "GatewayResponses": gateway_responses(),
+        }
+    }
 
 
 # --- the template ---------------------------------------------------------------------------------
@@ -366,18 +480,24 @@ LOG_RETENTION_DAYS = 90
 
 
 def function_override(fn: Function) -> dict:
-    return {"Properties": {
-        "Environment": {"Variables": stack_environment()},
-        "ReservedConcurrentExecutions": fn.reserved_concurrency,
-        "LoggingConfig": {"LogGroup": {"Ref": f"{fn.logical_id}LogGroup"}},
-    }}
+    return {
+        "Properties": {
+            "Environment": {"Variables": stack_environment()},
+            "ReservedConcurrentExecutions": fn.reserved_concurrency,
+            "LoggingConfig": {"LogGroup": {"Ref": f"{fn.logical_id}LogGroup"}},
+        }
+    }
 
 
 def log_group(stage: str, fn: Function) -> dict:
     """The function's logs, kept 90 days and deleted with the stack (the name is fixed, so a
     group left behind would stop the next stack of the stage from being created)."""
-    return {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete",
-            "Properties": {"LogGroupName": log_group_name(stage, fn), "RetentionInDays": LOG_RETENTION_DAYS}}
+    return {
+        "Type": "AWS::Logs::LogGroup",
+        "DeletionPolicy": "Delete",
+        "UpdateReplacePolicy": "Delete",
+        "Properties": {"LogGroupName": log_group_name(stage, fn), "RetentionInDays": LOG_RETENTION_DAYS},
+    }
 
 
 def merge_template(stage: str) -> dict:
@@ -422,8 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="prod")
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "merge-template.json"))
-    parser.add_argument("--write-policy", action="store_true",
-                        help="also write the functions' .chalice/policy-<stage>-<function>.json")
+    parser.add_argument(
+        "--write-policy", action="store_true", help="also write the functions' .chalice/policy-<stage>-<function>.json"
+    )
     args = parser.parse_args(argv)
     if args.write_policy:
         for path in write_policies(args.stage):

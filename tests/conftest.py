@@ -5,21 +5,24 @@ server left running on localhost. With `OPTCLASS_DYNAMODB_ENDPOINT` set when pyt
 starts, the store tests run against that engine instead (DynamoDB Local, say), each test
 on a fresh table of its own.
 """
+
 import os
 import uuid
 
 EXTERNAL_ENDPOINT = os.environ.pop("OPTCLASS_DYNAMODB_ENDPOINT", None) or None
-os.environ.update({
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "OPTCLASS_STAGE": "local",
-    "OPTCLASS_TABLE": "optclass-test",
-    "OPTCLASS_STORE_BACKOFF_SECONDS": "0.001",
-})
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "OPTCLASS_STAGE": "local",
+        "OPTCLASS_TABLE": "optclass-test",
+        "OPTCLASS_STORE_BACKOFF_SECONDS": "0.001",
+    }
+)
 from tests.support import DEV_SECRET  # noqa: E402
 
 os.environ["OPTCLASS_DEV_JWT_SECRET"] = DEV_SECRET

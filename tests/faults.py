@@ -7,6 +7,7 @@ conflict, a timeout before sending), or lets the call run and then loses its ans
 (`lost_answer`: the request took effect, the caller sees a read timeout), which is what a
 real client meets when a connection drops after DynamoDB committed.
 """
+
 import contextlib
 from unittest import mock
 
@@ -17,14 +18,18 @@ _real_call = BaseClient._make_api_call
 
 
 def throttling(operation):
-    return ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-                       operation)
+    return ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, operation)
 
 
 def conflict(operation):
     if operation == "TransactWriteItems":
-        return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                            "CancellationReasons": [{"Code": "TransactionConflict"}]}, operation)
+        return ClientError(
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                "CancellationReasons": [{"Code": "TransactionConflict"}],
+            },
+            operation,
+        )
     return ClientError({"Error": {"Code": "TransactionConflictException", "Message": "conflict"}}, operation)
 
 

@@ -12,6 +12,7 @@
 `check_invariants()` reads the whole table (or takes the items read already), fails with
 every violation listed, and returns the items for further assertions.
 """
+
 from collections import defaultdict
 
 from chalicelib import ids
@@ -61,8 +62,10 @@ def ledger_violations(items: list[dict]) -> list[str]:
         for entry in entries:
             running += _n(entry, "delta")
             if _n(entry, "balance_after") != running:
-                problems.append(f"{key}: entry {_n(entry, 'seq')} has balance_after {_n(entry, 'balance_after')}, "
-                                f"running sum {running}")
+                problems.append(
+                    f"{key}: entry {_n(entry, 'seq')} has balance_after {_n(entry, 'balance_after')}, "
+                    f"running sum {running}"
+                )
         if _n(enrollment, "balance") != running:
             problems.append(f"{key}: balance {_n(enrollment, 'balance')} != sum of ledger deltas {running}")
     return problems
@@ -80,8 +83,11 @@ def charge_violations(items: list[dict]) -> list[str]:
         reference = _s(entry, "reference") or ""
         if _type(entry) == "ledger" and reference.startswith("session:"):
             moved[(entry["PK"]["S"], _s(entry, "student_id"), reference)] += _n(entry, "delta")
-    return [f"{key}: the ledger moved {moved.get(key, 0)} for this session, the mark says {expected.get(key, 0)}"
-            for key in sorted(set(expected) | set(moved)) if moved.get(key, 0) != expected.get(key, 0)]
+    return [
+        f"{key}: the ledger moved {moved.get(key, 0)} for this session, the mark says {expected.get(key, 0)}"
+        for key in sorted(set(expected) | set(moved))
+        if moved.get(key, 0) != expected.get(key, 0)
+    ]
 
 
 def recount_stats(items: list[dict]) -> dict[tuple[str, str, str, str], dict[str, int]]:
@@ -94,8 +100,7 @@ def recount_stats(items: list[dict]) -> dict[tuple[str, str, str, str], dict[str
             cid, tz = company_of(s), _s(s, "timezone") or "UTC"
             day = local_day(_s(s, "starts_at"), tz)
             cancelled = _s(s, "status") == "cancelled"
-            for dim, entity in (("teacher", _s(s, "teacher_id")), ("schedule", _s(s, "schedule_id")),
-                                ("company", "-")):
+            for dim, entity in (("teacher", _s(s, "teacher_id")), ("schedule", _s(s, "schedule_id")), ("company", "-")):
                 row = counts[(cid, dim, entity, day)]
                 row["sessions"] += 1
                 row["cancelled"] += int(cancelled)
@@ -107,9 +112,14 @@ def recount_stats(items: list[dict]) -> dict[tuple[str, str, str, str], dict[str
         day = local_day(_s(m, "starts_at"), (_s(session, "timezone") if session else None) or "UTC")
         status = _s(m, "status")
         name = {"attended": "attended", "no_show": "no_show"}.get(status) or (
-            "cancelled_school" if _s(m, "cancelled_by") == "school" else "cancelled_student")
-        for dim, entity in (("student", _s(m, "student_id")), ("teacher", _s(m, "teacher_id")),
-                            ("schedule", _s(m, "schedule_id")), ("company", "-")):
+            "cancelled_school" if _s(m, "cancelled_by") == "school" else "cancelled_student"
+        )
+        for dim, entity in (
+            ("student", _s(m, "student_id")),
+            ("teacher", _s(m, "teacher_id")),
+            ("schedule", _s(m, "schedule_id")),
+            ("company", "-"),
+        ):
             row = counts[(company_of(m), dim, entity, day)]
             row[name] += 1
             row["charged"] += int(bool(m.get("charged", {}).get("BOOL")))
@@ -133,8 +143,11 @@ def stored_stats(items: list[dict]) -> dict[tuple[str, str, str, str], dict[str,
 
 def stats_violations(items: list[dict]) -> list[str]:
     expected, stored = recount_stats(items), stored_stats(items)
-    return [f"counters {key}: stored {stored.get(key, {})}, recount {expected.get(key, {})}"
-            for key in sorted(set(expected) | set(stored), key=str) if stored.get(key) != expected.get(key)]
+    return [
+        f"counters {key}: stored {stored.get(key, {})}, recount {expected.get(key, {})}"
+        for key in sorted(set(expected) | set(stored), key=str)
+        if stored.get(key) != expected.get(key)
+    ]
 
 
 def violations(items: list[dict]) -> list[str]:

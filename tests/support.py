@@ -1,4 +1,5 @@
 """Helpers shared by the test suites: tokens and small builders."""
+
 import time
 import uuid
 
@@ -7,11 +8,18 @@ import jwt
 DEV_SECRET = "test-dev-secret-with-enough-length-0123456789"
 
 
-def token(company_id: str, role: str, sub: str | None = None, *, secret: str = DEV_SECRET,
-          expires_in: int = 3600, **extra) -> str:
+def token(
+    company_id: str, role: str, sub: str | None = None, *, secret: str = DEV_SECRET, expires_in: int = 3600, **extra
+) -> str:
     now = int(time.time())
-    claims = {"sub": sub or f"user-{uuid.uuid4().hex[:12]}", "company_id": company_id, "role": role,
-              "iat": now, "exp": now + expires_in, **extra}
+    claims = {
+        "sub": sub or f"user-{uuid.uuid4().hex[:12]}",
+        "company_id": company_id,
+        "role": role,
+        "iat": now,
+        "exp": now + expires_in,
+        **extra,
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

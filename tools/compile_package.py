@@ -19,6 +19,7 @@ services only, and their models without documentation strings, minified and unco
 (botocore looks for `.json` before `.json.gz`). What botocore resolves from them is the
 same; a cold start parses about a tenth of the JSON.
 """
+
 import compileall
 import gzip
 import json
@@ -73,8 +74,11 @@ def _without_documentation(node):
     """Documentation strings dropped; a member that happens to be named `documentation` is a
     shape (a dict) and stays."""
     if isinstance(node, dict):
-        return {k: _without_documentation(v) for k, v in node.items()
-                if not (k in ("documentation", "documentationUrl") and isinstance(v, str))}
+        return {
+            k: _without_documentation(v)
+            for k, v in node.items()
+            if not (k in ("documentation", "documentationUrl") and isinstance(v, str))
+        }
     if isinstance(node, list):
         return [_without_documentation(v) for v in node]
     return node
@@ -110,8 +114,15 @@ def compile_zip(path: Path, runs_at: str) -> tuple[int, int]:
         prune_service_models(root)
         trim_service_data(root)
         sources = [p for p in root.rglob("*.py")]
-        compileall.compile_dir(root, quiet=2, workers=0, legacy=False, stripdir=str(root), prependdir=runs_at,
-                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        compileall.compile_dir(
+            root,
+            quiet=2,
+            workers=0,
+            legacy=False,
+            stripdir=str(root),
+            prependdir=runs_at,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
         compiled = sorted(p for p in root.rglob("*.pyc") if "__pycache__" in p.parts)
         modes = {info.filename: info.external_attr for info in infos}
         rebuilt = path.with_suffix(".tmp")

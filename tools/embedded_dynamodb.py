@@ -33,6 +33,7 @@ Three behaviours of DynamoDB that moto lacks, which the application must be test
 
 Nothing here applies to DynamoDB itself or to an engine named by OPTCLASS_DYNAMODB_ENDPOINT.
 """
+
 import collections
 import contextlib
 import copy
@@ -46,8 +47,17 @@ import time
 import types
 
 _OPERATIONS = (
-    "put_item", "get_item", "query", "scan", "update_item", "delete_item",
-    "transact_get_items", "batch_get_item", "batch_write_item", "create_table", "delete_table",
+    "put_item",
+    "get_item",
+    "query",
+    "scan",
+    "update_item",
+    "delete_item",
+    "transact_get_items",
+    "batch_get_item",
+    "batch_write_item",
+    "create_table",
+    "delete_table",
 )
 _STREAM_OPERATIONS = ("describe_stream", "get_shard_iterator", "get_records")
 _lock = threading.RLock()
@@ -80,8 +90,7 @@ def _no_table_copies(models_module):
     """moto backs up whole tables with copy.deepcopy before a transaction; within our own
     journaled transaction the "backup" is the table itself, and our journal restores."""
     real = models_module.copy
-    models_module.copy = types.SimpleNamespace(
-        deepcopy=lambda value, *a, **k: value, copy=real.copy)
+    models_module.copy = types.SimpleNamespace(deepcopy=lambda value, *a, **k: value, copy=real.copy)
     try:
         yield
     finally:
@@ -91,7 +100,7 @@ def _no_table_copies(models_module):
 def _journal(backend, transact_items):
     entries = []
     for item in transact_items:
-        (op_type, op), = item.items()
+        ((op_type, op),) = item.items()
         table_name = op["TableName"]
         table = backend.get_table(table_name)
         if op_type == "Put":
@@ -149,8 +158,7 @@ def _one_insert_record(original):
         item = original(self, table_name, *args, **kwargs)
         if shard is not None and len(shard.items) == length + 2:
             bare_key, record = shard.items[length:]
-            record.record["dynamodb"]["SequenceNumber"] = bare_key.record["dynamodb"][
-                "SequenceNumber"]
+            record.record["dynamodb"]["SequenceNumber"] = bare_key.record["dynamodb"]["SequenceNumber"]
             del shard.items[length]
         return item
 
@@ -162,7 +170,7 @@ def _one_insert_record(original):
 
 def _typed(value):
     """A key attribute value ({"S": "x"}) as a hashable (type, text) pair."""
-    (kind, raw), = value.items()
+    ((kind, raw),) = value.items()
     return kind, raw if isinstance(raw, str) else repr(raw)
 
 
@@ -185,7 +193,7 @@ def _operation_keys(backend, transact_items):
     try:
         keys = []
         for item in transact_items:
-            (op_type, op), = item.items()
+            ((op_type, op),) = item.items()
             attrs = op["Item"] if op_type == "Put" else op["Key"]
             keys.append(_item_key(backend, op["TableName"], attrs))
         return keys
@@ -280,8 +288,7 @@ def enable_contention(hold_seconds: float) -> None:
     if not math.isfinite(hold_seconds) or hold_seconds < 0:
         raise ValueError(f"hold_seconds must be a finite number >= 0, not {hold_seconds!r}")
     with _lock:
-        _contention.update(enabled=True, hold_seconds=hold_seconds,
-                           epoch=_contention["epoch"] + 1)
+        _contention.update(enabled=True, hold_seconds=hold_seconds, epoch=_contention["epoch"] + 1)
 
 
 def disable_contention() -> None:
@@ -350,8 +357,7 @@ def _cancelled(conflicting):
     """TransactionCanceledException as DynamoDB words it: one reason per TransactItem."""
     from moto.dynamodb.exceptions import TransactionCanceledException
 
-    reasons = [("TransactionConflict", CONFLICT_MESSAGE, None) if held else (None, None, None)
-               for held in conflicting]
+    reasons = [("TransactionConflict", CONFLICT_MESSAGE, None) if held else (None, None, None) for held in conflicting]
     return TransactionCanceledException(reasons)
 
 
@@ -379,10 +385,12 @@ def _errors():
             super().__init__(
                 ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
                 "The request uses the same client token as a previous, but non-identical "
-                "request. Do not reuse a client token with different requests.")
+                "request. Do not reuse a client token with different requests.",
+            )
 
-    return types.SimpleNamespace(TransactionConflict=TransactionConflict,
-                                 IdempotentParameterMismatch=IdempotentParameterMismatch)
+    return types.SimpleNamespace(
+        TransactionConflict=TransactionConflict, IdempotentParameterMismatch=IdempotentParameterMismatch
+    )
 
 
 # --- the patches ---------------------------------------------------------------------------
@@ -483,14 +491,10 @@ def _handled_single_write(original, attrs_field):
 def _patch_handler():
     from moto.dynamodb.responses import DynamoHandler
 
-    DynamoHandler.transact_write_items = _handled_transact_write_items(
-        DynamoHandler.transact_write_items)
-    DynamoHandler.transact_get_items = _handled_transact_get_items(
-        DynamoHandler.transact_get_items)
-    for name, attrs_field in (("put_item", "Item"), ("update_item", "Key"),
-                              ("delete_item", "Key")):
-        setattr(DynamoHandler, name, _handled_single_write(getattr(DynamoHandler, name),
-                                                           attrs_field))
+    DynamoHandler.transact_write_items = _handled_transact_write_items(DynamoHandler.transact_write_items)
+    DynamoHandler.transact_get_items = _handled_transact_get_items(DynamoHandler.transact_get_items)
+    for name, attrs_field in (("put_item", "Item"), ("update_item", "Key"), ("delete_item", "Key")):
+        setattr(DynamoHandler, name, _handled_single_write(getattr(DynamoHandler, name), attrs_field))
 
 
 def make_serializable() -> None:
@@ -513,6 +517,7 @@ def make_serializable() -> None:
         for name in _STREAM_OPERATIONS:
             setattr(DynamoDBStreamsBackend, name, _locked(getattr(DynamoDBStreamsBackend, name)))
         DynamoDBBackend.transact_write_items = _journaled_transact_write_items(
-            models, DynamoDBBackend.transact_write_items)
+            models, DynamoDBBackend.transact_write_items
+        )
         _patch_handler()
         DynamoDBBackend._optclass_serialized = True

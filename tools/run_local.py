@@ -5,6 +5,7 @@ names another engine, creates the table, loads the demo school (unless OPTCLASS_
 prints a token per demo role and a few curl lines, and serves the API in the `local`
 stage on http://127.0.0.1:$PORT (default 8000). Ctrl-C stops everything it started.
 """
+
 import os
 import socket
 import sys
@@ -71,8 +72,11 @@ def _start_stream_pump(every_seconds: float = 0.5) -> None:
 
 def _banner(port: int, demo: dict | None) -> None:
     base = f"http://127.0.0.1:{port}"
-    lines = ["", f"OptClass is serving {base} (stage local, DynamoDB at {os.environ['OPTCLASS_DYNAMODB_ENDPOINT']})",
-             f"Attendance board and student portal: {base}/app"]
+    lines = [
+        "",
+        f"OptClass is serving {base} (stage local, DynamoDB at {os.environ['OPTCLASS_DYNAMODB_ENDPOINT']})",
+        f"Attendance board and student portal: {base}/app",
+    ]
     if demo is not None:
         # The same tokens the web pages' demo picker gets from GET /local/demo-tokens.
         from chalicelib.api.local import demo_tokens
@@ -84,14 +88,16 @@ def _banner(port: int, demo: dict | None) -> None:
         lines += [
             "Try:",
             f"  curl -s {base}/health",
-            f"  curl -s -H \"Authorization: Bearer $OPTCLASS_STAFF_TOKEN\" {base}/schedules",
-            f"  curl -s -H \"Authorization: Bearer $OPTCLASS_STAFF_TOKEN\" {base}/students",
+            f'  curl -s -H "Authorization: Bearer $OPTCLASS_STAFF_TOKEN" {base}/schedules',
+            f'  curl -s -H "Authorization: Bearer $OPTCLASS_STAFF_TOKEN" {base}/students',
         ]
         if demo.get("enrollment_ids"):
             eid = demo["enrollment_ids"][0]
-            lines.append(f"  curl -s -X POST -H \"Authorization: Bearer $OPTCLASS_STAFF_TOKEN\" "
-                         f"-H 'Content-Type: application/json' -d '{{\"sessions\": 5}}' "
-                         f"{base}/enrollments/{eid}/top-ups")
+            lines.append(
+                f'  curl -s -X POST -H "Authorization: Bearer $OPTCLASS_STAFF_TOKEN" '
+                f"-H 'Content-Type: application/json' -d '{{\"sessions\": 5}}' "
+                f"{base}/enrollments/{eid}/top-ups"
+            )
     lines.append("Ctrl-C stops it.")
     print("\n".join(lines), flush=True)
 

@@ -21,6 +21,7 @@ Two steps, both idempotent and resumable (`--start` takes the last key it printe
     python tools/upgrade_table.py fill [--start PK|SK]
     python tools/upgrade_table.py recount
 """
+
 import argparse
 import os
 import sys
@@ -53,9 +54,14 @@ def _company_of(pk: str) -> str | None:
 
 def _set_if_missing(client, item: dict, name: str, value: str) -> bool:
     try:
-        client.update_item(TableName=config.table_name(), Key={"PK": item["PK"], "SK": item["SK"]},
-                           UpdateExpression="SET #f = :v", ConditionExpression="attribute_not_exists(#f)",
-                           ExpressionAttributeNames={"#f": name}, ExpressionAttributeValues={":v": {"S": value}})
+        client.update_item(
+            TableName=config.table_name(),
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="SET #f = :v",
+            ConditionExpression="attribute_not_exists(#f)",
+            ExpressionAttributeNames={"#f": name},
+            ExpressionAttributeValues={":v": {"S": value}},
+        )
         return True
     except client.exceptions.ConditionalCheckFailedException:
         return False
@@ -63,9 +69,19 @@ def _set_if_missing(client, item: dict, name: str, value: str) -> bool:
 
 def fill(start: str | None) -> dict[str, int]:
     client = engine.boto_client()
-    done = {"company_id": 0, "timezone": 0, "integration_id": 0, "role": 0, "active_enrollments": 0,
-            "secrets_sealed": 0, "sessions_indexed": 0, "schedule_headers": 0, "roster_keys": 0,
-            "seats": 0, "runs": 0}
+    done = {
+        "company_id": 0,
+        "timezone": 0,
+        "integration_id": 0,
+        "role": 0,
+        "active_enrollments": 0,
+        "secrets_sealed": 0,
+        "sessions_indexed": 0,
+        "schedule_headers": 0,
+        "roster_keys": 0,
+        "seats": 0,
+        "runs": 0,
+    }
     zones: dict[tuple[str, str], str] = {}
     rosters: dict[str, list] = {}
     for item in _scan(client, start):
@@ -78,15 +94,19 @@ def fill(start: str | None) -> dict[str, int]:
         if kind == "mark" and "timezone" not in item:
             session_sk = sk.split("#MARK#", 1)[0]
             if (pk, session_sk) not in zones:
-                session = client.get_item(TableName=config.table_name(), Key={"PK": {"S": pk}, "SK": {"S": session_sk}},
-                                          ConsistentRead=True).get("Item", {})
+                session = client.get_item(
+                    TableName=config.table_name(), Key={"PK": {"S": pk}, "SK": {"S": session_sk}}, ConsistentRead=True
+                ).get("Item", {})
                 zones[(pk, session_sk)] = session.get("timezone", {}).get("S", "UTC")
             done["timezone"] += _set_if_missing(client, item, "timezone", zones[(pk, session_sk)])
         if kind == "booking" and "integration_id" not in item:
             done["integration_id"] += _set_if_missing(client, item, "integration_id", pk.split("#I#", 1)[1][:-2])
         if kind == "user_ref" and item.get("person_kind", {}).get("S") == "staff" and "role" not in item:
-            staff = client.get_item(TableName=config.table_name(), ConsistentRead=True, Key={
-                "PK": {"S": pk}, "SK": {"S": "STAFF#" + item["person_id"]["S"]}}).get("Item")
+            staff = client.get_item(
+                TableName=config.table_name(),
+                ConsistentRead=True,
+                Key={"PK": {"S": pk}, "SK": {"S": "STAFF#" + item["person_id"]["S"]}},
+            ).get("Item")
             if staff:
                 done["role"] += _set_if_missing(client, item, "role", staff["role"]["S"])
         if kind == "schedule" and "active_enrollments" not in item:
@@ -110,11 +130,19 @@ def fill(start: str | None) -> dict[str, int]:
 
 def _count_seats(client, schedule: dict) -> int:
     """A schedule's count of active students, from its roster (only while it has none)."""
-    cid, sid = schedule["company_id"]["S"] if "company_id" in schedule else _company_of(schedule["PK"]["S"]), \
-        schedule["schedule_id"]["S"]
-    active, kwargs = 0, {"TableName": config.table_name(), "ConsistentRead": True,
-                         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :enr)",
-                         "ExpressionAttributeValues": {":pk": {"S": f"C#{cid}#S#{sid}"}, ":enr": {"S": "ENR#"}}}
+    cid, sid = (
+        schedule["company_id"]["S"] if "company_id" in schedule else _company_of(schedule["PK"]["S"]),
+        schedule["schedule_id"]["S"],
+    )
+    active, kwargs = (
+        0,
+        {
+            "TableName": config.table_name(),
+            "ConsistentRead": True,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :enr)",
+            "ExpressionAttributeValues": {":pk": {"S": f"C#{cid}#S#{sid}"}, ":enr": {"S": "ENR#"}},
+        },
+    )
     while True:
         page = client.query(**kwargs)
         active += sum(1 for e in page["Items"] if e.get("status", {}).get("S") == "active")
@@ -122,10 +150,13 @@ def _count_seats(client, schedule: dict) -> int:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     try:
-        client.update_item(TableName=config.table_name(), Key={"PK": schedule["PK"], "SK": schedule["SK"]},
-                           UpdateExpression="SET active_enrollments = :n",
-                           ConditionExpression="attribute_not_exists(active_enrollments)",
-                           ExpressionAttributeValues={":n": {"N": str(active)}})
+        client.update_item(
+            TableName=config.table_name(),
+            Key={"PK": schedule["PK"], "SK": schedule["SK"]},
+            UpdateExpression="SET active_enrollments = :n",
+            ConditionExpression="attribute_not_exists(active_enrollments)",
+            ExpressionAttributeValues={":n": {"N": str(active)}},
+        )
         return 1
     except client.exceptions.ConditionalCheckFailedException:
         return 0
@@ -134,10 +165,13 @@ def _count_seats(client, schedule: dict) -> int:
 def _index_session(client, session: dict) -> int:
     """A session's GSI3 keys (both at once, so an interrupted run leaves none half set)."""
     try:
-        client.update_item(TableName=config.table_name(), Key={"PK": session["PK"], "SK": session["SK"]},
-                           UpdateExpression="SET GSI3PK = :pk, GSI3SK = :sk",
-                           ConditionExpression="attribute_not_exists(GSI3SK)",
-                           ExpressionAttributeValues={":pk": session["PK"], ":sk": session["LSI1SK"]})
+        client.update_item(
+            TableName=config.table_name(),
+            Key={"PK": session["PK"], "SK": session["SK"]},
+            UpdateExpression="SET GSI3PK = :pk, GSI3SK = :sk",
+            ConditionExpression="attribute_not_exists(GSI3SK)",
+            ExpressionAttributeValues={":pk": session["PK"], ":sk": session["LSI1SK"]},
+        )
         return 1
     except client.exceptions.ConditionalCheckFailedException:
         return 0
@@ -163,11 +197,14 @@ def _add_roster_key(client, enrollment: dict) -> int:
 
     key = models.Enrollment.roster_key("active", enrollment["student_id"]["S"])
     try:
-        client.update_item(TableName=config.table_name(), Key={"PK": enrollment["PK"], "SK": enrollment["SK"]},
-                           UpdateExpression="SET LSI1SK = :k",
-                           ConditionExpression="attribute_not_exists(LSI1SK) AND #s = :active",
-                           ExpressionAttributeNames={"#s": "status"},
-                           ExpressionAttributeValues={":k": {"S": key}, ":active": {"S": "active"}})
+        client.update_item(
+            TableName=config.table_name(),
+            Key={"PK": enrollment["PK"], "SK": enrollment["SK"]},
+            UpdateExpression="SET LSI1SK = :k",
+            ConditionExpression="attribute_not_exists(LSI1SK) AND #s = :active",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":k": {"S": key}, ":active": {"S": "active"}},
+        )
         return 1
     except client.exceptions.ConditionalCheckFailedException:
         return 0
@@ -190,12 +227,22 @@ def _add_seats(client, session: dict, rosters: dict[str, list]) -> int:
     if record.student_id:
         students = [record.student_id]
     else:
-        students = [e.student_id for e in roster if e.created_at <= record.starts_at
-                    and (e.status == "active" or e.updated_at >= record.starts_at)]
+        students = [
+            e.student_id
+            for e in roster
+            if e.created_at <= record.starts_at and (e.status == "active" or e.updated_at >= record.starts_at)
+        ]
     for student_id in students:
-        seat = models.Seat.of(records.Seat(company_id=record.company_id, schedule_id=record.schedule_id,
-                                           session_key=record.session_key, student_id=student_id,
-                                           starts_at=record.starts_at, schedule_name=name))
+        seat = models.Seat.of(
+            records.Seat(
+                company_id=record.company_id,
+                schedule_id=record.schedule_id,
+                session_key=record.session_key,
+                student_id=student_id,
+                starts_at=record.starts_at,
+                schedule_name=name,
+            )
+        )
         client.put_item(TableName=config.table_name(), Item=seat.serialize())
     return len(students)
 
@@ -210,8 +257,10 @@ def _add_run(client, student: dict) -> int:
 
     record = models.Item.from_raw_data(student).record()
     cid, sid = record.company_id, record.student_id
-    run = unit_of_work.reading(lambda: runs.run_of(session_store.latest_marks(cid, sid, runs.LATEST, runs.CAP),
-                                                   clock.now_iso(), cid, sid), company_id=cid)
+    run = unit_of_work.reading(
+        lambda: runs.run_of(session_store.latest_marks(cid, sid, runs.LATEST, runs.CAP), clock.now_iso(), cid, sid),
+        company_id=cid,
+    )
     if not run.entries:
         return 0
     client.put_item(TableName=config.table_name(), Item=models.NoShowRun.of(run).serialize())
@@ -219,9 +268,15 @@ def _add_run(client, student: dict) -> int:
 
 
 def _query_prefix(client, pk: str, prefix: str) -> list[dict]:
-    items, kwargs = [], {"TableName": config.table_name(), "ConsistentRead": True,
-                         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
-                         "ExpressionAttributeValues": {":pk": {"S": pk}, ":p": {"S": prefix}}}
+    items, kwargs = (
+        [],
+        {
+            "TableName": config.table_name(),
+            "ConsistentRead": True,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":p": {"S": prefix}},
+        },
+    )
     while True:
         page = client.query(**kwargs)
         items += page["Items"]
@@ -242,11 +297,14 @@ def _seal_secrets(client, integration: dict) -> int:
         if not plain or plain.startswith(secrets.PREFIX):
             continue
         try:
-            client.update_item(TableName=config.table_name(), Key={"PK": integration["PK"], "SK": integration["SK"]},
-                               UpdateExpression="SET #f = :sealed", ConditionExpression="#f = :plain",
-                               ExpressionAttributeNames={"#f": name},
-                               ExpressionAttributeValues={":sealed": {"S": secrets.seal(plain, context)},
-                                                          ":plain": {"S": plain}})
+            client.update_item(
+                TableName=config.table_name(),
+                Key={"PK": integration["PK"], "SK": integration["SK"]},
+                UpdateExpression="SET #f = :sealed",
+                ConditionExpression="#f = :plain",
+                ExpressionAttributeNames={"#f": name},
+                ExpressionAttributeValues={":sealed": {"S": secrets.seal(plain, context)}, ":plain": {"S": plain}},
+            )
             sealed += 1
         except client.exceptions.ConditionalCheckFailedException:
             pass
@@ -266,11 +324,13 @@ def recount() -> dict[str, int]:
     for item in derived:
         client.delete_item(TableName=config.table_name(), Key={"PK": item["PK"], "SK": item["SK"]})
     counted = [i for i in _scan(client, None) if i.get("type", {}).get("S") in ("session", "mark", "ledger")]
-    records = [{"eventID": f"recount-{run}-{n}", "eventName": "INSERT",
-                "dynamodb": {"NewImage": i}} for n, i in enumerate(counted)]
+    records = [
+        {"eventID": f"recount-{run}-{n}", "eventName": "INSERT", "dynamodb": {"NewImage": i}}
+        for n, i in enumerate(counted)
+    ]
     applied = 0
     for start in range(0, len(records), 100):
-        applied += counters.apply_stream_records(records[start:start + 100])["applied"]
+        applied += counters.apply_stream_records(records[start : start + 100])["applied"]
     return {"counters_deleted": len(derived), "items_counted": applied}
 
 

@@ -9,6 +9,7 @@ access token in `client_id`). A token proves who the caller is (`sub`) and which
 A role claim (`role`, or the first of `cognito:groups`) is only a wish to act in a
 narrower role: what the caller may do comes from our records (domain/access.py).
 """
+
 import re
 import threading
 from dataclasses import dataclass
@@ -55,8 +56,9 @@ def _decode(token: str) -> dict:
         secret = config.dev_jwt_secret()
         if not secret:
             raise Unauthenticated("this server has no development token secret configured")
-        return _times_are_numbers(jwt.decode(token, secret, algorithms=["HS256"], leeway=LEEWAY_SECONDS,
-                                             options={"require": ["exp", "sub"]}))
+        return _times_are_numbers(
+            jwt.decode(token, secret, algorithms=["HS256"], leeway=LEEWAY_SECONDS, options={"require": ["exp", "sub"]})
+        )
     url, issuer, audience = config.jwks_url(), config.jwt_issuer(), config.jwt_audience()
     if not (url and issuer and audience):
         raise Unauthenticated("token verification is not configured for this stage")
@@ -64,8 +66,16 @@ def _decode(token: str) -> dict:
         key = _jwks_client(url).get_signing_key_from_jwt(token).key
     except jwt.PyJWKClientError as exc:
         raise Unauthenticated(f"the token's signing key is unknown: {exc}")
-    claims = _times_are_numbers(jwt.decode(token, key, algorithms=["RS256"], issuer=issuer, leeway=LEEWAY_SECONDS,
-                                           options={"require": ["exp", "sub", "iss"], "verify_aud": False}))
+    claims = _times_are_numbers(
+        jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            issuer=issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "sub", "iss"], "verify_aud": False},
+        )
+    )
     use = claims.get("token_use")
     if use == "id":
         aud = claims.get("aud")
@@ -101,9 +111,13 @@ def identity_from_claims(claims: dict) -> Identity:
     if not (isinstance(subject, str) and _SAFE_ID.match(subject)):
         raise Unauthenticated("the token names no valid subject")
     email, name = claims.get("email"), claims.get("name")
-    return Identity(subject=subject, company_id=company_id, claimed_role=role,
-                    email=email if isinstance(email, str) and len(email) <= 254 else None,
-                    name=name if isinstance(name, str) and len(name) <= 200 else None)
+    return Identity(
+        subject=subject,
+        company_id=company_id,
+        claimed_role=role,
+        email=email if isinstance(email, str) and len(email) <= 254 else None,
+        name=name if isinstance(name, str) and len(name) <= 200 else None,
+    )
 
 
 def authenticate(authorization: str | None) -> Identity:

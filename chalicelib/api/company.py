@@ -1,4 +1,5 @@
 """Company settings."""
+
 from chalice import Blueprint
 
 from ..services import company
@@ -13,10 +14,19 @@ def get_company(req):
     return company.get_company(req.actor)
 
 
-@route(bp, "/company", "PUT", roles=ADMIN_ONLY, bootstrap=True, response=CompanyOut, body=CompanyIn,
-       summary="Replace the company's settings; for a company with no records yet, set it up with the caller "
-               "as its first admin")
+@route(
+    bp,
+    "/company",
+    "PUT",
+    roles=ADMIN_ONLY,
+    bootstrap=True,
+    response=CompanyOut,
+    body=CompanyIn,
+    summary="Replace the company's settings; for a company with no records yet, set it up with the caller "
+    "as its first admin",
+)
 def put_company(req):
     identity = current_state().identity
-    return company.put_company(req.actor, **req.body.model_dump(), if_match=req.if_match,
-                               setup_email=identity.email, setup_name=identity.name)
+    return company.put_company(
+        req.actor, **req.body.model_dump(), if_match=req.if_match, setup_email=identity.email, setup_name=identity.name
+    )

@@ -1,4 +1,5 @@
 """Enrollments, balances and the ledger."""
+
 from chalice import Blueprint
 
 from ..services import enrollments
@@ -15,55 +16,107 @@ from .schemas import (
 bp = Blueprint(__name__)
 
 
-@route(bp, "/schedules/{schedule_id}/enrollments", "POST", roles=STAFF_ROLES,
-       summary="Enroll a student with an initial balance", body=EnrollmentIn, response=EnrollmentOut, status=201)
+@route(
+    bp,
+    "/schedules/{schedule_id}/enrollments",
+    "POST",
+    roles=STAFF_ROLES,
+    summary="Enroll a student with an initial balance",
+    body=EnrollmentIn,
+    response=EnrollmentOut,
+    status=201,
+)
 def enroll(req):
     return enrollments.enroll(req.actor, req.params["schedule_id"], **req.body.model_dump())
 
 
-@route(bp, "/schedules/{schedule_id}/enrollments", "GET", roles=TEACHING_ROLES,
-       summary="The schedule's enrollments with balances", response=EnrollmentOut, many=True)
+@route(
+    bp,
+    "/schedules/{schedule_id}/enrollments",
+    "GET",
+    roles=TEACHING_ROLES,
+    summary="The schedule's enrollments with balances",
+    response=EnrollmentOut,
+    many=True,
+)
 def list_schedule_enrollments(req):
-    return enrollments.list_schedule_enrollments(req.actor, req.params["schedule_id"], req.query.limit,
-                                                 req.query.next)
+    return enrollments.list_schedule_enrollments(req.actor, req.params["schedule_id"], req.query.limit, req.query.next)
 
 
-@route(bp, "/students/{student_id}/enrollments", "GET", roles=STAFF_ROLES,
-       summary="The student's enrollments with balances", response=EnrollmentOut, many=True)
+@route(
+    bp,
+    "/students/{student_id}/enrollments",
+    "GET",
+    roles=STAFF_ROLES,
+    summary="The student's enrollments with balances",
+    response=EnrollmentOut,
+    many=True,
+)
 def list_student_enrollments(req):
-    return enrollments.list_student_enrollments(req.actor, req.params["student_id"], req.query.limit,
-                                                req.query.next)
+    return enrollments.list_student_enrollments(req.actor, req.params["student_id"], req.query.limit, req.query.next)
 
 
-@route(bp, "/enrollments/{enrollment_id}", "GET", roles=STAFF_ROLES, summary="An enrollment",
-       response=EnrollmentOut)
+@route(bp, "/enrollments/{enrollment_id}", "GET", roles=STAFF_ROLES, summary="An enrollment", response=EnrollmentOut)
 def get_enrollment(req):
     return enrollments.get_enrollment(req.actor, req.params["enrollment_id"])
 
 
-@route(bp, "/enrollments/{enrollment_id}", "PATCH", roles=STAFF_ROLES, idempotent=True,
-       summary="Change an enrollment; a new balance is recorded as an adjustment", body=EnrollmentPatch,
-       response=EnrollmentOut)
+@route(
+    bp,
+    "/enrollments/{enrollment_id}",
+    "PATCH",
+    roles=STAFF_ROLES,
+    idempotent=True,
+    summary="Change an enrollment; a new balance is recorded as an adjustment",
+    body=EnrollmentPatch,
+    response=EnrollmentOut,
+)
 def update_enrollment(req):
-    return enrollments.update_enrollment(req.actor, req.params["enrollment_id"], req.body.changes(),
-                                         req.if_match, claim=req.claim)
+    return enrollments.update_enrollment(
+        req.actor, req.params["enrollment_id"], req.body.changes(), req.if_match, claim=req.claim
+    )
 
 
-@route(bp, "/enrollments/{enrollment_id}/top-ups", "POST", roles=STAFF_ROLES, idempotent=True,
-       summary="Add sessions to the balance", body=TopUpIn, response=EnrollmentOut)
+@route(
+    bp,
+    "/enrollments/{enrollment_id}/top-ups",
+    "POST",
+    roles=STAFF_ROLES,
+    idempotent=True,
+    summary="Add sessions to the balance",
+    body=TopUpIn,
+    response=EnrollmentOut,
+)
 def top_up(req):
-    return enrollments.top_up(req.actor, req.params["enrollment_id"], sessions=req.body.sessions,
-                              note=req.body.note, claim=req.claim)
+    return enrollments.top_up(
+        req.actor, req.params["enrollment_id"], sessions=req.body.sessions, note=req.body.note, claim=req.claim
+    )
 
 
-@route(bp, "/enrollments/{enrollment_id}/adjustments", "POST", roles=STAFF_ROLES, idempotent=True,
-       summary="Correct the balance, with a reason", body=AdjustmentIn, response=EnrollmentOut)
+@route(
+    bp,
+    "/enrollments/{enrollment_id}/adjustments",
+    "POST",
+    roles=STAFF_ROLES,
+    idempotent=True,
+    summary="Correct the balance, with a reason",
+    body=AdjustmentIn,
+    response=EnrollmentOut,
+)
 def adjust(req):
-    return enrollments.adjust(req.actor, req.params["enrollment_id"], delta=req.body.delta,
-                              reason=req.body.reason, claim=req.claim)
+    return enrollments.adjust(
+        req.actor, req.params["enrollment_id"], delta=req.body.delta, reason=req.body.reason, claim=req.claim
+    )
 
 
-@route(bp, "/enrollments/{enrollment_id}/ledger", "GET", roles=STAFF_ROLES,
-       summary="Every balance change, oldest first", response=LedgerEntryOut, many=True)
+@route(
+    bp,
+    "/enrollments/{enrollment_id}/ledger",
+    "GET",
+    roles=STAFF_ROLES,
+    summary="Every balance change, oldest first",
+    response=LedgerEntryOut,
+    many=True,
+)
 def ledger(req):
     return enrollments.ledger_of(req.actor, req.params["enrollment_id"], req.query.limit, req.query.next)

@@ -1,5 +1,6 @@
 """The one map from business exceptions to HTTP answers, in the contract's error shape:
 `{"error": {"code", "message", "details"}}`."""
+
 import re
 
 from chalice import Response

@@ -1,4 +1,5 @@
 """Reusable field types for request schemas: what a valid name, email, id or time zone is."""
+
 import re
 import zoneinfo
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Health, and the API's own OpenAPI document."""
+
 from chalice import Blueprint, Response
 
 from ..services import health
@@ -9,12 +10,22 @@ from .schemas import HealthOut, OpenApiQuery
 bp = Blueprint(__name__)
 
 
-@route(bp, "/health", "GET", roles=PUBLIC, summary="Health of the service and its store", response=HealthOut,
-       alternate={503: HealthOut})
+@route(
+    bp,
+    "/health",
+    "GET",
+    roles=PUBLIC,
+    summary="Health of the service and its store",
+    response=HealthOut,
+    alternate={503: HealthOut},
+)
 def get_health(req):
     ok = health.store_answers()
-    return Response(body={"status": "ok" if ok else "unavailable"}, status_code=200 if ok else 503,
-                    headers={} if ok else {"Retry-After": "5"})
+    return Response(
+        body={"status": "ok" if ok else "unavailable"},
+        status_code=200 if ok else 503,
+        headers={} if ok else {"Retry-After": "5"},
+    )
 
 
 @route(bp, "/openapi.json", "GET", roles=PUBLIC, summary="This API's OpenAPI 3.1 document", query=OpenApiQuery)

@@ -6,6 +6,7 @@ The demo tokens are made here rather than in tools/ because the app must not imp
 tools/, and `make run` prints the very same tokens (tools/run_local.py calls
 `demo_tokens`).
 """
+
 import json
 import time
 from datetime import date
@@ -40,11 +41,14 @@ def _answer_unknown_routes_like_the_deployed_gateway() -> None:
         try:
             return original(self, method, path, headers, body)
         except chalice_local.ForbiddenError as exc:
-            if b"Missing Authentication Token" not in (exc.body or b"") and \
-                    b"Authorization header requires" not in (exc.body or b""):
+            if b"Missing Authentication Token" not in (exc.body or b"") and b"Authorization header requires" not in (
+                exc.body or b""
+            ):
                 raise
-            raise RouteNotFound({"Content-Type": "application/json"}, json.dumps(
-                {"error": {"code": "not_found", "message": "no such route", "details": []}}).encode())
+            raise RouteNotFound(
+                {"Content-Type": "application/json"},
+                json.dumps({"error": {"code": "not_found", "message": "no such route", "details": []}}).encode(),
+            )
 
     chalice_local.LocalGateway.handle_request = handle_request
     chalice_local.LocalGateway._optclass_not_found = True
@@ -70,8 +74,17 @@ def demo_tokens() -> dict[str, str]:
         raise Unauthenticated("this server has no development token secret configured")
     issued = int(time.time())
     return {
-        role: jwt.encode({"sub": sub, "company_id": DEMO_COMPANY_ID, "role": role, "iat": issued,
-                          "exp": issued + DEMO_TOKEN_SECONDS}, secret, algorithm="HS256")
+        role: jwt.encode(
+            {
+                "sub": sub,
+                "company_id": DEMO_COMPANY_ID,
+                "role": role,
+                "iat": issued,
+                "exp": issued + DEMO_TOKEN_SECONDS,
+            },
+            secret,
+            algorithm="HS256",
+        )
         for role, sub in DEMO_USERS.items()
     }
 
@@ -81,27 +94,50 @@ class DemoTokensOut(BaseModel):
     tokens: dict[str, str]
 
 
-@route(bp, "/local/demo-tokens", "GET", roles=PUBLIC, response=DemoTokensOut,
-       summary="A token per demo role, for the web pages' demo sign-in (local stage only)")
+@route(
+    bp,
+    "/local/demo-tokens",
+    "GET",
+    roles=PUBLIC,
+    response=DemoTokensOut,
+    summary="A token per demo role, for the web pages' demo sign-in (local stage only)",
+)
 def demo_tokens_route(req):
     # Public on purpose: the local stage is a development server that prints these tokens
     # anyway, and deployed stages never register this blueprint (see app.py).
     return DemoTokensOut(company_id=DEMO_COMPANY_ID, tokens=demo_tokens())
 
 
-@route(bp, "/local/jobs/{job_name}", "POST", roles=ADMIN_ONLY, query=JobQuery,
-       summary="Run a scheduled job now, as of a date (local stage only)", response=JobOut)
+@route(
+    bp,
+    "/local/jobs/{job_name}",
+    "POST",
+    roles=ADMIN_ONLY,
+    query=JobQuery,
+    summary="Run a scheduled job now, as of a date (local stage only)",
+    response=JobOut,
+)
 def run_job(req):
     name = req.params["job_name"]
     if name == "report-counters":  # in AWS, Lambda reads the stream; locally, this drains it now
-        return {"job": name, "date": (req.query.on or date.today()).isoformat(),
-                "result": {"records": counters.drain_local()}}
+        return {
+            "job": name,
+            "date": (req.query.on or date.today()).isoformat(),
+            "result": {"records": counters.drain_local()},
+        }
     if name not in jobs.JOBS:
         raise NotFound("job", name)
     return jobs.run(name, req.query.on)
 
 
-@route(bp, "/local/outbox", "GET", roles=ADMIN_ONLY, summary="Emails sent by the app, newest first (local stage only)",
-       response=OutboxOut, many=True)
+@route(
+    bp,
+    "/local/outbox",
+    "GET",
+    roles=ADMIN_ONLY,
+    summary="Emails sent by the app, newest first (local stage only)",
+    response=OutboxOut,
+    many=True,
+)
 def outbox(req):
     return notifications.outbox(req.actor, req.query.limit, req.query.next)

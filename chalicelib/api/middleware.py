@@ -4,6 +4,7 @@ caller (the route wrapper then resolves their record and checks the route's role
 It also refuses oversized bodies, binds the store, counts DynamoDB work, gives the
 framework's own errors the contract's shape, and writes the request's log line.
 """
+
 import time
 import uuid
 
@@ -53,11 +54,19 @@ def http_middleware(request, get_response) -> Response:
         set_state(None)
     response.headers["X-Request-Id"] = request_id
     log_event(
-        "request", request_id=request_id, company_id=identity.company_id if identity else None,
-        role=state.role if state else None, method=method, route=path, status=response.status_code,
-        duration_ms=round((time.perf_counter() - started) * 1000, 1), dynamodb_calls=metrics.calls,
-        items_read=metrics.items_read, items_written=metrics.items_written,
-        transactions=metrics.by_operation.get("TransactWriteItems", 0), store_retries=metrics.retries,
+        "request",
+        request_id=request_id,
+        company_id=identity.company_id if identity else None,
+        role=state.role if state else None,
+        method=method,
+        route=path,
+        status=response.status_code,
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        dynamodb_calls=metrics.calls,
+        items_read=metrics.items_read,
+        items_written=metrics.items_written,
+        transactions=metrics.by_operation.get("TransactWriteItems", 0),
+        store_retries=metrics.retries,
         store_resends=metrics.resends,
     )
     flush()

@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document, generated from the routes' declarations and the same
 pydantic models that validate requests and shape responses: it cannot drift from the code.
 """
+
 import re
 from functools import lru_cache
 from typing import Any
@@ -54,8 +55,15 @@ def _query_parameters(spec: RouteSpec) -> list[dict]:
     params = []
     for name, prop in schema.get("properties", {}).items():
         prop = {k: v for k, v in prop.items() if k != "title"}
-        params.append({"name": name, "in": "query", "required": name in required, "schema": prop,
-                       **({"description": prop["description"]} if "description" in prop else {})})
+        params.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": name in required,
+                "schema": prop,
+                **({"description": prop["description"]} if "description" in prop else {}),
+            }
+        )
     return params
 
 
@@ -65,16 +73,23 @@ def _responses(spec: RouteSpec, refs: dict) -> dict:
     if spec.response is not None:
         ref = {"$ref": refs[(spec.response, "serialization")]["$ref"]}
         if spec.many:
-            ref = {"type": "object", "required": ["items", "next"],
-                   "properties": {"items": {"type": "array", "items": ref},
-                                  "next": {"anyOf": [{"type": "string"}, {"type": "null"}]}}}
+            ref = {
+                "type": "object",
+                "required": ["items", "next"],
+                "properties": {
+                    "items": {"type": "array", "items": ref},
+                    "next": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                },
+            }
         content["application/json"] = {"schema": ref}
     for media in spec.extra_media:
         content[media] = {"schema": RAW_CONTENT[media]}
     responses[str(spec.status)] = {"description": spec.summary, **({"content": content} if content else {})}
     for status, model in spec.alternate:
-        responses[str(status)] = {"description": spec.summary, "content": {
-            "application/json": {"schema": {"$ref": refs[(model, "serialization")]["$ref"]}}}}
+        responses[str(status)] = {
+            "description": spec.summary,
+            "content": {"application/json": {"schema": {"$ref": refs[(model, "serialization")]["$ref"]}}},
+        }
     error = {"content": {"application/json": {"schema": {"$ref": refs[(ErrorOut, "serialization")]["$ref"]}}}}
     for status, text in ERROR_STATUSES.items():
         if status == "401" and spec.public and not spec.path.startswith("/webhooks"):
@@ -85,17 +100,31 @@ def _responses(spec: RouteSpec, refs: dict) -> dict:
 
 
 def _operation(spec: RouteSpec, refs: dict) -> dict:
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
-              for n in re.findall(r"\{(\w+)\}", spec.path)]
+    params = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for n in re.findall(r"\{(\w+)\}", spec.path)
+    ]
     params += _query_parameters(spec)
     if spec.idempotent:
-        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
-                       "description": "A retry with the same key and body within 24 h answers the first result",
-                       "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}})
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "A retry with the same key and body within 24 h answers the first result",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+            }
+        )
     if spec.method in ("PUT", "PATCH", "DELETE"):
-        params.append({"name": "If-Match", "in": "header", "required": False,
-                       "description": "The version the change is based on",
-                       "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"}})
+        params.append(
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": False,
+                "description": "The version the change is based on",
+                "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+            }
+        )
     op: dict[str, Any] = {
         "operationId": f"{spec.method.lower()}_{re.sub(r'[^a-zA-Z0-9]+', '_', spec.path).strip('_')}",
         "summary": spec.summary,
@@ -127,12 +156,17 @@ def document() -> dict:
         paths.setdefault(path, {})[method.lower()] = _operation(spec, refs)
     return {
         "openapi": "3.1.0",
-        "info": {"title": TITLE, "version": VERSION,
-                 "description": "Session balances and attendance. Every route but the public ones takes "
-                                "`Authorization: Bearer <JWT>`; errors answer "
-                                '`{"error": {"code", "message", "details"}}`.'},
+        "info": {
+            "title": TITLE,
+            "version": VERSION,
+            "description": "Session balances and attendance. Every route but the public ones takes "
+            "`Authorization: Bearer <JWT>`; errors answer "
+            '`{"error": {"code", "message", "details"}}`.',
+        },
         "servers": [{"url": "/"}],
         "paths": paths,
-        "components": {"schemas": top.get("$defs", {}),
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "components": {
+            "schemas": top.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
     }

@@ -8,6 +8,7 @@ the user signs in with, so the API's own checks are the only ones there are.
 Only the files that exist in chalicelib/web/ are served, by exact name: a requested name
 is served only when the directory's own listing has it, so no name can reach outside.
 """
+
 import os
 import re
 
@@ -33,8 +34,10 @@ _ASSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.[a-z0-9]+$")
 
 # The page loads only its own script and style and talks only to its own origin; with
 # no inline script allowed, text that slipped into the DOM as markup still could not run.
-_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 class PageQuery(Query):
@@ -48,8 +51,12 @@ def _assets() -> dict[str, str]:
     found = {}
     for name in os.listdir(WEB_DIR):
         ext = os.path.splitext(name)[1]
-        if name != PAGE and _ASSET_NAME.match(name) and ext in CONTENT_TYPES \
-                and os.path.isfile(os.path.join(WEB_DIR, name)):
+        if (
+            name != PAGE
+            and _ASSET_NAME.match(name)
+            and ext in CONTENT_TYPES
+            and os.path.isfile(os.path.join(WEB_DIR, name))
+        ):
             found[name] = CONTENT_TYPES[ext]
     return found
 
@@ -70,9 +77,15 @@ def _file(name: str, content_type: str) -> Response:
     return Response(body=body, status_code=200, headers=headers)
 
 
-@route(bp, "/app", "GET", roles=PUBLIC, query=PageQuery,
-       summary="The web page: attendance board and student portal (data comes from the API with your token)",
-       tags=("pages",))
+@route(
+    bp,
+    "/app",
+    "GET",
+    roles=PUBLIC,
+    query=PageQuery,
+    summary="The web page: attendance board and student portal (data comes from the API with your token)",
+    tags=("pages",),
+)
 def page(req):
     state = current_state()
     path = str(((state.request.context or {}) if state else {}).get("path") or "")
@@ -83,8 +96,15 @@ def page(req):
     return _file(PAGE, CONTENT_TYPES[".html"])
 
 
-@route(bp, "/app/{asset}", "GET", roles=PUBLIC, query=PageQuery,
-       summary="A script or style sheet of the web page", tags=("pages",))
+@route(
+    bp,
+    "/app/{asset}",
+    "GET",
+    roles=PUBLIC,
+    query=PageQuery,
+    summary="A script or style sheet of the web page",
+    tags=("pages",),
+)
 def asset(req):
     name = req.params["asset"]
     content_type = _assets().get(name)

@@ -1,4 +1,5 @@
 """Staff members and students."""
+
 from chalice import Blueprint
 
 from ..services import people
@@ -8,8 +9,9 @@ from .schemas import StaffIn, StaffOut, StudentIn, StudentOut
 bp = Blueprint(__name__)
 
 
-@route(bp, "/staff", "POST", roles=ADMIN_ONLY, summary="Add a staff member", body=StaffIn,
-       response=StaffOut, status=201)
+@route(
+    bp, "/staff", "POST", roles=ADMIN_ONLY, summary="Add a staff member", body=StaffIn, response=StaffOut, status=201
+)
 def create_staff(req):
     return people.create_staff(req.actor, **req.body.model_dump())
 
@@ -24,8 +26,9 @@ def get_staff(req):
     return people.get_staff(req.actor, req.params["staff_id"])
 
 
-@route(bp, "/students", "POST", roles=STAFF_ROLES, summary="Add a student", body=StudentIn,
-       response=StudentOut, status=201)
+@route(
+    bp, "/students", "POST", roles=STAFF_ROLES, summary="Add a student", body=StudentIn, response=StudentOut, status=201
+)
 def create_student(req):
     return people.create_student(req.actor, **req.body.model_dump())
 

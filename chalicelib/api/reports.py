@@ -1,4 +1,5 @@
 """Reports in JSON, or CSV with `?format=csv`."""
+
 import csv
 import io
 
@@ -27,9 +28,14 @@ def _answer(req, name: str, model, report: reports.Report):
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(v) for k, v in row.items()})
-    return Response(body=out.getvalue(), status_code=200, headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{name}-{report.first}-{report.last}.csv"'})
+    return Response(
+        body=out.getvalue(),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}-{report.first}-{report.last}.csv"',
+        },
+    )
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -52,29 +58,61 @@ def _text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-@route(bp, "/reports/students", "GET", roles=STAFF_ROLES, query=ReportQuery, response=StudentsReportOut, extra_media=("text/csv",),
-       summary="Students: attendance and who is at risk (and why)")
+@route(
+    bp,
+    "/reports/students",
+    "GET",
+    roles=STAFF_ROLES,
+    query=ReportQuery,
+    response=StudentsReportOut,
+    extra_media=("text/csv",),
+    summary="Students: attendance and who is at risk (and why)",
+)
 def students(req):
     q = req.query
     return _answer(req, "students", StudentsReportOut, reports.students(req.actor, q.from_, q.to))
 
 
-@route(bp, "/reports/teachers", "GET", roles=STAFF_ROLES, query=ReportQuery, response=TeachersReportOut, extra_media=("text/csv",),
-       summary="Teachers: sessions, school cancellations, and who cancels too often")
+@route(
+    bp,
+    "/reports/teachers",
+    "GET",
+    roles=STAFF_ROLES,
+    query=ReportQuery,
+    response=TeachersReportOut,
+    extra_media=("text/csv",),
+    summary="Teachers: sessions, school cancellations, and who cancels too often",
+)
 def teachers(req):
     q = req.query
     return _answer(req, "teachers", TeachersReportOut, reports.teachers(req.actor, q.from_, q.to))
 
 
-@route(bp, "/reports/schedules", "GET", roles=STAFF_ROLES, query=ReportQuery, response=SchedulesReportOut, extra_media=("text/csv",),
-       summary="Schedules: utilization of groups and 1:1s, sessions used against sold")
+@route(
+    bp,
+    "/reports/schedules",
+    "GET",
+    roles=STAFF_ROLES,
+    query=ReportQuery,
+    response=SchedulesReportOut,
+    extra_media=("text/csv",),
+    summary="Schedules: utilization of groups and 1:1s, sessions used against sold",
+)
 def schedules(req):
     q = req.query
     return _answer(req, "schedules", SchedulesReportOut, reports.schedules(req.actor, q.from_, q.to))
 
 
-@route(bp, "/reports/overview", "GET", roles=STAFF_ROLES, query=ReportQuery, response=OverviewReportOut, extra_media=("text/csv",),
-       summary="The whole program")
+@route(
+    bp,
+    "/reports/overview",
+    "GET",
+    roles=STAFF_ROLES,
+    query=ReportQuery,
+    response=OverviewReportOut,
+    extra_media=("text/csv",),
+    summary="The whole program",
+)
 def overview(req):
     q = req.query
     return _answer(req, "overview", OverviewReportOut, reports.overview(req.actor, q.from_, q.to))

@@ -8,6 +8,7 @@ query and body against their models, hands a write route's Idempotency-Key to it
 work's retry policy, presents the result with the response model, and turns business
 exceptions into the contract's errors.
 """
+
 import contextvars
 import json
 import re
@@ -105,8 +106,10 @@ class Req:
             return None
         text = value.strip().removeprefix("W/").strip('"')
         if not _VERSION.match(text):
-            raise InvalidInput("If-Match must be a version number (ASCII digits, at most 10)",
-                               [{"field": "If-Match", "message": "not a version"}])
+            raise InvalidInput(
+                "If-Match must be a version number (ASCII digits, at most 10)",
+                [{"field": "If-Match", "message": "not a version"}],
+            )
         return int(text)
 
 
@@ -131,8 +134,10 @@ def parse_body(model: type[BaseModel], raw: bytes) -> BaseModel:
     if not raw or not raw.strip():
         raise InvalidInput("a JSON body is required", [{"field": "body", "message": "missing"}])
     if limits.json_too_deep(raw):
-        raise InvalidInput(f"the body nests deeper than {limits.MAX_JSON_DEPTH} levels",
-                           [{"field": "body", "message": "nested too deep"}])
+        raise InvalidInput(
+            f"the body nests deeper than {limits.MAX_JSON_DEPTH} levels",
+            [{"field": "body", "message": "nested too deep"}],
+        )
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -151,8 +156,10 @@ def parse_query(model: type[BaseModel] | None, params: Any) -> BaseModel | None:
     if model is None:
         if given:
             names = ", ".join(sorted(given))
-            raise InvalidInput(f"unknown query parameters: {names}",
-                               [{"field": n, "message": "unknown parameter"} for n in sorted(given)])
+            raise InvalidInput(
+                f"unknown query parameters: {names}",
+                [{"field": n, "message": "unknown parameter"} for n in sorted(given)],
+            )
         return None
     try:
         return model.model_validate(given)
@@ -179,7 +186,10 @@ def present(spec: RouteSpec, result: Any) -> Any:
     if spec.response is None:
         return result
     if isinstance(result, Page):
-        return {"items": [spec.response.of(i).model_dump(mode="json", by_alias=True) for i in result.items], "next": result.next}
+        return {
+            "items": [spec.response.of(i).model_dump(mode="json", by_alias=True) for i in result.items],
+            "next": result.next,
+        }
     if isinstance(result, list):
         return {"items": [spec.response.of(i).model_dump(mode="json", by_alias=True) for i in result], "next": None}
     if isinstance(result, BaseModel):
@@ -212,11 +222,17 @@ def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Resp
     key = req.headers.get("idempotency-key") if spec.idempotent else None
     if key is not None:
         if not _IDEMPOTENCY_KEY.match(key):
-            raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters",
-                               [{"field": "Idempotency-Key", "message": "invalid"}])
-        req.claim = Idempotency(req.actor.company_id, req.actor.subject, key,
-                                unit_of_work.fingerprint(spec.method, path, req.raw_body),
-                                render=lambda r: (spec.status, json.dumps(present(spec, r))))
+            raise InvalidInput(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                [{"field": "Idempotency-Key", "message": "invalid"}],
+            )
+        req.claim = Idempotency(
+            req.actor.company_id,
+            req.actor.subject,
+            key,
+            unit_of_work.fingerprint(spec.method, path, req.raw_body),
+            render=lambda r: (spec.status, json.dumps(present(spec, r))),
+        )
     if spec.method == "GET":
         result = unit_of_work.reading(lambda: fn(req), company_id=req.actor.company_id if req.actor else None)
     else:
@@ -235,25 +251,53 @@ def _gateway_authorizer():
     return CognitoUserPoolAuthorizer("OptClassUserPool", provider_arns=[arn])
 
 
-def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summary: str,
-          body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-          response: type[BaseModel] | None = None, many: bool = False, status: int = 200,
-          idempotent: bool = False, content_types: tuple[str, ...] = ("application/json",),
-          tags: tuple[str, ...] = (), optional_body: bool = False, extra_media: tuple[str, ...] = (),
-          alternate: dict[int, type[BaseModel]] | None = None, folds_caller: bool = False,
-          bootstrap: bool = False) -> Callable:
+def route(
+    bp: Blueprint,
+    path: str,
+    method: str,
+    *,
+    roles: frozenset[str],
+    summary: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    many: bool = False,
+    status: int = 200,
+    idempotent: bool = False,
+    content_types: tuple[str, ...] = ("application/json",),
+    tags: tuple[str, ...] = (),
+    optional_body: bool = False,
+    extra_media: tuple[str, ...] = (),
+    alternate: dict[int, type[BaseModel]] | None = None,
+    folds_caller: bool = False,
+    bootstrap: bool = False,
+) -> Callable:
     """Register `fn(req) -> result` as `method path` on the blueprint."""
     method = method.upper()
     if many and query is None:
         query = ListQuery
 
     def decorator(fn: Callable[[Req], Any]) -> Callable:
-        spec = RouteSpec(path=path, method=method, roles=roles, public=roles is PUBLIC, summary=summary,
-                         body=body, query=query, response=response, many=many, status=status,
-                         idempotent=idempotent, content_types=content_types, tags=tags,
-                         optional_body=optional_body, extra_media=extra_media,
-                         alternate=tuple((alternate or {}).items()), folds_caller=folds_caller,
-                         bootstrap=bootstrap)
+        spec = RouteSpec(
+            path=path,
+            method=method,
+            roles=roles,
+            public=roles is PUBLIC,
+            summary=summary,
+            body=body,
+            query=query,
+            response=response,
+            many=many,
+            status=status,
+            idempotent=idempotent,
+            content_types=content_types,
+            tags=tags,
+            optional_body=optional_body,
+            extra_media=extra_media,
+            alternate=tuple((alternate or {}).items()),
+            folds_caller=folds_caller,
+            bootstrap=bootstrap,
+        )
         if (path, method) in ROUTES:
             raise ValueError(f"route {method} {path} declared twice")
         ROUTES[(path, method)] = spec
@@ -267,8 +311,15 @@ def route(bp: Blueprint, path: str, method: str, *, roles: frozenset[str], summa
                 raw = request.raw_body or b""
                 query, body = parse_query(spec.query, request.query_params), _body(spec, raw)
                 actor = None if spec.public else _caller_of(spec, state)
-                req = Req(actor=actor, params=params, query=query, body=body, headers=request.headers,
-                          claim=None, raw_body=raw)
+                req = Req(
+                    actor=actor,
+                    params=params,
+                    query=query,
+                    body=body,
+                    headers=request.headers,
+                    claim=None,
+                    raw_body=raw,
+                )
                 concrete = re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), ""), path)
                 # Cursors made and taken here are bound to this company and this list.
                 scope = pages.set_scope(f"{state.identity.company_id}|{method} {path}" if state.identity else "")

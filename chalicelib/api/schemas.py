@@ -1,5 +1,6 @@
 """Request and response bodies. The same models validate requests, shape responses and
 generate the OpenAPI document, so the contract cannot drift from the code."""
+
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -136,13 +137,18 @@ class CompanyOut(Out):
         from ..services.reports import settings_of
 
         settings = settings_of(c)
-        return cls(id=c.company_id, name=c.name, timezone=c.timezone,
-                   low_balance_threshold=int(c.low_balance_threshold),
-                   report_settings={k: getattr(settings, k) for k in settings.__dataclass_fields__},
-                   version=int(c.version or 0))
+        return cls(
+            id=c.company_id,
+            name=c.name,
+            timezone=c.timezone,
+            low_balance_threshold=int(c.low_balance_threshold),
+            report_settings={k: getattr(settings, k) for k in settings.__dataclass_fields__},
+            version=int(c.version or 0),
+        )
 
 
 # --- people --------------------------------------------------------------------------
+
 
 class StaffIn(In):
     name: Name
@@ -161,8 +167,7 @@ class StaffOut(Out):
 
     @classmethod
     def of(cls, s) -> "StaffOut":
-        return cls(id=s.staff_id, name=s.name, email=s.email, role=s.role, user_id=s.user_id,
-                   created_at=s.created_at)
+        return cls(id=s.staff_id, name=s.name, email=s.email, role=s.role, user_id=s.user_id, created_at=s.created_at)
 
 
 class StudentIn(In):
@@ -185,6 +190,7 @@ class StudentOut(Out):
 
 # --- schedules -----------------------------------------------------------------------
 
+
 class RecurrenceIn(In):
     weekdays: list[Weekday] = Field(min_length=1, max_length=7)
     start_time: LocalTime
@@ -201,9 +207,13 @@ class RecurrenceIn(In):
         return self
 
     def stored(self) -> dict[str, Any]:
-        return {"weekdays": list(self.weekdays), "start_time": self.start_time,
-                "duration_minutes": self.duration_minutes, "start_date": self.start_date.isoformat(),
-                "end_date": self.end_date.isoformat() if self.end_date else None}
+        return {
+            "weekdays": list(self.weekdays),
+            "start_time": self.start_time,
+            "duration_minutes": self.duration_minutes,
+            "start_date": self.start_date.isoformat(),
+            "end_date": self.end_date.isoformat() if self.end_date else None,
+        }
 
 
 class PolicyIn(In):
@@ -236,8 +246,10 @@ class ScheduleIn(In):
         if self.kind == "group" and self.capacity is None:
             raise ValueError("capacity is required for a group schedule")
         if self.kind == "one_to_one" and (self.capacity or 1) > 1 and self.recurrence is not None:
-            raise ValueError("a recurring one_to_one series holds one student (capacity 1); only a booked "
-                             "one_to_one schedule, without a recurrence, may hold more")
+            raise ValueError(
+                "a recurring one_to_one series holds one student (capacity 1); only a booked "
+                "one_to_one schedule, without a recurrence, may hold more"
+            )
         return self
 
 
@@ -293,21 +305,43 @@ class ScheduleOut(Out):
     @classmethod
     def of(cls, s) -> "ScheduleOut":
         rec = s.recurrence
-        recurrence = None if rec is None else RecurrenceOut(
-            weekdays=list(rec.weekdays), start_time=rec.start_time, duration_minutes=int(rec.duration_minutes),
-            start_date=rec.start_date, end_date=rec.end_date)
+        recurrence = (
+            None
+            if rec is None
+            else RecurrenceOut(
+                weekdays=list(rec.weekdays),
+                start_time=rec.start_time,
+                duration_minutes=int(rec.duration_minutes),
+                start_date=rec.start_date,
+                end_date=rec.end_date,
+            )
+        )
         p = s.policy
-        policy = PolicyOut(cancelled=p.cancelled, no_show=p.no_show,
-                           late_cancel_hours=None if p.late_cancel_hours is None else int(p.late_cancel_hours),
-                           overdraft=int(p.overdraft))
-        return cls(id=s.schedule_id, name=s.name, kind=s.kind, teacher_id=s.teacher_id, teacher_name=s.teacher_name,
-                   capacity=None if s.capacity is None else int(s.capacity), timezone=s.timezone,
-                   recurrence=recurrence, policy=policy,
-                   low_balance_threshold=None if s.low_balance_threshold is None else int(s.low_balance_threshold),
-                   version=int(s.version or 0), created_at=s.created_at, updated_at=s.updated_at)
+        policy = PolicyOut(
+            cancelled=p.cancelled,
+            no_show=p.no_show,
+            late_cancel_hours=None if p.late_cancel_hours is None else int(p.late_cancel_hours),
+            overdraft=int(p.overdraft),
+        )
+        return cls(
+            id=s.schedule_id,
+            name=s.name,
+            kind=s.kind,
+            teacher_id=s.teacher_id,
+            teacher_name=s.teacher_name,
+            capacity=None if s.capacity is None else int(s.capacity),
+            timezone=s.timezone,
+            recurrence=recurrence,
+            policy=policy,
+            low_balance_threshold=None if s.low_balance_threshold is None else int(s.low_balance_threshold),
+            version=int(s.version or 0),
+            created_at=s.created_at,
+            updated_at=s.updated_at,
+        )
 
 
 # --- enrollments and the ledger ------------------------------------------------------
+
 
 class EnrollmentIn(In):
     student_id: Id
@@ -368,12 +402,21 @@ class EnrollmentOut(Out):
 
     @classmethod
     def of(cls, e) -> "EnrollmentOut":
-        return cls(id=ids.enrollment_id(e.schedule_id, e.student_id), schedule_id=e.schedule_id,
-                   student_id=e.student_id, student_name=e.student_name, schedule_name=e.schedule_name,
-                   initial_balance=int(e.initial_balance), balance=int(e.balance), status=e.status,
-                   responsible_staff_id=e.responsible_staff_id,
-                   low_balance_threshold=None if e.low_balance_threshold is None else int(e.low_balance_threshold),
-                   version=int(e.version or 0), created_at=e.created_at, updated_at=e.updated_at)
+        return cls(
+            id=ids.enrollment_id(e.schedule_id, e.student_id),
+            schedule_id=e.schedule_id,
+            student_id=e.student_id,
+            student_name=e.student_name,
+            schedule_name=e.schedule_name,
+            initial_balance=int(e.initial_balance),
+            balance=int(e.balance),
+            status=e.status,
+            responsible_staff_id=e.responsible_staff_id,
+            low_balance_threshold=None if e.low_balance_threshold is None else int(e.low_balance_threshold),
+            version=int(e.version or 0),
+            created_at=e.created_at,
+            updated_at=e.updated_at,
+        )
 
 
 class LedgerEntryOut(Out):
@@ -391,12 +434,22 @@ class LedgerEntryOut(Out):
     @classmethod
     def of(cls, x) -> "LedgerEntryOut":
         enrollment_id = ids.enrollment_id(x.schedule_id, x.student_id)
-        return cls(id=f"{enrollment_id}.{int(x.seq)}", enrollment_id=enrollment_id, seq=int(x.seq), at=x.at,
-                   delta=int(x.delta), balance_after=int(x.balance_after), kind=x.kind, actor=x.actor,
-                   reference=x.reference, note=x.note)
+        return cls(
+            id=f"{enrollment_id}.{int(x.seq)}",
+            enrollment_id=enrollment_id,
+            seq=int(x.seq),
+            at=x.at,
+            delta=int(x.delta),
+            balance_after=int(x.balance_after),
+            kind=x.kind,
+            actor=x.actor,
+            reference=x.reference,
+            note=x.note,
+        )
 
 
 # --- sessions ------------------------------------------------------------------------
+
 
 class SessionIn(In):
     starts_at: Instant
@@ -434,10 +487,21 @@ class SessionOut(Out):
 
     @classmethod
     def of(cls, s) -> "SessionOut":
-        return cls(id=ids.session_id(s.schedule_id, s.session_key), schedule_id=s.schedule_id, kind=s.kind,
-                   teacher_id=s.teacher_id, teacher_name=s.teacher_name, student_id=s.student_id,
-                   starts_at=s.starts_at, ends_at=s.ends_at, status=s.status, origin=s.origin,
-                   cancelled_at=s.cancelled_at, cancel_reason=s.cancel_reason, version=int(s.version or 0))
+        return cls(
+            id=ids.session_id(s.schedule_id, s.session_key),
+            schedule_id=s.schedule_id,
+            kind=s.kind,
+            teacher_id=s.teacher_id,
+            teacher_name=s.teacher_name,
+            student_id=s.student_id,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            status=s.status,
+            origin=s.origin,
+            cancelled_at=s.cancelled_at,
+            cancel_reason=s.cancel_reason,
+            version=int(s.version or 0),
+        )
 
 
 class CancelIn(In):
@@ -524,10 +588,15 @@ class BulkOut(Out):
     @classmethod
     def of(cls, result) -> "BulkOut":
         session_id, outcomes = result.session_id, result.outcomes
-        items = [BulkOutcomeOut(student_id=o.student_id, ok=o.error is None,
-                                mark=MarkOut.of(o.view) if o.view else None,
-                                error=BulkError(code=o.error.code, message=o.error.message) if o.error else None)
-                 for o in outcomes]
+        items = [
+            BulkOutcomeOut(
+                student_id=o.student_id,
+                ok=o.error is None,
+                mark=MarkOut.of(o.view) if o.view else None,
+                error=BulkError(code=o.error.code, message=o.error.message) if o.error else None,
+            )
+            for o in outcomes
+        ]
         return cls(session_id=session_id, items=items)
 
 
@@ -536,8 +605,10 @@ class RosterEntryOut(Model):
     student_name: str
     enrollment_id: str
     enrollment_status: str
-    balance: int | None = Field(description="sessions left; null for a student no longer enrolled, listed "
-                                            "for their mark (their enrollment has it)")
+    balance: int | None = Field(
+        description="sessions left; null for a student no longer enrolled, listed "
+        "for their mark (their enrollment has it)"
+    )
     status: str
     charged: bool
     held: bool
@@ -551,14 +622,20 @@ class RosterOut(Out):
     @classmethod
     def of(cls, r) -> "RosterOut":
         sch = r.session.schedule_id
-        items = [RosterEntryOut(student_id=row.student_id, student_name=row.student_name,
-                                enrollment_id=ids.enrollment_id(sch, row.student_id),
-                                enrollment_status=row.enrollment.status if row.enrollment else "ended",
-                                balance=int(row.enrollment.balance) if row.enrollment else None,
-                                status=row.mark.status if row.mark else "unmarked",
-                                charged=bool(row.mark.charged) if row.mark else False,
-                                held=bool(row.mark.held) if row.mark else False,
-                                version=int(row.mark.version or 0) if row.mark else 0) for row in r.rows]
+        items = [
+            RosterEntryOut(
+                student_id=row.student_id,
+                student_name=row.student_name,
+                enrollment_id=ids.enrollment_id(sch, row.student_id),
+                enrollment_status=row.enrollment.status if row.enrollment else "ended",
+                balance=int(row.enrollment.balance) if row.enrollment else None,
+                status=row.mark.status if row.mark else "unmarked",
+                charged=bool(row.mark.charged) if row.mark else False,
+                held=bool(row.mark.held) if row.mark else False,
+                version=int(row.mark.version or 0) if row.mark else 0,
+            )
+            for row in r.rows
+        ]
         return cls(session=SessionOut.of(r.session), items=items)
 
 
@@ -576,10 +653,18 @@ class HeldOut(Out):
 
     @classmethod
     def of(cls, m) -> "HeldOut":
-        return cls(session_id=ids.session_id(m.schedule_id, m.session_key), schedule_id=m.schedule_id,
-                   schedule_name=m.schedule_name, student_id=m.student_id, student_name=m.student_name,
-                   enrollment_id=ids.enrollment_id(m.schedule_id, m.student_id), starts_at=m.starts_at,
-                   teacher_id=m.teacher_id, version=int(m.version or 0), recorded_at=m.recorded_at)
+        return cls(
+            session_id=ids.session_id(m.schedule_id, m.session_key),
+            schedule_id=m.schedule_id,
+            schedule_name=m.schedule_name,
+            student_id=m.student_id,
+            student_name=m.student_name,
+            enrollment_id=ids.enrollment_id(m.schedule_id, m.student_id),
+            starts_at=m.starts_at,
+            teacher_id=m.teacher_id,
+            version=int(m.version or 0),
+            recorded_at=m.recorded_at,
+        )
 
 
 class CancellationOut(Out):
@@ -592,6 +677,7 @@ class CancellationOut(Out):
 
 
 # --- boards and the portal -----------------------------------------------------------
+
 
 class BoardCellOut(Model):
     student_id: str
@@ -615,8 +701,10 @@ class BoardStudentOut(Model):
     student_id: str
     student_name: str
     enrollment_id: str
-    balance: int | None = Field(description="sessions left; null for a student no longer enrolled, shown "
-                                            "because they have marks on this page (their enrollment has it)")
+    balance: int | None = Field(
+        description="sessions left; null for a student no longer enrolled, shown "
+        "because they have marks on this page (their enrollment has it)"
+    )
     status: str
 
 
@@ -631,27 +719,62 @@ class ScheduleBoardOut(Out):
 
     @classmethod
     def of(cls, b) -> "ScheduleBoardOut":
-        students = [BoardStudentOut(student_id=e.student_id, student_name=e.student_name,
-                                    enrollment_id=ids.enrollment_id(e.schedule_id, e.student_id),
-                                    balance=int(e.balance), status=e.status) for e in b.roster]
-        students += [BoardStudentOut(student_id=m.student_id, student_name=m.student_name,
-                                     enrollment_id=ids.enrollment_id(m.schedule_id, m.student_id), balance=None,
-                                     status="ended") for m in b.former]
+        students = [
+            BoardStudentOut(
+                student_id=e.student_id,
+                student_name=e.student_name,
+                enrollment_id=ids.enrollment_id(e.schedule_id, e.student_id),
+                balance=int(e.balance),
+                status=e.status,
+            )
+            for e in b.roster
+        ]
+        students += [
+            BoardStudentOut(
+                student_id=m.student_id,
+                student_name=m.student_name,
+                enrollment_id=ids.enrollment_id(m.schedule_id, m.student_id),
+                balance=None,
+                status="ended",
+            )
+            for m in b.former
+        ]
         items = []
         for row in b.sessions:
             s = row.session
             who = [s.student_id] if s.student_id else [e.student_id for e in b.roster]
             who += [sid for sid in row.marks if sid not in who]
-            cells = [BoardCellOut(student_id=sid, status=row.marks[sid].status if sid in row.marks else "unmarked",
-                                  charged=bool(row.marks[sid].charged) if sid in row.marks else False,
-                                  held=bool(row.marks[sid].held) if sid in row.marks else False) for sid in who]
-            items.append(BoardSessionOut(session_id=ids.session_id(s.schedule_id, s.session_key),
-                                         starts_at=s.starts_at, ends_at=s.ends_at, kind=s.kind,
-                                         teacher_id=s.teacher_id, teacher_name=s.teacher_name, status=s.status,
-                                         attendance=cells))
+            cells = [
+                BoardCellOut(
+                    student_id=sid,
+                    status=row.marks[sid].status if sid in row.marks else "unmarked",
+                    charged=bool(row.marks[sid].charged) if sid in row.marks else False,
+                    held=bool(row.marks[sid].held) if sid in row.marks else False,
+                )
+                for sid in who
+            ]
+            items.append(
+                BoardSessionOut(
+                    session_id=ids.session_id(s.schedule_id, s.session_key),
+                    starts_at=s.starts_at,
+                    ends_at=s.ends_at,
+                    kind=s.kind,
+                    teacher_id=s.teacher_id,
+                    teacher_name=s.teacher_name,
+                    status=s.status,
+                    attendance=cells,
+                )
+            )
         sch = b.schedule
-        return cls(schedule_id=sch.schedule_id, schedule_name=sch.name, kind=sch.kind, timezone=sch.timezone,
-                   students=students, items=items, next=b.next)
+        return cls(
+            schedule_id=sch.schedule_id,
+            schedule_name=sch.name,
+            kind=sch.kind,
+            timezone=sch.timezone,
+            students=students,
+            items=items,
+            next=b.next,
+        )
 
 
 class StudentSessionOut(Model):
@@ -678,11 +801,21 @@ class StudentTimelineOut(Out):
         for row in t.items:
             s, m = row.session, row.mark
             status = "cancelled" if s.status == "cancelled" and m is None else (m.status if m else "unmarked")
-            items.append(StudentSessionOut(session_id=ids.session_id(s.schedule_id, s.session_key),
-                                           schedule_id=s.schedule_id, schedule_name=row.schedule_name, kind=s.kind,
-                                           teacher_id=s.teacher_id, teacher_name=s.teacher_name,
-                                           starts_at=s.starts_at, ends_at=s.ends_at, session_status=s.status,
-                                           status=status, charged=bool(m.charged) if m else False))
+            items.append(
+                StudentSessionOut(
+                    session_id=ids.session_id(s.schedule_id, s.session_key),
+                    schedule_id=s.schedule_id,
+                    schedule_name=row.schedule_name,
+                    kind=s.kind,
+                    teacher_id=s.teacher_id,
+                    teacher_name=s.teacher_name,
+                    starts_at=s.starts_at,
+                    ends_at=s.ends_at,
+                    session_status=s.status,
+                    status=status,
+                    charged=bool(m.charged) if m else False,
+                )
+            )
         return cls(items=items, next=t.next)
 
 
@@ -705,8 +838,13 @@ class MyEnrollmentOut(Out):
 
     @classmethod
     def of(cls, e) -> "MyEnrollmentOut":
-        return cls(id=ids.enrollment_id(e.schedule_id, e.student_id), schedule_id=e.schedule_id,
-                   schedule_name=e.schedule_name, remaining_sessions=int(e.balance), status=e.status)
+        return cls(
+            id=ids.enrollment_id(e.schedule_id, e.student_id),
+            schedule_id=e.schedule_id,
+            schedule_name=e.schedule_name,
+            remaining_sessions=int(e.balance),
+            status=e.status,
+        )
 
 
 class MySessionsQuery(ListQuery):
@@ -729,6 +867,7 @@ class JobOut(Out):
 
 # --- notifications -------------------------------------------------------------------
 
+
 class NotificationsQuery(ListQuery):
     unread: bool = False
 
@@ -750,10 +889,21 @@ class NotificationOut(Out):
 
     @classmethod
     def of(cls, n) -> "NotificationOut":
-        return cls(id=n.notification_id, kind=n.kind, enrollment_id=ids.enrollment_id(n.schedule_id, n.student_id),
-                   student_id=n.student_id, student_name=n.student_name, schedule_id=n.schedule_id,
-                   schedule_name=n.schedule_name, balance=int(n.balance), threshold=int(n.threshold),
-                   last_session_at=n.last_session_at, created_at=n.created_at, read_at=n.read_at, email=n.email)
+        return cls(
+            id=n.notification_id,
+            kind=n.kind,
+            enrollment_id=ids.enrollment_id(n.schedule_id, n.student_id),
+            student_id=n.student_id,
+            student_name=n.student_name,
+            schedule_id=n.schedule_id,
+            schedule_name=n.schedule_name,
+            balance=int(n.balance),
+            threshold=int(n.threshold),
+            last_session_at=n.last_session_at,
+            created_at=n.created_at,
+            read_at=n.read_at,
+            email=n.email,
+        )
 
 
 class OutboxOut(Out):
@@ -802,10 +952,19 @@ class IntegrationOut(Out):
 
     @classmethod
     def of(cls, i) -> "IntegrationOut":
-        return cls(id=i.integration_id, provider=i.provider, name=i.name, event_types=i.event_type_map(),
-                   default_schedule_id=i.default_schedule_id, account_id=i.account_id, active=bool(i.active),
-                   webhook_path=f"/webhooks/{i.integration_id}", secret_rotating=bool(i.previous_secret),
-                   created_at=i.created_at, updated_at=i.updated_at)
+        return cls(
+            id=i.integration_id,
+            provider=i.provider,
+            name=i.name,
+            event_types=i.event_type_map(),
+            default_schedule_id=i.default_schedule_id,
+            account_id=i.account_id,
+            active=bool(i.active),
+            webhook_path=f"/webhooks/{i.integration_id}",
+            secret_rotating=bool(i.previous_secret),
+            created_at=i.created_at,
+            updated_at=i.updated_at,
+        )
 
 
 class IntegrationWithSecretOut(IntegrationOut):
@@ -837,10 +996,20 @@ class DeliveryOut(Out):
 
     @classmethod
     def of(cls, d) -> "DeliveryOut":
-        return cls(id=d.delivery_id, integration_id=d.integration_id, provider=d.provider,
-                   provider_key=d.provider_key, event=d.event, booking_id=d.booking_id, status=d.status,
-                   reason=d.reason, received_at=d.received_at, updated_at=d.updated_at,
-                   repeats=int(d.repeats or 0), replays=int(d.replays or 0))
+        return cls(
+            id=d.delivery_id,
+            integration_id=d.integration_id,
+            provider=d.provider,
+            provider_key=d.provider_key,
+            event=d.event,
+            booking_id=d.booking_id,
+            status=d.status,
+            reason=d.reason,
+            received_at=d.received_at,
+            updated_at=d.updated_at,
+            repeats=int(d.repeats or 0),
+            replays=int(d.replays or 0),
+        )
 
 
 class WebhookQuery(Query):
@@ -862,6 +1031,7 @@ class WebhookOut(Out):
 
 
 # --- reports -------------------------------------------------------------------------
+
 
 class ReportQuery(Query):
     from_: Day | None = Field(None, alias="from")
@@ -943,15 +1113,22 @@ def _report(row_model):
         to: str
         as_of: str
         counted_through: str | None = Field(
-            None, description="The newest change the counters include (they follow the table's stream, "
-                              "usually within a second); null before anything was counted")
+            None,
+            description="The newest change the counters include (they follow the table's stream, "
+            "usually within a second); null before anything was counted",
+        )
         items: list[row_model]
         next: str | None = None
 
         @classmethod
         def of(cls, r):
-            return cls(from_=r.first, to=r.last, as_of=r.as_of, counted_through=r.counted_through,
-                       items=[row_model(**row) for row in r.rows])
+            return cls(
+                from_=r.first,
+                to=r.last,
+                as_of=r.as_of,
+                counted_through=r.counted_through,
+                items=[row_model(**row) for row in r.rows],
+            )
 
     ReportOut.__name__ = ReportOut.__qualname__ = f"{row_model.__name__.removesuffix('Row')}Report"
     return ReportOut

@@ -6,6 +6,7 @@ for a student's login. A role claim in the token may narrow it (an admin acting 
 teacher) but never widen it; a claim that is not a narrowing is ignored and the record's
 role applies. A login with no record in the company has no role at all.
 """
+
 ADMIN, STAFF, TEACHER, STUDENT = "admin", "staff", "teacher", "student"
 ROLES = (ADMIN, STAFF, TEACHER, STUDENT)
 _RANK = {ADMIN: 3, STAFF: 2, TEACHER: 1}  # the staff side, from most to least allowed

@@ -13,6 +13,7 @@ transitions of an attendance mark.
 
 No I/O here: `tests/unit/test_balances.py` checks the whole matrix in milliseconds.
 """
+
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -75,8 +76,15 @@ def is_late(starts_at: datetime, cancelled_at: datetime, late_cancel_hours: int 
     return cancelled_at > starts_at - timedelta(hours=late_cancel_hours)
 
 
-def decide(status: str, policy: Policy, *, starts_at: datetime, cancelled_at: datetime | None = None,
-           cancelled_by: str = BY_STUDENT, override: bool | None = None) -> Decision:
+def decide(
+    status: str,
+    policy: Policy,
+    *,
+    starts_at: datetime,
+    cancelled_at: datetime | None = None,
+    cancelled_by: str = BY_STUDENT,
+    override: bool | None = None,
+) -> Decision:
     late = False
     if status == ATTENDED:
         charged, held = True, False
@@ -100,6 +108,7 @@ def charge_delta(charged_before: bool, charged_after: bool) -> int:
 
 
 # --- the mark's transitions --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MarkRequest:
@@ -128,8 +137,17 @@ class Transition:
         return not _same(self.before, self.after)
 
 
-_COMPARED = ("status", "charged", "held", "late", "cancelled_at", "cancelled_by", "charge_override",
-             "override_reason", "note")
+_COMPARED = (
+    "status",
+    "charged",
+    "held",
+    "late",
+    "cancelled_at",
+    "cancelled_by",
+    "charge_override",
+    "override_reason",
+    "note",
+)
 
 
 def _same(a: Mark | None, b: Mark | None) -> bool:
@@ -167,13 +185,17 @@ def check_timing(request: MarkRequest, *, session: Session, enrollment: Enrollme
     start and now."""
     moment = _instant(now)
     if request.status in (ATTENDED, NO_SHOW) and moment < _instant(session.starts_at) - EARLY_MARK:
-        raise SessionNotStarted(f"the session starts at {session.starts_at}; {request.status} is recorded "
-                                "once it has started", [{"field": "status", "message": "session not started"}])
+        raise SessionNotStarted(
+            f"the session starts at {session.starts_at}; {request.status} is recorded once it has started",
+            [{"field": "status", "message": "session not started"}],
+        )
     if request.cancelled_at is not None:
         at = _instant(request.cancelled_at)
         if at < _instant(enrollment.created_at) or at > moment + CLOCK_SKEW:
-            raise InvalidInput("cancelled_at must lie between the enrollment's start and now",
-                               [{"field": "cancelled_at", "message": "before the enrollment or in the future"}])
+            raise InvalidInput(
+                "cancelled_at must lie between the enrollment's start and now",
+                [{"field": "cancelled_at", "message": "before the enrollment or in the future"}],
+            )
 
 
 def check_move(marks: list[Mark], after: Session, *, now: str) -> None:
@@ -183,13 +205,23 @@ def check_move(marks: list[Mark], after: Session, *, now: str) -> None:
         return
     taken = sum(1 for mark in marks if mark.status in (ATTENDED, NO_SHOW))
     if taken:
-        raise SessionNotStarted(f"{taken} student(s) are marked attended or no-show; the session cannot "
-                                f"move to {after.starts_at}, which has not come",
-                                [{"field": "starts_at", "message": "in the future for a session already taken"}])
+        raise SessionNotStarted(
+            f"{taken} student(s) are marked attended or no-show; the session cannot "
+            f"move to {after.starts_at}, which has not come",
+            [{"field": "starts_at", "message": "in the future for a session already taken"}],
+        )
 
 
-def record_mark(current: Mark | None, request: MarkRequest, *, schedule: Schedule, session: Session,
-                enrollment: Enrollment, recorded_by: str, now: str) -> Transition:
+def record_mark(
+    current: Mark | None,
+    request: MarkRequest,
+    *,
+    schedule: Schedule,
+    session: Session,
+    enrollment: Enrollment,
+    recorded_by: str,
+    now: str,
+) -> Transition:
     """The mark after `request`, and what it costs.
 
     Asking for the status a mark already has keeps its override, its cancellation time and
@@ -205,21 +237,43 @@ def record_mark(current: Mark | None, request: MarkRequest, *, schedule: Schedul
         override, override_reason = None, None
     cancelled_at = None
     if request.status == CANCELLED:
-        cancelled_at = (request.cancelled_at or (current.cancelled_at if same_status and current.cancelled_at
-                                                 else None) or now)
-    decision = decide(request.status, schedule.policy, starts_at=_instant(session.starts_at),
-                      cancelled_at=_instant(cancelled_at) if cancelled_at else None,
-                      cancelled_by=request.cancelled_by, override=override)
+        cancelled_at = (
+            request.cancelled_at or (current.cancelled_at if same_status and current.cancelled_at else None) or now
+        )
+    decision = decide(
+        request.status,
+        schedule.policy,
+        starts_at=_instant(session.starts_at),
+        cancelled_at=_instant(cancelled_at) if cancelled_at else None,
+        cancelled_by=request.cancelled_by,
+        override=override,
+    )
     note = request.note if request.note is not None else (current.note if current is not None else None)
     after = Mark(
-        company_id=session.company_id, schedule_id=session.schedule_id, schedule_name=schedule.name,
-        session_key=session.session_key, student_id=enrollment.student_id, student_name=enrollment.student_name,
-        kind=session.kind, teacher_id=session.teacher_id, teacher_name=session.teacher_name,
-        starts_at=session.starts_at, timezone=session.timezone, status=request.status, charged=decision.charged, held=decision.held,
-        late=decision.late, cancelled_at=cancelled_at,
+        company_id=session.company_id,
+        schedule_id=session.schedule_id,
+        schedule_name=schedule.name,
+        session_key=session.session_key,
+        student_id=enrollment.student_id,
+        student_name=enrollment.student_name,
+        kind=session.kind,
+        teacher_id=session.teacher_id,
+        teacher_name=session.teacher_name,
+        starts_at=session.starts_at,
+        timezone=session.timezone,
+        status=request.status,
+        charged=decision.charged,
+        held=decision.held,
+        late=decision.late,
+        cancelled_at=cancelled_at,
         cancelled_by=request.cancelled_by if request.status == CANCELLED else None,
-        charge_override=override, override_reason=override_reason, note=note, recorded_by=recorded_by,
-        recorded_at=now, version=current.version if current is not None else 0)
+        charge_override=override,
+        override_reason=override_reason,
+        note=note,
+        recorded_by=recorded_by,
+        recorded_at=now,
+        version=current.version if current is not None else 0,
+    )
     if _same(current, after):
         return Transition(before=current, after=current, delta=0, ledger_kind=None, ledger_note=None)
     return _transition(current, after, _note(request.status, decision, override, override_reason))
@@ -230,25 +284,35 @@ def clear_mark(current: Mark) -> Transition:
     return _transition(current, None, "mark cleared")
 
 
-def school_cancel_mark(current: Mark | None, *, schedule: Schedule, session: Session, enrollment: Enrollment,
-                       recorded_by: str, now: str) -> Transition:
+def school_cancel_mark(
+    current: Mark | None, *, schedule: Schedule, session: Session, enrollment: Enrollment, recorded_by: str, now: str
+) -> Transition:
     """The student's mark once the school cancelled the session: cancelled by the school,
     never charged (a charge already taken is given back). Already so: no change."""
     if current is not None and current.cancelled_by == BY_SCHOOL:
         return Transition(before=current, after=current, delta=0, ledger_kind=None, ledger_note=None)
     after = replace(
-        record_mark(None, MarkRequest(status=CANCELLED, cancelled_by=BY_SCHOOL,
-                                      cancelled_at=session.cancelled_at or now),
-                    schedule=schedule, session=session, enrollment=enrollment, recorded_by=recorded_by,
-                    now=now).after,
-        note=session.cancel_reason, version=current.version if current is not None else 0)
+        record_mark(
+            None,
+            MarkRequest(status=CANCELLED, cancelled_by=BY_SCHOOL, cancelled_at=session.cancelled_at or now),
+            schedule=schedule,
+            session=session,
+            enrollment=enrollment,
+            recorded_by=recorded_by,
+            now=now,
+        ).after,
+        note=session.cancel_reason,
+        version=current.version if current is not None else 0,
+    )
     return _transition(current, after, "session cancelled by the school")
 
 
 def retimed_mark(mark: Mark, session: Session) -> Mark | None:
     """The mark as it must read once its session moved or changed teacher; None if it does."""
-    if (mark.starts_at, mark.teacher_id, mark.teacher_name) == (session.starts_at, session.teacher_id,
-                                                                  session.teacher_name):
+    if (mark.starts_at, mark.teacher_id, mark.teacher_name) == (
+        session.starts_at,
+        session.teacher_id,
+        session.teacher_name,
+    ):
         return None
-    return replace(mark, starts_at=session.starts_at, teacher_id=session.teacher_id,
-                   teacher_name=session.teacher_name)
+    return replace(mark, starts_at=session.starts_at, teacher_id=session.teacher_id, teacher_name=session.teacher_name)

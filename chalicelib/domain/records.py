@@ -8,6 +8,7 @@ hand it to a repository; they never edit one in place.
 
 Every record carries its `company_id`, so nothing has to parse it out of a key.
 """
+
 from dataclasses import dataclass, field
 
 from .. import ids

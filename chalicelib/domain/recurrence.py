@@ -6,6 +6,7 @@ spring-forward day (02:30 in Europe/Berlin on the last Sunday of March) is taken
 the offset before the change, which lands one hour later on the wall clock, as most
 calendars do.
 """
+
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -34,8 +35,16 @@ def local_instant(day: date, at: str, tz: str) -> datetime:
     return local.astimezone(timezone.utc)
 
 
-def occurrences(weekdays: list[str], start_time: str, duration_minutes: int, start_date: date,
-                end_date: date | None, tz: str, window_start: date, window_end: date) -> list[Occurrence]:
+def occurrences(
+    weekdays: list[str],
+    start_time: str,
+    duration_minutes: int,
+    start_date: date,
+    end_date: date | None,
+    tz: str,
+    window_start: date,
+    window_end: date,
+) -> list[Occurrence]:
     """Every occurrence with local date in [window_start, window_end], inside the recurrence's dates."""
     first = max(start_date, window_start)
     last = min(end_date, window_end) if end_date else window_end

@@ -13,6 +13,7 @@ Definitions (PRODUCT.md, Reporting):
 - group utilization = seats used (attended) / seats offered (capacity x sessions held);
   1:1 utilization = held / scheduled; sessions used (charged) / sessions sold.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Iterable
@@ -44,8 +45,16 @@ class Tally:
     sold: int = 0
 
     def add(self, row: dict, held_day: bool) -> None:
-        for name in ("sessions", "cancelled", "attended", "no_show", "cancelled_student", "cancelled_school",
-                     "charged", "sold"):
+        for name in (
+            "sessions",
+            "cancelled",
+            "attended",
+            "no_show",
+            "cancelled_student",
+            "cancelled_school",
+            "charged",
+            "sold",
+        ):
             setattr(self, name, getattr(self, name) + int(row.get(name, 0)))
         if held_day:
             self.held += int(row.get("sessions", 0)) - int(row.get("cancelled", 0))
@@ -91,12 +100,17 @@ class AtRisk:
 
 def at_risk(last: Tally | None, previous: Tally | None, no_show_streak: int, settings: Settings) -> AtRisk:
     last, previous = last or Tally(), previous or Tally()
-    out = AtRisk(rate_last_28=ratio(last.attended, last.rated), rate_previous_28=ratio(previous.attended, previous.rated),
-                 marks_last_28=last.rated)
+    out = AtRisk(
+        rate_last_28=ratio(last.attended, last.rated),
+        rate_previous_28=ratio(previous.attended, previous.rated),
+        marks_last_28=last.rated,
+    )
     if last.rated < settings.min_marks:
         return out
-    if out.rate_previous_28 is not None and \
-            (out.rate_previous_28 - out.rate_last_28) * 100 >= settings.decline_points - 1e-9:
+    if (
+        out.rate_previous_28 is not None
+        and (out.rate_previous_28 - out.rate_last_28) * 100 >= settings.decline_points - 1e-9
+    ):
         out.reasons.append("declining")
     if no_show_streak >= settings.no_show_streak:
         out.reasons.append("no_show_streak")
@@ -120,6 +134,9 @@ def no_show_streak(latest_first: Iterable[tuple[str, str | None]]) -> int:
 
 def teacher_flag(t: Tally, settings: Settings) -> tuple[float | None, bool]:
     rate = ratio(t.cancelled, t.sessions)
-    flagged = t.sessions >= settings.teacher_min_sessions and rate is not None and \
-        rate * 100 > settings.teacher_cancellation_threshold
+    flagged = (
+        t.sessions >= settings.teacher_min_sessions
+        and rate is not None
+        and rate * 100 > settings.teacher_cancellation_threshold
+    )
     return rate, flagged

@@ -6,6 +6,7 @@ deletes a session, or sets, changes or clears a mark, applies the difference bet
 what the thing counted before and what it counts after, in the same transaction.
 A day is the session's local date in its schedule's time zone.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -52,8 +53,11 @@ def session_counts(facts: SessionFacts | None) -> Counts:
     if facts is None:
         return {}
     fields = {"sessions": 1, "cancelled": int(facts.cancelled), "seats": 0 if facts.cancelled else facts.seats}
-    return {(TEACHER, facts.teacher_id, facts.day): dict(fields), (SCHEDULE, facts.schedule_id, facts.day): dict(fields),
-            (COMPANY, WHOLE, facts.day): dict(fields)}
+    return {
+        (TEACHER, facts.teacher_id, facts.day): dict(fields),
+        (SCHEDULE, facts.schedule_id, facts.day): dict(fields),
+        (COMPANY, WHOLE, facts.day): dict(fields),
+    }
 
 
 def mark_counts(facts: MarkFacts | None) -> Counts:
@@ -68,8 +72,12 @@ def mark_counts(facts: MarkFacts | None) -> Counts:
         fields["cancelled_school"] = 1
     else:
         fields["cancelled_student"] = 1
-    return {(STUDENT, facts.student_id, facts.day): dict(fields), (TEACHER, facts.teacher_id, facts.day): dict(fields),
-            (SCHEDULE, facts.schedule_id, facts.day): dict(fields), (COMPANY, WHOLE, facts.day): dict(fields)}
+    return {
+        (STUDENT, facts.student_id, facts.day): dict(fields),
+        (TEACHER, facts.teacher_id, facts.day): dict(fields),
+        (SCHEDULE, facts.schedule_id, facts.day): dict(fields),
+        (COMPANY, WHOLE, facts.day): dict(fields),
+    }
 
 
 def sale_counts(schedule_id: str, day: str, sessions: int) -> Counts:

@@ -6,6 +6,7 @@ the second, more urgent crossing. Each crossing is announced once: the enrollmen
 the level last announced, and is re-armed when the balance rises (above the threshold:
 fully; above zero: for `exhausted` again).
 """
+
 from dataclasses import dataclass, replace
 
 from .records import Enrollment
@@ -45,6 +46,5 @@ def alert_state(balance: int, threshold: int, announced: int, active: bool) -> A
 def rearmed(enrollment: Enrollment) -> Enrollment:
     """The enrollment with its announced level lowered to what its balance now is: a balance
     that rose above its threshold (or above zero) can cross it again."""
-    state = alert_state(enrollment.balance, enrollment.threshold, enrollment.alert_level,
-                        enrollment.status == "active")
+    state = alert_state(enrollment.balance, enrollment.threshold, enrollment.alert_level, enrollment.status == "active")
     return replace(enrollment, alert_level=state.announced)

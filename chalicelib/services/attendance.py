@@ -7,6 +7,7 @@ A mark is one step: one BatchGetItem for what it depends on, the pure transition
 step per student; a school cancellation is one step for the session and then one per
 `STUDENTS_PER_STEP` students.
 """
+
 from dataclasses import dataclass, field, replace
 
 from .. import clock, ids
@@ -31,9 +32,9 @@ from ..store.pages import Page
 from ..store.unit_of_work import Idempotency, UnitOfWork
 from . import people
 from .context import TEACHER, Actor, Caller
+from .sessions import CANCELLED, load_session, parse_session_id, require_teaches
 
 WEBHOOK = "webhook"  # the role of a booking system's delivery (services/webhooks.py)
-from .sessions import CANCELLED, load_session, parse_session_id, require_teaches
 
 UNMARKED = "unmarked"
 STUDENTS_PER_STEP = 30  # a school cancellation: 1 check + 30 x (mark, enrollment, entry) = 91 actions
@@ -53,11 +54,23 @@ class MarkView:
     delta: int = 0  # how the balance moved
 
 
-def _view(session: records.Session, student_id: str, mark: records.Mark | None, balance: int,
-          changed: bool = True, delta: int = 0) -> MarkView:
-    return MarkView(session_id=session.session_id, student_id=student_id,
-                    enrollment_id=ids.enrollment_id(session.schedule_id, student_id), balance=balance, mark=mark,
-                    changed=changed, delta=delta)
+def _view(
+    session: records.Session,
+    student_id: str,
+    mark: records.Mark | None,
+    balance: int,
+    changed: bool = True,
+    delta: int = 0,
+) -> MarkView:
+    return MarkView(
+        session_id=session.session_id,
+        student_id=student_id,
+        enrollment_id=ids.enrollment_id(session.schedule_id, student_id),
+        balance=balance,
+        mark=mark,
+        changed=changed,
+        delta=delta,
+    )
 
 
 def _read(actor: Actor | Caller, session_id: str, student_ids: list[str]) -> tuple[store.SessionMarks, Actor]:
@@ -66,8 +79,13 @@ def _read(actor: Actor | Caller, session_id: str, student_ids: list[str]) -> tup
     teach."""
     schedule_id, key = parse_session_id(session_id)
     needs_ref = isinstance(actor, Caller) or (actor.role == TEACHER and actor.person_id is None)
-    found = store.load(actor.company_id, schedule_id, key, [s for s in student_ids if ids.is_id(s)],
-                       caller_user_id=actor.subject if needs_ref else None)
+    found = store.load(
+        actor.company_id,
+        schedule_id,
+        key,
+        [s for s in student_ids if ids.is_id(s)],
+        caller_user_id=actor.subject if needs_ref else None,
+    )
     if isinstance(actor, Caller):
         ref = found.caller_ref
         if ref is not None and ref.person_kind == "staff" and ref.role is None:
@@ -88,40 +106,78 @@ def context_for(actor: Actor | Caller, session_id: str, student_id: str) -> tupl
     return found.context(student_id), who
 
 
-def _commit_change(uow: UnitOfWork, actor: Actor, ctx: store.MarkContext, student_id: str,
-                   change: balances.Transition, check_session: bool = True) -> MarkView:
+def _commit_change(
+    uow: UnitOfWork,
+    actor: Actor,
+    ctx: store.MarkContext,
+    student_id: str,
+    change: balances.Transition,
+    check_session: bool = True,
+) -> MarkView:
     if not change.changed:
         return _view(ctx.session, student_id, change.before, ctx.enrollment.balance, changed=False)
-    after = store.write_mark(uow, ctx.session, ctx.enrollment, change, floor=balances.floor_of(ctx.schedule.policy),
-                             actor=actor.label, at=clock.now_iso(), check_session=check_session)
+    after = store.write_mark(
+        uow,
+        ctx.session,
+        ctx.enrollment,
+        change,
+        floor=balances.floor_of(ctx.schedule.policy),
+        actor=actor.label,
+        at=clock.now_iso(),
+        check_session=check_session,
+    )
     shown = None if change.after is None else replace(change.after, version=change.after.version + 1)
     return _view(ctx.session, student_id, shown, after.balance, delta=change.delta)
 
 
-def record_in(uow: UnitOfWork, actor: Actor, ctx: store.MarkContext, student_id: str, request: MarkRequest,
-              if_match: int | None = None, check_session: bool = True) -> MarkView:
+def record_in(
+    uow: UnitOfWork,
+    actor: Actor,
+    ctx: store.MarkContext,
+    student_id: str,
+    request: MarkRequest,
+    if_match: int | None = None,
+    check_session: bool = True,
+) -> MarkView:
     """Stage a student's mark on the session in `ctx` (read already)."""
     session, enrollment, current = ctx.session, ctx.enrollment, ctx.mark
     if session.status == CANCELLED:
         raise SessionCancelled("the school cancelled this session; its attendance cannot be recorded")
     if session.student_id and session.student_id != student_id:
-        raise NotEnrolled("this session belongs to another student",
-                          [{"field": "student_id", "message": "not on roster"}])
+        raise NotEnrolled(
+            "this session belongs to another student", [{"field": "student_id", "message": "not on roster"}]
+        )
     if enrollment is None or enrollment.status != "active":
-        raise NotEnrolled("the student has no active enrollment in this session's schedule",
-                          [{"field": "student_id", "message": "not enrolled"}])
+        raise NotEnrolled(
+            "the student has no active enrollment in this session's schedule",
+            [{"field": "student_id", "message": "not enrolled"}],
+        )
     if if_match is not None and (current.version if current else 0) != if_match:
         raise VersionMismatch(f"the mark is at version {current.version if current else 0}, not {if_match}")
     now = clock.now_iso()
     balances.check_timing(request, session=session, enrollment=enrollment, now=now)
-    change = balances.record_mark(current, request, schedule=ctx.schedule, session=session, enrollment=enrollment,
-                                  recorded_by=actor.label, now=now)
+    change = balances.record_mark(
+        current,
+        request,
+        schedule=ctx.schedule,
+        session=session,
+        enrollment=enrollment,
+        recorded_by=actor.label,
+        now=now,
+    )
     return _commit_change(uow, actor, ctx, student_id, change, check_session=check_session)
 
 
-def record(actor: Actor | Caller, session_id: str, student_id: str, request: MarkRequest,
-           if_match: int | None = None, claim: Idempotency | None = None) -> MarkView:
+def record(
+    actor: Actor | Caller,
+    session_id: str,
+    student_id: str,
+    request: MarkRequest,
+    if_match: int | None = None,
+    claim: Idempotency | None = None,
+) -> MarkView:
     """Set a student's status for a session, charging or crediting by the schedule's policy."""
+
     def step(uow: UnitOfWork) -> MarkView:
         ctx, who = context_for(actor, session_id, student_id)
         _may_ask(who, request)
@@ -138,8 +194,9 @@ def _may_ask(actor: Actor, request: MarkRequest) -> None:
     if request.charge is not None and not actor.is_staff:
         raise Forbidden("only staff may override a charge")
     if request.cancelled_at is not None and not (actor.is_staff or actor.role == WEBHOOK):
-        raise Forbidden("only staff may say when a cancellation was made",
-                        [{"field": "cancelled_at", "message": "staff only"}])
+        raise Forbidden(
+            "only staff may say when a cancellation was made", [{"field": "cancelled_at", "message": "staff only"}]
+        )
 
 
 def _count(view: MarkView | uow_.Replayed) -> None:
@@ -148,8 +205,14 @@ def _count(view: MarkView | uow_.Replayed) -> None:
         count("BalanceChanges", 1 if view.delta else 0)
 
 
-def clear_in(uow: UnitOfWork, actor: Actor | Caller, session_id: str, student_id: str,
-             if_match: int | None = None, only_if: str | None = None) -> MarkView:
+def clear_in(
+    uow: UnitOfWork,
+    actor: Actor | Caller,
+    session_id: str,
+    student_id: str,
+    if_match: int | None = None,
+    only_if: str | None = None,
+) -> MarkView:
     """Stage the removal of a mark; a charge it took is given back. With `only_if`, a mark of
     another status (or none) is left alone and answered as it is."""
     ctx, actor = context_for(actor, session_id, student_id)
@@ -165,10 +228,18 @@ def clear_in(uow: UnitOfWork, actor: Actor | Caller, session_id: str, student_id
     return _commit_change(uow, actor, ctx, student_id, balances.clear_mark(ctx.mark))
 
 
-def clear(actor: Actor | Caller, session_id: str, student_id: str, if_match: int | None = None,
-          claim: Idempotency | None = None) -> MarkView:
-    view = uow_.run(lambda uow: clear_in(uow, actor, session_id, student_id, if_match),
-                    company_id=actor.company_id, idempotency=claim)
+def clear(
+    actor: Actor | Caller,
+    session_id: str,
+    student_id: str,
+    if_match: int | None = None,
+    claim: Idempotency | None = None,
+) -> MarkView:
+    view = uow_.run(
+        lambda uow: clear_in(uow, actor, session_id, student_id, if_match),
+        company_id=actor.company_id,
+        idempotency=claim,
+    )
     _count(view)
     return view
 
@@ -186,8 +257,9 @@ class Bulk:
     outcomes: list[BulkOutcome]
 
 
-def record_many(actor: Actor | Caller, session_id: str, requests: list[tuple[str, MarkRequest]],
-                claim: Idempotency | None = None) -> Bulk | uow_.Replayed:
+def record_many(
+    actor: Actor | Caller, session_id: str, requests: list[tuple[str, MarkRequest]], claim: Idempotency | None = None
+) -> Bulk | uow_.Replayed:
     """Mark a roster: each student's mark is atomic on its own; failures are reported, not raised.
 
     The session with everyone's current mark and enrollment are read up front (one query and
@@ -196,8 +268,7 @@ def record_many(actor: Actor | Caller, session_id: str, requests: list[tuple[str
     cid = actor.company_id
 
     def steps() -> Bulk:
-        first_read, who = uow_.reading(lambda: _read(actor, session_id, [sid for sid, _ in requests]),
-                                       company_id=cid)
+        first_read, who = uow_.reading(lambda: _read(actor, session_id, [sid for sid, _ in requests]), company_id=cid)
         for _, request in requests:
             _may_ask(who, request)
         if first_read.session.status == CANCELLED:
@@ -254,8 +325,11 @@ def roster(actor: Actor, session_id: str) -> Roster:
     else:  # the active roster (one query; ended enrollments are not read)
         header, enrollments = enrollment_store.active_roster(cid, schedule_id)
         if header is None:  # a schedule written before headers (until the upgrade's fill)
-            enrollments = [e for e in enrollment_store.roster(cid, schedule_id)
-                           if e.status == "active" or e.student_id in by_student]
+            enrollments = [
+                e
+                for e in enrollment_store.roster(cid, schedule_id)
+                if e.status == "active" or e.student_id in by_student
+            ]
     rows = [RosterRow(e.student_id, e.student_name, e, by_student.get(e.student_id)) for e in enrollments]
     listed = {e.student_id for e in enrollments}
     rows += [RosterRow(mk.student_id, mk.student_name, None, mk) for mk in marks if mk.student_id not in listed]
@@ -268,21 +342,24 @@ def held(actor: Actor, limit: int, cursor: str | None) -> Page[records.Mark]:
 
 # --- the school cancels a whole session --------------------------------------------------
 
+
 @dataclass
 class Cancellation:
     session: records.Session
     outcomes: list[MarkView]
 
 
-def _cancel_session_step(uow: UnitOfWork, actor: Actor, session_id: str,
-                         reason: str | None) -> tuple[records.Schedule, records.Session, list[str]]:
+def _cancel_session_step(
+    uow: UnitOfWork, actor: Actor, session_id: str, reason: str | None
+) -> tuple[records.Schedule, records.Session, list[str]]:
     """Stage the session's cancellation (once); returns who must be marked."""
     schedule, session = load_session(actor, session_id)
     cid = actor.company_id
     if session.status != CANCELLED:
         now = clock.now_iso()
-        session = session_store.save_session(uow, replace(session, status=CANCELLED, cancelled_at=now,
-                                                           cancel_reason=reason, updated_at=now))
+        session = session_store.save_session(
+            uow, replace(session, status=CANCELLED, cancelled_at=now, cancel_reason=reason, updated_at=now)
+        )
     _, marks = session_store.session_with_marks(cid, session.schedule_id, session.session_key)
     if session.student_id:
         students = [session.student_id]
@@ -297,11 +374,12 @@ def cancel_session_in(actor: Actor, session_id: str, reason: str | None) -> Canc
     school and never charged; a charge already taken is given back. Safe to repeat: a second
     call finishes what a first one left undone and changes nothing else."""
     cid = actor.company_id
-    schedule, session, students = uow_.run(lambda uow: _cancel_session_step(uow, actor, session_id, reason),
-                                           company_id=cid)
+    schedule, session, students = uow_.run(
+        lambda uow: _cancel_session_step(uow, actor, session_id, reason), company_id=cid
+    )
     outcomes: list[MarkView] = []
     for start in range(0, len(students), STUDENTS_PER_STEP):
-        chunk = students[start:start + STUDENTS_PER_STEP]
+        chunk = students[start : start + STUDENTS_PER_STEP]
 
         def step(uow: UnitOfWork) -> list[MarkView]:
             found = store.load(cid, session.schedule_id, session.session_key, chunk)
@@ -313,9 +391,14 @@ def cancel_session_in(actor: Actor, session_id: str, reason: str | None) -> Canc
                 ctx = found.context(student_id)
                 if ctx.enrollment is None:
                     continue
-                change = balances.school_cancel_mark(ctx.mark, schedule=schedule, session=fresh,
-                                                     enrollment=ctx.enrollment, recorded_by=actor.label,
-                                                     now=clock.now_iso())
+                change = balances.school_cancel_mark(
+                    ctx.mark,
+                    schedule=schedule,
+                    session=fresh,
+                    enrollment=ctx.enrollment,
+                    recorded_by=actor.label,
+                    now=clock.now_iso(),
+                )
                 views.append(_commit_change(uow, actor, ctx, student_id, change, check_session=False))
             if len(uow):  # the marks land only while the session is still cancelled, as read
                 store.session_guard(uow, fresh)
@@ -325,21 +408,50 @@ def cancel_session_in(actor: Actor, session_id: str, reason: str | None) -> Canc
     return Cancellation(session, outcomes)
 
 
-def cancel_session(actor: Actor, session_id: str, reason: str | None,
-                   claim: Idempotency | None = None) -> Cancellation | uow_.Replayed:
-    return uow_.in_steps(lambda: cancel_session_in(actor, session_id, reason), company_id=actor.company_id,
-                         idempotency=claim)
+def cancel_session(
+    actor: Actor, session_id: str, reason: str | None, claim: Idempotency | None = None
+) -> Cancellation | uow_.Replayed:
+    return uow_.in_steps(
+        lambda: cancel_session_in(actor, session_id, reason), company_id=actor.company_id, idempotency=claim
+    )
 
 
 def mark_out_fields(view: MarkView) -> dict:
     mk = view.mark
-    base = {"session_id": view.session_id, "student_id": view.student_id, "enrollment_id": view.enrollment_id,
-            "balance": view.balance}
+    base = {
+        "session_id": view.session_id,
+        "student_id": view.student_id,
+        "enrollment_id": view.enrollment_id,
+        "balance": view.balance,
+    }
     if mk is None:
-        return {**base, "status": UNMARKED, "charged": False, "held": False, "late": False, "version": 0,
-                "recorded_by": None, "recorded_at": None, "note": None, "cancelled_at": None,
-                "cancelled_by": None, "charge_override": None, "override_reason": None}
-    return {**base, "status": mk.status, "charged": mk.charged, "held": mk.held, "late": mk.late,
-            "version": mk.version, "recorded_by": mk.recorded_by, "recorded_at": mk.recorded_at,
-            "note": mk.note, "cancelled_at": mk.cancelled_at, "cancelled_by": mk.cancelled_by,
-            "charge_override": mk.charge_override, "override_reason": mk.override_reason}
+        return {
+            **base,
+            "status": UNMARKED,
+            "charged": False,
+            "held": False,
+            "late": False,
+            "version": 0,
+            "recorded_by": None,
+            "recorded_at": None,
+            "note": None,
+            "cancelled_at": None,
+            "cancelled_by": None,
+            "charge_override": None,
+            "override_reason": None,
+        }
+    return {
+        **base,
+        "status": mk.status,
+        "charged": mk.charged,
+        "held": mk.held,
+        "late": mk.late,
+        "version": mk.version,
+        "recorded_by": mk.recorded_by,
+        "recorded_at": mk.recorded_at,
+        "note": mk.note,
+        "cancelled_at": mk.cancelled_at,
+        "cancelled_by": mk.cancelled_by,
+        "charge_override": mk.charge_override,
+        "override_reason": mk.override_reason,
+    }

@@ -8,6 +8,7 @@
   stream) beside their mark of it, one query for the page; then the page's sessions by
   key, one BatchGetItem. Two requests whatever their schedules or history.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -42,8 +43,9 @@ class ScheduleBoard:
     former: list[Mark] = field(default_factory=list)  # a mark of each student no longer enrolled, on this page
 
 
-def schedule_board(actor: Actor, schedule_id: str, start: date | None, end: date | None, limit: int,
-                   cursor: str | None) -> ScheduleBoard:
+def schedule_board(
+    actor: Actor, schedule_id: str, start: date | None, end: date | None, limit: int, cursor: str | None
+) -> ScheduleBoard:
     cid = actor.company_id
     if not ids.is_id(schedule_id):
         raise NotFound("schedule", schedule_id)
@@ -67,6 +69,7 @@ def schedule_board(actor: Actor, schedule_id: str, start: date | None, end: date
 
 # --- a student's sessions across schedules ---------------------------------------------
 
+
 @dataclass
 class StudentSession:
     session: Session
@@ -87,14 +90,21 @@ def _encode_position(starts_at: str, session_id: str) -> str:
 def _decode_position(cursor: str) -> tuple[str, str]:
     data = pages.unseal(cursor)
     position = data.get("position") if isinstance(data, dict) else None
-    if (isinstance(position, list) and len(position) == 2 and all(isinstance(p, str) for p in position)
-            and len(position[0]) == 24 and position[0].endswith("Z") and ids.parse_session_id(position[1])):
+    if (
+        isinstance(position, list)
+        and len(position) == 2
+        and all(isinstance(p, str) for p in position)
+        and len(position[0]) == 24
+        and position[0].endswith("Z")
+        and ids.parse_session_id(position[1])
+    ):
         return position[0], position[1]
     raise InvalidInput("the cursor is not valid for this list", [{"field": "next", "message": "invalid cursor"}])
 
 
-def student_timeline(cid: str, student_id: str, low: str, high: str, limit: int, cursor: str | None,
-                     descending: bool, also: tuple = ()) -> tuple[StudentTimeline, dict]:
+def student_timeline(
+    cid: str, student_id: str, low: str, high: str, limit: int, cursor: str | None, descending: bool, also: tuple = ()
+) -> tuple[StudentTimeline, dict]:
     """A page of the student's sessions across their schedules: one Query of their seats and
     marks (GSI1), then one BatchGetItem of the page's sessions (and of `also`, refs the
     caller needs besides). Returns the page and what `also` found."""
@@ -115,15 +125,19 @@ def student_timeline(cid: str, student_id: str, low: str, high: str, limit: int,
             marks[sid] = record
     wanted = [reads.session(cid, sch, key) for _, sch, key in order]
     loaded = reads.load([*wanted, *also]) if wanted or also else {}
-    items = [StudentSession(loaded[ref], names[sid], marks.get(sid))
-             for (sid, _, _), ref in zip(order, wanted) if ref in loaded]
+    items = [
+        StudentSession(loaded[ref], names[sid], marks.get(sid))
+        for (sid, _, _), ref in zip(order, wanted)
+        if ref in loaded
+    ]
     last = found[-1] if found else None  # where the query stopped (a session moved meanwhile keeps its place)
     next_cursor = _encode_position(last.starts_at, last.session_id) if more and last else None
     return StudentTimeline(items, next_cursor), {ref: loaded.get(ref) for ref in also}
 
 
-def student_board(actor: Actor, student_id: str, start: date | None, end: date | None, limit: int,
-                  cursor: str | None) -> StudentTimeline:
+def student_board(
+    actor: Actor, student_id: str, start: date | None, end: date | None, limit: int, cursor: str | None
+) -> StudentTimeline:
     """Two requests on a warm container: the student's seats and marks, then the page's
     sessions with the student (404 when there is none; the company's zone is remembered)."""
     if not ids.is_id(student_id):
@@ -131,14 +145,16 @@ def student_board(actor: Actor, student_id: str, start: date | None, end: date |
     company = logins.company(actor.company_id)
     low, high = day_range(company.timezone if company else "UTC", start, end)
     student_ref = reads.student(actor.company_id, student_id)
-    page, found = student_timeline(actor.company_id, student_id, low, high, limit, cursor, descending=False,
-                                   also=(student_ref,))
+    page, found = student_timeline(
+        actor.company_id, student_id, low, high, limit, cursor, descending=False, also=(student_ref,)
+    )
     if found[student_ref] is None:
         raise NotFound("student", student_id)
     return page
 
 
 # --- the portal --------------------------------------------------------------------------
+
 
 def my_enrollments(actor: Actor, limit: int, cursor: str | None):
     return enrollment_store.list_student_enrollments(actor.company_id, own_student_id(actor), limit, cursor)
@@ -153,4 +169,3 @@ def my_sessions(actor: Actor, when: str, limit: int, cursor: str | None) -> Stud
         return student_timeline(actor.company_id, student_id, low, high, limit, cursor, False)[0]
     low, high = clock.iso(now - timedelta(days=FAR)), clock.iso(now)
     return student_timeline(actor.company_id, student_id, low, high, limit, cursor, True)[0]
-

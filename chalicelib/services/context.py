@@ -1,5 +1,6 @@
 """Who is acting: a user from a token (their role from our records), a webhook delivery,
 or a job; and a signed-in caller whose record a use case reads in its own first request."""
+
 from dataclasses import dataclass, field
 
 from ..domain import access

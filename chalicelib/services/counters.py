@@ -8,6 +8,7 @@ its stream record's id is written as a marker in the same transaction as its cou
 records whose marker exists are skipped. Counts of a batch are added up first, so a class
 of 20 marked at once updates each counter once.
 """
+
 from typing import Any
 
 from .. import clock
@@ -25,17 +26,27 @@ MAX_ACTIONS = 99  # per transaction: markers and counters together
 def _session_facts(session: records.Session | None) -> stats.SessionFacts | None:
     if session is None:
         return None
-    return stats.SessionFacts(day=stats.local_day(session.starts_at, session.timezone or "UTC"),
-                              teacher_id=session.teacher_id, schedule_id=session.schedule_id,
-                              cancelled=session.status == "cancelled", seats=session.seats)
+    return stats.SessionFacts(
+        day=stats.local_day(session.starts_at, session.timezone or "UTC"),
+        teacher_id=session.teacher_id,
+        schedule_id=session.schedule_id,
+        cancelled=session.status == "cancelled",
+        seats=session.seats,
+    )
 
 
 def _mark_facts(mark: records.Mark | None, timezone: str) -> stats.MarkFacts | None:
     if mark is None:
         return None
-    return stats.MarkFacts(day=stats.local_day(mark.starts_at, timezone or "UTC"), teacher_id=mark.teacher_id,
-                           schedule_id=mark.schedule_id, student_id=mark.student_id, status=mark.status,
-                           cancelled_by=mark.cancelled_by, charged=mark.charged)
+    return stats.MarkFacts(
+        day=stats.local_day(mark.starts_at, timezone or "UTC"),
+        teacher_id=mark.teacher_id,
+        schedule_id=mark.schedule_id,
+        student_id=mark.student_id,
+        status=mark.status,
+        cancelled_by=mark.cancelled_by,
+        charged=mark.charged,
+    )
 
 
 def _counts(item: Any) -> stats.Counts:

@@ -3,6 +3,7 @@
 Each write is one step of the unit of work: the enrollment's conditional write, its
 ledger entry, and (with an Idempotency-Key) the request's answer, in one transaction.
 """
+
 from dataclasses import replace
 from typing import Any
 
@@ -32,20 +33,32 @@ def _field_error(field: str, message: str, summary: str) -> InvalidInput:
 
 
 def _threshold(own: int | None, schedule: records.Schedule | None, company: records.Company | None) -> int:
-    return thresholds.effective_threshold(own, schedule.low_balance_threshold if schedule else None,
-                                          company.low_balance_threshold if company else None)
+    return thresholds.effective_threshold(
+        own, schedule.low_balance_threshold if schedule else None, company.low_balance_threshold if company else None
+    )
 
 
-def enroll(actor: Actor, schedule_id: str, *, student_id: str, initial_balance: int,
-           responsible_staff_id: str, low_balance_threshold: int | None,
-           claim: Idempotency | None = None) -> records.Enrollment:
+def enroll(
+    actor: Actor,
+    schedule_id: str,
+    *,
+    student_id: str,
+    initial_balance: int,
+    responsible_staff_id: str,
+    low_balance_threshold: int | None,
+    claim: Idempotency | None = None,
+) -> records.Enrollment:
     cid = actor.company_id
 
     def step(uow: UnitOfWork) -> records.Enrollment:
         if not ids.is_id(schedule_id):
             raise NotFound("schedule", schedule_id)
-        wanted = [reads.schedule(cid, schedule_id), reads.student(cid, student_id),
-                  reads.staff(cid, responsible_staff_id), reads.company(cid)]
+        wanted = [
+            reads.schedule(cid, schedule_id),
+            reads.student(cid, student_id),
+            reads.staff(cid, responsible_staff_id),
+            reads.company(cid),
+        ]
         found = reads.load(wanted)
         schedule, student, staff, company = (found.get(r) for r in wanted)
         if schedule is None:
@@ -53,16 +66,29 @@ def enroll(actor: Actor, schedule_id: str, *, student_id: str, initial_balance: 
         if student is None:
             raise _field_error("student_id", "no student with this id", "the student does not exist")
         if staff is None:
-            raise _field_error("responsible_staff_id", "no staff member with this id",
-                               "the responsible staff member does not exist")
+            raise _field_error(
+                "responsible_staff_id", "no staff member with this id", "the responsible staff member does not exist"
+            )
         now = clock.now_iso()
         enrollment = records.Enrollment(
-            company_id=cid, schedule_id=schedule_id, student_id=student_id, student_name=student.name,
-            schedule_name=schedule.name, initial_balance=initial_balance, balance=initial_balance, seq=1,
-            status=ACTIVE, responsible_staff_id=responsible_staff_id, low_balance_threshold=low_balance_threshold,
-            threshold=_threshold(low_balance_threshold, schedule, company), created_at=now, updated_at=now)
-        stored = store.add_enrollment(uow, enrollment, actor=actor.label,
-                                      already=lambda: _already_enrolled(cid, schedule_id, student_id))
+            company_id=cid,
+            schedule_id=schedule_id,
+            student_id=student_id,
+            student_name=student.name,
+            schedule_name=schedule.name,
+            initial_balance=initial_balance,
+            balance=initial_balance,
+            seq=1,
+            status=ACTIVE,
+            responsible_staff_id=responsible_staff_id,
+            low_balance_threshold=low_balance_threshold,
+            threshold=_threshold(low_balance_threshold, schedule, company),
+            created_at=now,
+            updated_at=now,
+        )
+        stored = store.add_enrollment(
+            uow, enrollment, actor=actor.label, already=lambda: _already_enrolled(cid, schedule_id, student_id)
+        )
         store.take_seat(uow, schedule, full=lambda: _full(schedule))
         return stored
 
@@ -70,8 +96,10 @@ def enroll(actor: Actor, schedule_id: str, *, student_id: str, initial_balance: 
 
 
 def _full(schedule: records.Schedule) -> ScheduleFull:
-    return ScheduleFull(f"{schedule.name} holds {schedule.capacity} active student(s) already",
-                        [{"field": "student_id", "message": "the schedule is full"}])
+    return ScheduleFull(
+        f"{schedule.name} holds {schedule.capacity} active student(s) already",
+        [{"field": "student_id", "message": "the schedule is full"}],
+    )
 
 
 def _already_enrolled(cid: str, schedule_id: str, student_id: str) -> AlreadyEnrolled:
@@ -80,7 +108,8 @@ def _already_enrolled(cid: str, schedule_id: str, student_id: str) -> AlreadyEnr
     return AlreadyEnrolled(
         f"the student is already enrolled in this schedule (status {status}); "
         f"change that enrollment with PATCH /enrollments/{ids.enrollment_id(schedule_id, student_id)}",
-        [{"field": "student_id", "message": "already enrolled in this schedule"}])
+        [{"field": "student_id", "message": "already enrolled in this schedule"}],
+    )
 
 
 def get_enrollment(actor: Actor, enrollment_id: str) -> records.Enrollment:
@@ -95,12 +124,21 @@ def _reference(claim: Idempotency | None) -> str | None:
     return f"request:{claim.key}" if claim else None
 
 
-def _change_balance(actor: Actor, enrollment_id: str, delta: int, kind: str, note: str | None,
-                    claim: Idempotency | None) -> records.Enrollment:
+def _change_balance(
+    actor: Actor, enrollment_id: str, delta: int, kind: str, note: str | None, claim: Idempotency | None
+) -> records.Enrollment:
     def step(uow: UnitOfWork) -> records.Enrollment:
         enrollment = get_enrollment(actor, enrollment_id)
-        after, _ = uow.move_balance(enrollment, delta, floor=0, kind=kind, actor=actor.label,
-                                    at=clock.now_iso(), reference=_reference(claim), note=note)
+        after, _ = uow.move_balance(
+            enrollment,
+            delta,
+            floor=0,
+            kind=kind,
+            actor=actor.label,
+            at=clock.now_iso(),
+            reference=_reference(claim),
+            note=note,
+        )
         return after
 
     result = uow_.run(step, company_id=actor.company_id, idempotency=claim)
@@ -108,18 +146,21 @@ def _change_balance(actor: Actor, enrollment_id: str, delta: int, kind: str, not
     return result
 
 
-def top_up(actor: Actor, enrollment_id: str, *, sessions: int, note: str | None,
-           claim: Idempotency | None = None) -> records.Enrollment:
+def top_up(
+    actor: Actor, enrollment_id: str, *, sessions: int, note: str | None, claim: Idempotency | None = None
+) -> records.Enrollment:
     return _change_balance(actor, enrollment_id, sessions, balances.TOP_UP, note, claim)
 
 
-def adjust(actor: Actor, enrollment_id: str, *, delta: int, reason: str,
-           claim: Idempotency | None = None) -> records.Enrollment:
+def adjust(
+    actor: Actor, enrollment_id: str, *, delta: int, reason: str, claim: Idempotency | None = None
+) -> records.Enrollment:
     return _change_balance(actor, enrollment_id, delta, balances.ADJUSTMENT, reason, claim)
 
 
-def update_enrollment(actor: Actor, enrollment_id: str, changes: dict[str, Any], if_match: int | None,
-                      claim: Idempotency | None = None) -> records.Enrollment:
+def update_enrollment(
+    actor: Actor, enrollment_id: str, changes: dict[str, Any], if_match: int | None, claim: Idempotency | None = None
+) -> records.Enrollment:
     """Change status, responsible staff or threshold; a new `balance` or `initial_balance`
     is a correction, made as an adjustment entry in the ledger."""
     cid = actor.company_id
@@ -140,20 +181,23 @@ def update_enrollment(actor: Actor, enrollment_id: str, changes: dict[str, Any],
         if if_match is not None and enrollment.version != if_match:
             raise VersionMismatch(f"the enrollment is at version {enrollment.version}, not {if_match}")
         if "responsible_staff_id" in changes and (len(wanted) < 4 or found.get(wanted[3]) is None):
-            raise _field_error("responsible_staff_id", "no staff member with this id",
-                               "the responsible staff member does not exist")
+            raise _field_error(
+                "responsible_staff_id", "no staff member with this id", "the responsible staff member does not exist"
+            )
         fields = {k: changes[k] for k in ("status", "responsible_staff_id", "low_balance_threshold") if k in changes}
         if "low_balance_threshold" in changes:
-            fields["threshold"] = _threshold(changes["low_balance_threshold"], found.get(wanted[1]),
-                                             found.get(wanted[2]))
+            fields["threshold"] = _threshold(
+                changes["low_balance_threshold"], found.get(wanted[1]), found.get(wanted[2])
+            )
         delta, note = 0, changes.get("reason")
         if "balance" in changes:
             delta = changes["balance"] - enrollment.balance
         elif "initial_balance" in changes:
             delta = changes["initial_balance"] - enrollment.initial_balance
             fields["initial_balance"] = changes["initial_balance"]
-            note = note or (f"initial balance corrected from {enrollment.initial_balance} to "
-                            f"{changes['initial_balance']}")
+            note = note or (
+                f"initial balance corrected from {enrollment.initial_balance} to {changes['initial_balance']}"
+            )
         now = clock.now_iso()
         schedule = found.get(wanted[1])
         if fields.get("status") == ACTIVE and enrollment.status != ACTIVE:
@@ -161,8 +205,17 @@ def update_enrollment(actor: Actor, enrollment_id: str, changes: dict[str, Any],
         elif fields.get("status", ACTIVE) != ACTIVE and enrollment.status == ACTIVE:
             store.free_seat(uow, schedule)
         if delta:
-            after, _ = uow.move_balance(enrollment, delta, floor=0, kind=balances.ADJUSTMENT, actor=actor.label,
-                                        at=now, reference=_reference(claim), note=note, **fields)
+            after, _ = uow.move_balance(
+                enrollment,
+                delta,
+                floor=0,
+                kind=balances.ADJUSTMENT,
+                actor=actor.label,
+                at=now,
+                reference=_reference(claim),
+                note=note,
+                **fields,
+            )
             return after
         fields = {k: v for k, v in fields.items() if getattr(enrollment, k) != v}
         if not fields:

@@ -1,4 +1,5 @@
 """Whether the store answers."""
+
 from ..store import people
 
 

@@ -7,6 +7,7 @@ left unsettled. Each announcement is one transaction (the enrollment notes the l
 announced and leaves the index; the notifications are put), so a rerun announces nothing
 twice. Emails are recorded before they are sent, one per staff member per run.
 """
+
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -60,8 +61,12 @@ def run_low_balance_check(today: date) -> dict:
     count("NotificationsCreated", summary.notifications)
     count("EmailsSent", summary.emails + summary.emails_recovered)
     # Recipients by id: the log carries no email address or name.
-    log_event("job", job="low-balance", **{k: v for k, v in summary.__dict__.items() if k != "recipients"},
-              recipients=len(summary.recipients))
+    log_event(
+        "job",
+        job="low-balance",
+        **{k: v for k, v in summary.__dict__.items() if k != "recipients"},
+        recipients=len(summary.recipients),
+    )
     return summary.__dict__
 
 
@@ -78,8 +83,11 @@ def _recipients(lows: list[records.Enrollment]) -> dict[tuple[str, str], list[re
             out[(cid, sid)] = [member]
             continue
         if cid not in admins:
-            admins[cid] = [m for m in uow_.reading(lambda: people_store.list_staff(cid, 200, None),
-                                                   company_id=cid).items if m.role == "admin"]
+            admins[cid] = [
+                m
+                for m in uow_.reading(lambda: people_store.list_staff(cid, 200, None), company_id=cid).items
+                if m.role == "admin"
+            ]
         out[(cid, sid)] = admins[cid]
     return out
 
@@ -93,28 +101,47 @@ def _announce(enrollment: records.Enrollment, recipients: dict, today: date) -> 
     def step(uow: UnitOfWork) -> list[records.Notification]:
         nonlocal attempts
         attempts += 1  # the first attempt trusts the index's copy; a retry reads the enrollment
-        current = enrollment if attempts == 1 else enrollment_store.get_enrollment(
-            cid, enrollment.schedule_id, enrollment.student_id)
+        current = (
+            enrollment
+            if attempts == 1
+            else enrollment_store.get_enrollment(cid, enrollment.schedule_id, enrollment.student_id)
+        )
         if current is None:
             return []
-        state = thresholds.alert_state(current.balance, current.threshold, current.alert_level,
-                                       current.status == "active")
+        state = thresholds.alert_state(
+            current.balance, current.threshold, current.alert_level, current.status == "active"
+        )
         level = thresholds.level_of(current.balance, current.threshold)
         made = []
         if state.needs_alert:
             for member in recipients.get((cid, current.responsible_staff_id), []):
-                made.append(records.Notification(
-                    company_id=cid, staff_id=member.staff_id, notification_id=ids.new_id(),
-                    kind=thresholds.LEVEL_NAMES[level], schedule_id=current.schedule_id,
-                    schedule_name=current.schedule_name, student_id=current.student_id,
-                    student_name=current.student_name, balance=current.balance, threshold=current.threshold,
-                    last_session_at=current.last_session_at, created_at=clock.now_iso(), run_date=today.isoformat()))
+                made.append(
+                    records.Notification(
+                        company_id=cid,
+                        staff_id=member.staff_id,
+                        notification_id=ids.new_id(),
+                        kind=thresholds.LEVEL_NAMES[level],
+                        schedule_id=current.schedule_id,
+                        schedule_name=current.schedule_name,
+                        student_id=current.student_id,
+                        student_name=current.student_name,
+                        balance=current.balance,
+                        threshold=current.threshold,
+                        last_session_at=current.last_session_at,
+                        created_at=clock.now_iso(),
+                        run_date=today.isoformat(),
+                    )
+                )
         enrollment_store.announce(uow, current, level if state.needs_alert else None)
         for n in made:
             store.add_notification(uow, n)
         if state.needs_alert and not made:
-            log_event("warning", message="low balance with nobody to tell", company_id=cid,
-                      enrollment_id=current.enrollment_id)
+            log_event(
+                "warning",
+                message="low balance with nobody to tell",
+                company_id=cid,
+                enrollment_id=current.enrollment_id,
+            )
         return made
 
     return uow_.run(step, company_id=cid)
@@ -129,14 +156,14 @@ def _email_text(notes: list[records.Notification]) -> tuple[str, str]:
     for n in sorted(notes, key=lambda n: (n.balance, n.student_name)):
         last = (n.last_session_at or "")[:10] or "none yet"
         flag = "NONE LEFT" if n.kind == "balance_exhausted" else "low"
-        lines.append(f"- {n.student_name} ({n.schedule_name}): {n.balance} session(s) left [{flag}], "
-                     f"last session {last}")
+        lines.append(
+            f"- {n.student_name} ({n.schedule_name}): {n.balance} session(s) left [{flag}], last session {last}"
+        )
     lines += ["", "You receive this because you are responsible for these enrollments in OptClass."]
     return subject, "\n".join(lines)
 
 
-def _send_emails(notes: list[records.Notification], today: date,
-                 known: dict | None = None) -> tuple[int, list[str]]:
+def _send_emails(notes: list[records.Notification], today: date, known: dict | None = None) -> tuple[int, list[str]]:
     """One email per staff member; `known` holds the staff members this run already read."""
     by_staff: dict[tuple[str, str], list[records.Notification]] = {}
     for n in notes:
@@ -162,8 +189,13 @@ def _send_emails(notes: list[records.Notification], today: date,
         except StoreUnavailable:
             raise  # not one recipient's failure: the run fails, and its rerun sends what is pending
         except Exception as exc:  # noqa: BLE001 - one recipient's failure must not stop the others
-            log_event("error", message="email not sent; the next run retries it", company_id=cid,
-                      staff_id=sid, error=type(exc).__name__)
+            log_event(
+                "error",
+                message="email not sent; the next run retries it",
+                company_id=cid,
+                staff_id=sid,
+                error=type(exc).__name__,
+            )
     return sent, recipients
 
 
@@ -173,7 +205,7 @@ class _AlreadyRecorded(Exception):
 
 def _settle(cid: str, group: list[records.Notification], status: str) -> None:
     for start in range(0, len(group), 100):
-        chunk = group[start:start + 100]
+        chunk = group[start : start + 100]
         uow_.run(lambda uow: store.settle_mail(uow, chunk, status), company_id=cid)
 
 
@@ -188,10 +220,23 @@ def _send_one(cid: str, member, group: list[records.Notification], today: date) 
         return _AlreadyRecorded()
 
     try:
-        uow_.run(lambda uow: store.record_email(
-            uow, cid, member.staff_id, today.isoformat(), digest, refusal=refuse, to=member.email, subject=subject,
-            body=body, notification_ids=[n.notification_id for n in group], created_at=clock.now_iso(),
-            expires_at=int(clock.now().timestamp()) + EMAIL_RECORD_DAYS * 86400), company_id=cid)
+        uow_.run(
+            lambda uow: store.record_email(
+                uow,
+                cid,
+                member.staff_id,
+                today.isoformat(),
+                digest,
+                refusal=refuse,
+                to=member.email,
+                subject=subject,
+                body=body,
+                notification_ids=[n.notification_id for n in group],
+                created_at=clock.now_iso(),
+                expires_at=int(clock.now().timestamp()) + EMAIL_RECORD_DAYS * 86400,
+            ),
+            company_id=cid,
+        )
         fresh = True
     except _AlreadyRecorded:
         fresh = False
@@ -203,8 +248,9 @@ def _send_one(cid: str, member, group: list[records.Notification], today: date) 
         except Exception:
             # The send failed (SES refused or was unreachable): forget the record so the next
             # run sends it. Only a crash between recording and sending loses an email.
-            uow_.run(lambda uow: store.forget_email(uow, cid, member.staff_id, today.isoformat(), digest),
-                     company_id=cid)
+            uow_.run(
+                lambda uow: store.forget_email(uow, cid, member.staff_id, today.isoformat(), digest), company_id=cid
+            )
             raise
     _settle(cid, group, "sent")
     return fresh
@@ -228,6 +274,7 @@ def _send_pending(today: date) -> int:
 
 # --- thresholds that changed at schedule or company level ------------------------------
 
+
 def reconcile_threshold_changes() -> int:
     """Bring the threshold every enrollment carries in line with schedule and company
     changes recorded since the last run. Costs nothing on days without such changes."""
@@ -250,14 +297,14 @@ def reconcile_threshold_changes() -> int:
         for schedule in schedules:
             roster = uow_.reading(lambda: enrollment_store.roster(cid, schedule.schedule_id), company_id=cid)
             for enrollment in roster:
-                target = thresholds.effective_threshold(enrollment.low_balance_threshold,
-                                                        schedule.low_balance_threshold, company_t)
+                target = thresholds.effective_threshold(
+                    enrollment.low_balance_threshold, schedule.low_balance_threshold, company_t
+                )
                 if enrollment.threshold != target:
                     uow_.run(lambda uow: _set_threshold(uow, enrollment, target), company_id=cid)
                     updated += 1
         try:
-            uow_.run(lambda uow: enrollment_store.forget_threshold_change(uow, change, _ChangedAgain),
-                     company_id=cid)
+            uow_.run(lambda uow: enrollment_store.forget_threshold_change(uow, change, _ChangedAgain), company_id=cid)
         except _ChangedAgain:
             pass  # it changed again while this run worked: the next run brings that in line
     return updated
@@ -275,6 +322,7 @@ def _set_threshold(uow: UnitOfWork, enrollment: records.Enrollment, target: int)
 
 # --- the inbox ---------------------------------------------------------------------------
 
+
 def my_notifications(actor: Actor, limit: int, cursor: str | None, unread_only: bool) -> Page[records.Notification]:
     staff_id = own_staff_id(actor)
     if staff_id is None:
@@ -285,8 +333,11 @@ def my_notifications(actor: Actor, limit: int, cursor: str | None, unread_only: 
 def mark_read(actor: Actor, notification_id: str) -> records.Notification:
     def step(uow: UnitOfWork) -> records.Notification:
         staff_id = own_staff_id(actor)
-        found = store.get_notification(actor.company_id, staff_id, notification_id) \
-            if staff_id and ids.is_id(notification_id) else None
+        found = (
+            store.get_notification(actor.company_id, staff_id, notification_id)
+            if staff_id and ids.is_id(notification_id)
+            else None
+        )
         if found is None:
             raise NotFound("notification", notification_id)
         if found.read_at is not None:

@@ -1,4 +1,5 @@
 """Staff members and students of a company, and resolving a login to one of them."""
+
 from dataclasses import replace
 
 from .. import clock, ids
@@ -13,8 +14,10 @@ from .context import STUDENT, Actor, Caller, actor_of
 
 
 def _user_id_taken(user_id: str | None) -> AlreadyExists:
-    return AlreadyExists(f"user_id {user_id!r} already belongs to someone in this company",
-                         [{"field": "user_id", "message": "already in use"}])
+    return AlreadyExists(
+        f"user_id {user_id!r} already belongs to someone in this company",
+        [{"field": "user_id", "message": "already in use"}],
+    )
 
 
 def _add(actor: Actor, person, kind: str, claim: Idempotency | None):
@@ -25,10 +28,18 @@ def _add(actor: Actor, person, kind: str, claim: Idempotency | None):
     return uow_.run(step, company_id=actor.company_id, idempotency=claim)
 
 
-def create_staff(actor: Actor, *, name: str, email: str, role: str, user_id: str | None,
-                 claim: Idempotency | None = None) -> records.StaffMember:
-    member = records.StaffMember(company_id=actor.company_id, staff_id=ids.new_id(), name=name, email=email,
-                                 role=role, user_id=user_id, created_at=clock.now_iso())
+def create_staff(
+    actor: Actor, *, name: str, email: str, role: str, user_id: str | None, claim: Idempotency | None = None
+) -> records.StaffMember:
+    member = records.StaffMember(
+        company_id=actor.company_id,
+        staff_id=ids.new_id(),
+        name=name,
+        email=email,
+        role=role,
+        user_id=user_id,
+        created_at=clock.now_iso(),
+    )
     return _add(actor, member, "staff", claim)
 
 
@@ -43,10 +54,17 @@ def list_staff(actor: Actor, limit: int, cursor: str | None) -> Page[records.Sta
     return store.list_staff(actor.company_id, limit, cursor)
 
 
-def create_student(actor: Actor, *, name: str, email: str, user_id: str | None,
-                   claim: Idempotency | None = None) -> records.Student:
-    student = records.Student(company_id=actor.company_id, student_id=ids.new_id(), name=name, email=email,
-                              user_id=user_id, created_at=clock.now_iso())
+def create_student(
+    actor: Actor, *, name: str, email: str, user_id: str | None, claim: Idempotency | None = None
+) -> records.Student:
+    student = records.Student(
+        company_id=actor.company_id,
+        student_id=ids.new_id(),
+        name=name,
+        email=email,
+        user_id=user_id,
+        created_at=clock.now_iso(),
+    )
     return _add(actor, student, "student", claim)
 
 

@@ -4,6 +4,7 @@ Each report reads the daily counters of one dimension for the range (one query),
 entities' names (one query), and, for students close to the at-risk rules, their few
 latest marks. Its cost follows the entities and the range, not the history.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -49,8 +50,10 @@ def _range(tz: str, first: date | None, last: date | None, today: date | None) -
 
 
 def _counters(cid: str, dimension: str, first: str, last: str) -> list[dict]:
-    return [{"entity": s.entity, "day": s.day, **{f: int(getattr(s, f) or 0) for f in stats_domain.FIELDS}}
-            for s in stats_store.read(cid, dimension, first, last)]
+    return [
+        {"entity": s.entity, "day": s.day, **{f: int(getattr(s, f) or 0) for f in stats_domain.FIELDS}}
+        for s in stats_store.read(cid, dimension, first, last)
+    ]
 
 
 def _freshness(actor: Actor) -> str | None:
@@ -98,12 +101,24 @@ def students(actor: Actor, first: date | None, last: date | None, today: date | 
             if streak is None:  # the kept run cannot tell (a report far back, a stream behind): read the marks
                 streak = rules.no_show_streak(_latest_marks(actor.company_id, sid, horizon, considered))
         risk = rules.at_risk(recent.get(sid), before.get(sid), streak, settings)
-        out.append({"student_id": sid, "student_name": student.name, "marked": t.marks, "attended": t.attended,
-                    "cancelled_by_student": t.cancelled_student, "cancelled_by_school": t.cancelled_school,
-                    "no_show": t.no_show, "attendance_rate": rules.ratio(t.attended, t.rated),
-                    "marks_last_28_days": risk.marks_last_28, "rate_last_28_days": risk.rate_last_28,
-                    "rate_previous_28_days": risk.rate_previous_28, "no_show_streak": streak,
-                    "at_risk": bool(risk.reasons), "reasons": risk.reasons})
+        out.append(
+            {
+                "student_id": sid,
+                "student_name": student.name,
+                "marked": t.marks,
+                "attended": t.attended,
+                "cancelled_by_student": t.cancelled_student,
+                "cancelled_by_school": t.cancelled_school,
+                "no_show": t.no_show,
+                "attendance_rate": rules.ratio(t.attended, t.rated),
+                "marks_last_28_days": risk.marks_last_28,
+                "rate_last_28_days": risk.rate_last_28,
+                "rate_previous_28_days": risk.rate_previous_28,
+                "no_show_streak": streak,
+                "at_risk": bool(risk.reasons),
+                "reasons": risk.reasons,
+            }
+        )
     out.sort(key=lambda r: (not r["at_risk"], r["student_name"]))
     return Report(start.isoformat(), end.isoformat(), as_of.isoformat(), out, _freshness(actor))
 
@@ -115,17 +130,29 @@ def teachers(actor: Actor, first: date | None, last: date | None, today: date | 
     rows = _counters(actor.company_id, stats_domain.TEACHER, start.isoformat(), end.isoformat())
     tallies = rules.tally(rows, start.isoformat(), end.isoformat(), as_of.isoformat())
     staff = {m.staff_id: m for m in _all(people_store.list_staff, actor.company_id)}
-    ids = [sid for sid, m in staff.items() if m.role == "teacher"] + [t for t in tallies if staff.get(t) is None
-                                                                        or staff[t].role != "teacher"]
+    ids = [sid for sid, m in staff.items() if m.role == "teacher"] + [
+        t for t in tallies if staff.get(t) is None or staff[t].role != "teacher"
+    ]
     out = []
     for tid in dict.fromkeys(ids):
         t = tallies.get(tid, rules.Tally())
         rate, flagged = rules.teacher_flag(t, settings)
-        out.append({"teacher_id": tid, "teacher_name": staff[tid].name if tid in staff else None,
-                    "sessions_scheduled": t.sessions, "sessions_held": t.held, "cancelled_by_school": t.cancelled,
-                    "student_cancellations": t.cancelled_student, "no_shows": t.no_show, "marks": t.marks,
-                    "cancellation_rate": rate, "student_cancellation_share": rules.ratio(t.cancelled_student, t.marks),
-                    "no_show_share": rules.ratio(t.no_show, t.marks), "flagged": flagged})
+        out.append(
+            {
+                "teacher_id": tid,
+                "teacher_name": staff[tid].name if tid in staff else None,
+                "sessions_scheduled": t.sessions,
+                "sessions_held": t.held,
+                "cancelled_by_school": t.cancelled,
+                "student_cancellations": t.cancelled_student,
+                "no_shows": t.no_show,
+                "marks": t.marks,
+                "cancellation_rate": rate,
+                "student_cancellation_share": rules.ratio(t.cancelled_student, t.marks),
+                "no_show_share": rules.ratio(t.no_show, t.marks),
+                "flagged": flagged,
+            }
+        )
     out.sort(key=lambda r: (not r["flagged"], r["teacher_name"] or ""))
     return Report(start.isoformat(), end.isoformat(), as_of.isoformat(), out, _freshness(actor))
 
@@ -139,13 +166,25 @@ def schedules(actor: Actor, first: date | None, last: date | None, today: date |
     for schedule in _all(schedules_store.list_schedules, actor.company_id):
         t = tallies.get(schedule.schedule_id, rules.Tally())
         group = schedule.kind == "group"
-        out.append({"schedule_id": schedule.schedule_id, "schedule_name": schedule.name, "kind": schedule.kind,
-                    "sessions_scheduled": t.sessions, "sessions_held": t.held, "cancelled_by_school": t.cancelled,
-                    "seats_offered": t.seats_offered if group else None, "seats_used": t.attended if group else None,
-                    "seat_utilization": rules.ratio(t.attended, t.seats_offered) if group else None,
-                    "held_ratio": rules.ratio(t.held, t.sessions), "attended": t.attended, "no_show": t.no_show,
-                    "sessions_used": t.charged, "sessions_sold": t.sold,
-                    "used_to_sold": rules.ratio(t.charged, t.sold)})
+        out.append(
+            {
+                "schedule_id": schedule.schedule_id,
+                "schedule_name": schedule.name,
+                "kind": schedule.kind,
+                "sessions_scheduled": t.sessions,
+                "sessions_held": t.held,
+                "cancelled_by_school": t.cancelled,
+                "seats_offered": t.seats_offered if group else None,
+                "seats_used": t.attended if group else None,
+                "seat_utilization": rules.ratio(t.attended, t.seats_offered) if group else None,
+                "held_ratio": rules.ratio(t.held, t.sessions),
+                "attended": t.attended,
+                "no_show": t.no_show,
+                "sessions_used": t.charged,
+                "sessions_sold": t.sold,
+                "used_to_sold": rules.ratio(t.charged, t.sold),
+            }
+        )
     out.sort(key=lambda r: r["schedule_name"])
     return Report(start.isoformat(), end.isoformat(), as_of.isoformat(), out, _freshness(actor))
 
@@ -161,14 +200,20 @@ def overview(actor: Actor, first: date | None, last: date | None, today: date | 
 
     rows = by_schedule.rows
     summary = {
-        "schedules": len(rows), "sessions_scheduled": total(rows, "sessions_scheduled"),
-        "sessions_held": total(rows, "sessions_held"), "cancelled_by_school": total(rows, "cancelled_by_school"),
-        "attended": total(rows, "attended"), "no_show": total(rows, "no_show"),
-        "group_seats_offered": total(groups, "seats_offered"), "group_seats_used": total(groups, "seats_used"),
+        "schedules": len(rows),
+        "sessions_scheduled": total(rows, "sessions_scheduled"),
+        "sessions_held": total(rows, "sessions_held"),
+        "cancelled_by_school": total(rows, "cancelled_by_school"),
+        "attended": total(rows, "attended"),
+        "no_show": total(rows, "no_show"),
+        "group_seats_offered": total(groups, "seats_offered"),
+        "group_seats_used": total(groups, "seats_used"),
         "group_seat_utilization": rules.ratio(total(groups, "seats_used"), total(groups, "seats_offered")),
-        "one_to_one_scheduled": total(ones, "sessions_scheduled"), "one_to_one_held": total(ones, "sessions_held"),
+        "one_to_one_scheduled": total(ones, "sessions_scheduled"),
+        "one_to_one_held": total(ones, "sessions_held"),
         "one_to_one_held_ratio": rules.ratio(total(ones, "sessions_held"), total(ones, "sessions_scheduled")),
-        "sessions_used": total(rows, "sessions_used"), "sessions_sold": total(rows, "sessions_sold"),
+        "sessions_used": total(rows, "sessions_used"),
+        "sessions_sold": total(rows, "sessions_sold"),
         "used_to_sold": rules.ratio(total(rows, "sessions_used"), total(rows, "sessions_sold")),
     }
     return Report(by_schedule.first, by_schedule.last, by_schedule.as_of, [summary], by_schedule.counted_through)

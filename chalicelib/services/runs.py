@@ -14,6 +14,7 @@ among the entries up to its `as of` instant; when those do not reach the mark th
 the run (a report far back in time, or a run longer than `CAP`), it reads that student's
 latest marks itself, as before.
 """
+
 from .. import clock
 from ..domain import records
 from ..store import runs as store
@@ -55,15 +56,21 @@ def apply_stream_records(stream_records: list[dict]) -> dict[str, int]:
     for change in stream.changes_of(stream_records):
         for mark in (change.before, change.after):
             if isinstance(mark, records.Mark) and mark.company_id:  # (an earlier layout's: the upgrade's fill)
-                latest.setdefault((mark.company_id, mark.student_id), {})[(mark.schedule_id, mark.session_key)] = \
+                latest.setdefault((mark.company_id, mark.student_id), {})[(mark.schedule_id, mark.session_key)] = (
                     change.after
+                )
     if not latest:
         return {"runs_written": 0}
     now = clock.now_iso()
-    runs = [uow_.reading(lambda: run_of(_merged(session_store.latest_marks(cid, sid, LATEST, CAP), batch), now,
-                                        cid, sid), company_id=cid) for (cid, sid), batch in sorted(latest.items())]
+    runs = [
+        uow_.reading(
+            lambda: run_of(_merged(session_store.latest_marks(cid, sid, LATEST, CAP), batch), now, cid, sid),
+            company_id=cid,
+        )
+        for (cid, sid), batch in sorted(latest.items())
+    ]
     for start in range(0, len(runs), STEP):
-        chunk = runs[start:start + STEP]
+        chunk = runs[start : start + STEP]
         uow_.run(lambda uow: _stage(uow, chunk), company_id=None)
     return {"runs_written": len(runs)}
 

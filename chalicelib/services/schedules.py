@@ -1,4 +1,5 @@
 """Schedules: a group class or a 1:1 series, with its teacher, time zone and policy."""
+
 from dataclasses import replace
 from typing import Any
 
@@ -18,8 +19,10 @@ from .people import own_staff_id
 
 
 def _no_teacher() -> InvalidInput:
-    return InvalidInput("the teacher is not a staff member of this company",
-                        [{"field": "teacher_id", "message": "no staff member with this id"}])
+    return InvalidInput(
+        "the teacher is not a staff member of this company",
+        [{"field": "teacher_id", "message": "no staff member with this id"}],
+    )
 
 
 def _teacher(actor: Actor, teacher_id: str) -> records.StaffMember:
@@ -35,9 +38,18 @@ def _recurrence(values: dict | None) -> records.Recurrence | None:
     return records.Recurrence(**{**values, "weekdays": tuple(values["weekdays"])})
 
 
-def create_schedule(actor: Actor, *, name: str, kind: str, teacher_id: str, capacity: int | None,
-                    timezone: str | None, recurrence: dict | None, policy: dict | None,
-                    low_balance_threshold: int | None) -> records.Schedule:
+def create_schedule(
+    actor: Actor,
+    *,
+    name: str,
+    kind: str,
+    teacher_id: str,
+    capacity: int | None,
+    timezone: str | None,
+    recurrence: dict | None,
+    policy: dict | None,
+    low_balance_threshold: int | None,
+) -> records.Schedule:
     cid = actor.company_id
 
     def step(uow: UnitOfWork) -> records.Schedule:
@@ -49,11 +61,20 @@ def create_schedule(actor: Actor, *, name: str, kind: str, teacher_id: str, capa
         company = found.get(wanted[1])
         now = clock.now_iso()
         schedule = records.Schedule(
-            company_id=cid, schedule_id=ids.new_id(), name=name, kind=kind, teacher_id=teacher_id,
-            teacher_name=teacher.name, capacity=capacity or 1,
+            company_id=cid,
+            schedule_id=ids.new_id(),
+            name=name,
+            kind=kind,
+            teacher_id=teacher_id,
+            teacher_name=teacher.name,
+            capacity=capacity or 1,
             timezone=timezone or (company.timezone if company else DEFAULT_TIMEZONE),
-            recurrence=_recurrence(recurrence), policy=records.Policy(**(policy or {})),
-            low_balance_threshold=low_balance_threshold, created_at=now, updated_at=now)
+            recurrence=_recurrence(recurrence),
+            policy=records.Policy(**(policy or {})),
+            low_balance_threshold=low_balance_threshold,
+            created_at=now,
+            updated_at=now,
+        )
         return store.add_schedule(uow, schedule)
 
     schedule = uow_.run(step, company_id=cid)
@@ -108,14 +129,18 @@ def update_schedule(actor: Actor, schedule_id: str, changes: dict[str, Any], if_
                 raise InvalidInput("a schedule needs a capacity", [{"field": "capacity", "message": "required"}])
             taken = enrollment_store.seats_taken(schedule)
             if changes["capacity"] < taken:
-                raise Conflict(f"{taken} students are enrolled; end enrollments before "
-                               f"lowering the capacity to {changes['capacity']}",
-                               [{"field": "capacity", "message": "below the active enrollments"}])
+                raise Conflict(
+                    f"{taken} students are enrolled; end enrollments before "
+                    f"lowering the capacity to {changes['capacity']}",
+                    [{"field": "capacity", "message": "below the active enrollments"}],
+                )
             fields["capacity"] = changes["capacity"]
         after = replace(schedule, **fields)
         if after.kind == "one_to_one" and after.capacity > 1 and after.recurrence is not None:
-            raise InvalidInput("a recurring one_to_one series holds one student (capacity 1)",
-                               [{"field": "capacity", "message": "more than 1 with a recurrence"}])
+            raise InvalidInput(
+                "a recurring one_to_one series holds one student (capacity 1)",
+                [{"field": "capacity", "message": "more than 1 with a recurrence"}],
+            )
         stored = store.save_schedule(uow, replace(schedule, updated_at=clock.now_iso(), **fields))
         if "low_balance_threshold" in changes:
             enrollment_store.record_threshold_change(uow, cid, schedule.schedule_id)

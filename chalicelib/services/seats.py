@@ -18,6 +18,7 @@ after an enrollment ended does not give it one.
 - An enrollment that becomes active: seats in the schedule's open sessions from now on.
 - An enrollment that ends: its seats from now on go (past ones stay: history).
 """
+
 from typing import Any
 
 from .. import clock
@@ -51,10 +52,12 @@ def apply_stream_records(stream_records: list[dict]) -> dict[str, int]:
             wanted[(seat.company_id, seat.schedule_id, seat.student_id, seat.session_key)] = (op, seat)
     ops = list(wanted.values())
     for start in range(0, len(ops), STEP):
-        chunk = ops[start:start + STEP]
+        chunk = ops[start : start + STEP]
         uow_.run(lambda uow: _stage(uow, chunk), company_id=None)
-    return {"seats_written": sum(1 for op, _ in ops if op == "put"),
-            "seats_removed": sum(1 for op, _ in ops if op == "remove")}
+    return {
+        "seats_written": sum(1 for op, _ in ops if op == "put"),
+        "seats_removed": sum(1 for op, _ in ops if op == "remove"),
+    }
 
 
 def _stage(uow: UnitOfWork, chunk: list[tuple[str, records.Seat]]) -> None:
@@ -68,8 +71,11 @@ def _ops_of(change: stream.Change, now: str) -> list[tuple[str, Any]]:
     before, after = change.before, change.after
     item = after or before
     if isinstance(item, records.Session):
-        if before is not None and after is not None and \
-                (before.starts_at, before.student_id) == (after.starts_at, after.student_id):
+        if (
+            before is not None
+            and after is not None
+            and (before.starts_at, before.student_id) == (after.starts_at, after.student_id)
+        ):
             return []  # a status, teacher or note changed: seats point at the session, they need nothing
         current = reads.get(reads.session(item.company_id, item.schedule_id, item.session_key))
         return _session_ops(item, current, former=before)
@@ -80,9 +86,14 @@ def _ops_of(change: stream.Change, now: str) -> list[tuple[str, Any]]:
 
 
 def _seat(session: records.Session, student_id: str, schedule_name: str) -> records.Seat:
-    return records.Seat(company_id=session.company_id, schedule_id=session.schedule_id,
-                        session_key=session.session_key, student_id=student_id, starts_at=session.starts_at,
-                        schedule_name=schedule_name)
+    return records.Seat(
+        company_id=session.company_id,
+        schedule_id=session.schedule_id,
+        session_key=session.session_key,
+        student_id=student_id,
+        starts_at=session.starts_at,
+        schedule_name=schedule_name,
+    )
 
 
 def _for_whom(session: records.Session) -> tuple[list[str], str]:
@@ -96,8 +107,9 @@ def _for_whom(session: records.Session) -> tuple[list[str], str]:
     return [e.student_id for e in roster if not started or e.created_at <= session.starts_at], name
 
 
-def _session_ops(item: records.Session, current: records.Session | None,
-                 former: records.Session | None) -> list[tuple[str, Any]]:
+def _session_ops(
+    item: records.Session, current: records.Session | None, former: records.Session | None
+) -> list[tuple[str, Any]]:
     """A session that is gone loses its seats; one that exists has a seat for each student
     it is for now, at its time now (and none for a student it was booked for before)."""
     if current is None:
@@ -111,18 +123,21 @@ def _session_ops(item: records.Session, current: records.Session | None,
     return ops
 
 
-def _enrollment_ops(item: records.Enrollment, current: records.Enrollment | None,
-                    now: str) -> list[tuple[str, Any]]:
+def _enrollment_ops(item: records.Enrollment, current: records.Enrollment | None, now: str) -> list[tuple[str, Any]]:
     """An active enrollment has a seat in each coming open session of its schedule; one that
     ended (or is gone) has none from now on (its past seats stay, and so do booked ones)."""
     # From when it changed (the stream may be behind), not from when the change is handled.
     since = min(now, current.updated_at) if current is not None and current.updated_at else now
     if current is not None and current.status == ACTIVE:
-        coming = session_store.open_sessions(current.company_id, current.schedule_id, since, AHEAD,
-                                             MAX_OPEN_SESSIONS, descending=False)
+        coming = session_store.open_sessions(
+            current.company_id, current.schedule_id, since, AHEAD, MAX_OPEN_SESSIONS, descending=False
+        )
         return [("put", _seat(s, current.student_id, current.schedule_name)) for s in coming]
-    return [("remove", seat) for seat in store.of_student(item.company_id, item.schedule_id, item.student_id)
-            if seat.starts_at >= since and not _booked_for(seat)]
+    return [
+        ("remove", seat)
+        for seat in store.of_student(item.company_id, item.schedule_id, item.student_id)
+        if seat.starts_at >= since and not _booked_for(seat)
+    ]
 
 
 def _booked_for(seat: records.Seat) -> bool:

@@ -7,6 +7,7 @@ steps of at most `MARKS_PER_STEP`, each guarded by the session's version. Until 
 step the session is flagged (`marks_pending`); repeating the request, or the daily job,
 finishes what an interrupted one left.
 """
+
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -43,8 +44,9 @@ def local_today(tz: str, now: datetime | None = None) -> date:
     return (now or clock.now()).astimezone(ZoneInfo(tz)).date()
 
 
-def day_range(tz: str, start: date | None, end: date | None, *, default_back: int = 28,
-              default_ahead: int = 28) -> tuple[str, str]:
+def day_range(
+    tz: str, start: date | None, end: date | None, *, default_back: int = 28, default_ahead: int = 28
+) -> tuple[str, str]:
     """[start, end] as local calendar dates in `tz`, as UTC instants [start 00:00, end+1 00:00)."""
     today = local_today(tz)
     start = start or today - timedelta(days=default_back)
@@ -52,9 +54,13 @@ def day_range(tz: str, start: date | None, end: date | None, *, default_back: in
     if end < start:
         raise InvalidInput("`to` must not be before `from`", [{"field": "to", "message": "before from"}])
     if (end - start).days > MAX_RANGE_DAYS:
-        raise InvalidInput(f"a range covers at most {MAX_RANGE_DAYS} days", [{"field": "to", "message": "range too long"}])
-    return (clock.iso(rec.local_instant(start, "00:00", tz)),
-            clock.iso(rec.local_instant(end + timedelta(days=1), "00:00", tz)))
+        raise InvalidInput(
+            f"a range covers at most {MAX_RANGE_DAYS} days", [{"field": "to", "message": "range too long"}]
+        )
+    return (
+        clock.iso(rec.local_instant(start, "00:00", tz)),
+        clock.iso(rec.local_instant(end + timedelta(days=1), "00:00", tz)),
+    )
 
 
 def require_teaches(actor: Actor, teacher_id: str, what: str = "session") -> None:
@@ -86,16 +92,18 @@ def _schedule(actor: Actor, schedule_id: str) -> records.Schedule:
     return schedule
 
 
-def list_sessions(actor: Actor, schedule_id: str, start: date | None, end: date | None, limit: int,
-                  cursor: str | None) -> Page[records.Session]:
+def list_sessions(
+    actor: Actor, schedule_id: str, start: date | None, end: date | None, limit: int, cursor: str | None
+) -> Page[records.Session]:
     schedule = _schedule(actor, schedule_id)
     require_teaches(actor, schedule.teacher_id, "schedule")
     low, high = day_range(schedule.timezone, start, end)
     return store.list_schedule_sessions(actor.company_id, schedule_id, low, high, limit, cursor)
 
 
-def teacher_sessions(actor: Actor, staff_id: str, start: date | None, end: date | None, limit: int,
-                     cursor: str | None) -> Page[records.Session]:
+def teacher_sessions(
+    actor: Actor, staff_id: str, start: date | None, end: date | None, limit: int, cursor: str | None
+) -> Page[records.Session]:
     """A teacher's agenda across schedules (substitutions included): staff see anyone's,
     a teacher their own."""
     if not ids.is_id(staff_id):
@@ -110,20 +118,50 @@ def teacher_sessions(actor: Actor, staff_id: str, start: date | None, end: date 
     return store.teacher_sessions(actor.company_id, staff_id, low, high, limit, cursor)
 
 
-def new_session_of(cid: str, schedule: records.Schedule, key: str, *, teacher_id: str, teacher_name: str | None,
-                   student_id: str | None, starts_at: datetime, ends_at: datetime, origin: str,
-                   now: str) -> records.Session:
+def new_session_of(
+    cid: str,
+    schedule: records.Schedule,
+    key: str,
+    *,
+    teacher_id: str,
+    teacher_name: str | None,
+    student_id: str | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    origin: str,
+    now: str,
+) -> records.Session:
     """A new session of the schedule, carrying what the report counters need of it."""
     return records.Session(
-        company_id=cid, schedule_id=schedule.schedule_id, session_key=key, kind=schedule.kind,
-        teacher_id=teacher_id, teacher_name=teacher_name, student_id=student_id, starts_at=clock.iso(starts_at),
-        ends_at=clock.iso(ends_at), status=SCHEDULED, origin=origin, timezone=schedule.timezone,
-        seats=int(schedule.capacity or 0) if schedule.kind == "group" else 0, created_at=now, updated_at=now)
+        company_id=cid,
+        schedule_id=schedule.schedule_id,
+        session_key=key,
+        kind=schedule.kind,
+        teacher_id=teacher_id,
+        teacher_name=teacher_name,
+        student_id=student_id,
+        starts_at=clock.iso(starts_at),
+        ends_at=clock.iso(ends_at),
+        status=SCHEDULED,
+        origin=origin,
+        timezone=schedule.timezone,
+        seats=int(schedule.capacity or 0) if schedule.kind == "group" else 0,
+        created_at=now,
+        updated_at=now,
+    )
 
 
-def create_one_off(actor: Actor, schedule_id: str, *, starts_at: datetime, ends_at: datetime | None,
-                   duration_minutes: int | None, teacher_id: str | None, student_id: str | None,
-                   claim: Idempotency | None = None) -> records.Session:
+def create_one_off(
+    actor: Actor,
+    schedule_id: str,
+    *,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    duration_minutes: int | None,
+    teacher_id: str | None,
+    student_id: str | None,
+    claim: Idempotency | None = None,
+) -> records.Session:
     cid = actor.company_id
     key = ids.new_id()
 
@@ -145,26 +183,38 @@ def create_one_off(actor: Actor, schedule_id: str, *, starts_at: datetime, ends_
         if student_id and found["student"] is None:
             raise InvalidInput("the student does not exist", [{"field": "student_id", "message": "unknown"}])
         if schedule.kind == "one_to_one" and schedule.capacity > 1 and not student_id:
-            raise InvalidInput("this 1:1 schedule is booked per student: a session names its student",
-                               [{"field": "student_id", "message": "required"}])
+            raise InvalidInput(
+                "this 1:1 schedule is booked per student: a session names its student",
+                [{"field": "student_id", "message": "required"}],
+            )
         ends = ends_at
         if ends is None:
             minutes = duration_minutes or (schedule.recurrence.duration_minutes if schedule.recurrence else 60)
             ends = starts_at + timedelta(minutes=minutes)
         if ends <= starts_at:
-            raise InvalidInput("a session must end after it starts",
-                               [{"field": "ends_at", "message": "not after starts_at"}])
+            raise InvalidInput(
+                "a session must end after it starts", [{"field": "ends_at", "message": "not after starts_at"}]
+            )
         teacher = found.get("teacher")
-        session = new_session_of(cid, schedule, key, teacher_id=teacher_id or schedule.teacher_id,
-                                 teacher_name=teacher.name if teacher else schedule.teacher_name,
-                                 student_id=student_id, starts_at=starts_at, ends_at=ends, origin="one_off",
-                                 now=clock.now_iso())
+        session = new_session_of(
+            cid,
+            schedule,
+            key,
+            teacher_id=teacher_id or schedule.teacher_id,
+            teacher_name=teacher.name if teacher else schedule.teacher_name,
+            student_id=student_id,
+            starts_at=starts_at,
+            ends_at=ends,
+            origin="one_off",
+            now=clock.now_iso(),
+        )
         return store.add_session(uow, session, refusal=lambda: Conflict("that session exists already"))
 
     return uow_.run(step, company_id=cid, idempotency=claim)
 
 
 # --- moving a session and giving it a substitute --------------------------------------------
+
 
 def moved(session: records.Session, changes: dict[str, Any], teacher: records.StaffMember | None) -> records.Session:
     """The session with the asked time and teacher (its length kept when only the start moves)."""
@@ -177,15 +227,18 @@ def moved(session: records.Session, changes: dict[str, Any], teacher: records.St
     elif "ends_at" in changes:
         ends = changes["ends_at"]
     if ends <= starts:
-        raise InvalidInput("a session must end after it starts", [{"field": "ends_at", "message": "not after starts_at"}])
+        raise InvalidInput(
+            "a session must end after it starts", [{"field": "ends_at", "message": "not after starts_at"}]
+        )
     fields: dict[str, Any] = {"starts_at": clock.iso(starts), "ends_at": clock.iso(ends)}
     if teacher is not None:
         fields.update(teacher_id=teacher.staff_id, teacher_name=teacher.name)
     return replace(session, **fields)
 
 
-def update_session_in(uow: UnitOfWork, actor: Actor, session_id: str, changes: dict[str, Any],
-                      if_match: int | None) -> tuple[records.Session, int]:
+def update_session_in(
+    uow: UnitOfWork, actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None
+) -> tuple[records.Session, int]:
     """Stage a reschedule or a substitution. The marks follow in the same transaction when
     they are few; else the session is flagged and `settle_marks` moves them in steps.
     Returns the session as stored and how many marks are still to move."""
@@ -221,14 +274,16 @@ def update_session_in(uow: UnitOfWork, actor: Actor, session_id: str, changes: d
     return stored, len(stale) if pending else 0
 
 
-def update_session(actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None,
-                   claim: Idempotency | None = None) -> records.Session:
+def update_session(
+    actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None, claim: Idempotency | None = None
+) -> records.Session:
     """Reschedule (`starts_at`, `ends_at`) or give a substitute (`teacher_id`)."""
     cid = actor.company_id
 
     def steps() -> records.Session:
-        session, pending = uow_.run(lambda uow: update_session_in(uow, actor, session_id, changes, if_match),
-                                    company_id=cid)
+        session, pending = uow_.run(
+            lambda uow: update_session_in(uow, actor, session_id, changes, if_match), company_id=cid
+        )
         if pending or session.marks_pending:
             session = settle_marks(cid, session.schedule_id, session.session_key)
         return session
@@ -240,6 +295,7 @@ def settle_marks(cid: str, schedule_id: str, session_key: str) -> records.Sessio
     """Bring every mark of the session in line with its time and teacher, at most
     `MARKS_PER_STEP` per step, then clear the session's flag. Safe to repeat."""
     while True:
+
         def step(uow: UnitOfWork) -> tuple[records.Session | None, bool]:
             session, marks = store.session_with_marks(cid, schedule_id, session_key)
             if session is None:
@@ -268,16 +324,25 @@ def settle_pending_moves() -> int:
 
 # --- sessions made from the recurrence -------------------------------------------------
 
+
 def _occurrences(schedule: records.Schedule, today: date) -> list[rec.Occurrence]:
     r = schedule.recurrence
     if r is None:
         return []
-    window = rec.generation_window(today, date.fromisoformat(r.start_date),
-                                   date.fromisoformat(r.end_date) if r.end_date else None)
+    window = rec.generation_window(
+        today, date.fromisoformat(r.start_date), date.fromisoformat(r.end_date) if r.end_date else None
+    )
     if window is None:
         return []
-    return rec.occurrences(list(r.weekdays), r.start_time, r.duration_minutes, date.fromisoformat(r.start_date),
-                           date.fromisoformat(r.end_date) if r.end_date else None, schedule.timezone, *window)
+    return rec.occurrences(
+        list(r.weekdays),
+        r.start_time,
+        r.duration_minutes,
+        date.fromisoformat(r.start_date),
+        date.fromisoformat(r.end_date) if r.end_date else None,
+        schedule.timezone,
+        *window,
+    )
 
 
 def _replan(cid: str, schedule: records.Schedule, wanted: dict[str, rec.Occurrence], start: str) -> tuple[int, int]:
@@ -285,6 +350,7 @@ def _replan(cid: str, schedule: records.Schedule, wanted: dict[str, rec.Occurren
     they are (sessions with marks are kept), at most SESSIONS_PER_STEP per step."""
     moved_count = removed = 0
     while True:
+
         def step(uow: UnitOfWork) -> tuple[int, int, bool]:
             sessions, marked = store.future_sessions(cid, schedule.schedule_id, start)
             moves, removals = [], []
@@ -295,13 +361,18 @@ def _replan(cid: str, schedule: records.Schedule, wanted: dict[str, rec.Occurren
                 if occurrence is None:
                     removals.append(session)
                     continue
-                target = replace(session, starts_at=clock.iso(occurrence.starts_at),
-                                 ends_at=clock.iso(occurrence.ends_at), teacher_id=schedule.teacher_id,
-                                 teacher_name=schedule.teacher_name, timezone=schedule.timezone)
+                target = replace(
+                    session,
+                    starts_at=clock.iso(occurrence.starts_at),
+                    ends_at=clock.iso(occurrence.ends_at),
+                    teacher_id=schedule.teacher_id,
+                    teacher_name=schedule.teacher_name,
+                    timezone=schedule.timezone,
+                )
                 if target != session:
                     moves.append(replace(target, updated_at=clock.now_iso()))
             removals = removals[:SESSIONS_PER_STEP]
-            moves_now = moves[:SESSIONS_PER_STEP - len(removals)]
+            moves_now = moves[: SESSIONS_PER_STEP - len(removals)]
             for session in removals:
                 store.remove_session(uow, session)
             for session in moves_now:
@@ -314,8 +385,13 @@ def _replan(cid: str, schedule: records.Schedule, wanted: dict[str, rec.Occurren
             return moved_count, removed
 
 
-def plan_recurring_sessions(cid: str, schedule: records.Schedule, today: date | None = None,
-                            replan_from: datetime | None = None, limit: int | None = None) -> dict[str, Any]:
+def plan_recurring_sessions(
+    cid: str,
+    schedule: records.Schedule,
+    today: date | None = None,
+    replan_from: datetime | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
     """Make the schedule's recurring sessions up to 8 weeks ahead; with `replan_from`, also
     bring unmarked future ones in line with a changed recurrence or teacher.
 
@@ -336,7 +412,7 @@ def plan_recurring_sessions(cid: str, schedule: records.Schedule, today: date | 
     backlog = limit is not None and len(keys) > limit
     keys = keys[:limit] if limit is not None else keys
     for start in range(0, len(keys), SESSIONS_PER_STEP):
-        chunk = keys[start:start + SESSIONS_PER_STEP]
+        chunk = keys[start : start + SESSIONS_PER_STEP]
 
         def step(uow: UnitOfWork) -> int:
             existing = store.existing_session_keys(cid, schedule.schedule_id, chunk)
@@ -344,9 +420,21 @@ def plan_recurring_sessions(cid: str, schedule: records.Schedule, today: date | 
             for key in chunk:
                 if key not in existing:
                     o = wanted[key]
-                    store.add_session(uow, new_session_of(
-                        cid, schedule, key, teacher_id=schedule.teacher_id, teacher_name=schedule.teacher_name,
-                        student_id=None, starts_at=o.starts_at, ends_at=o.ends_at, origin="recurrence", now=now))
+                    store.add_session(
+                        uow,
+                        new_session_of(
+                            cid,
+                            schedule,
+                            key,
+                            teacher_id=schedule.teacher_id,
+                            teacher_name=schedule.teacher_name,
+                            student_id=None,
+                            starts_at=o.starts_at,
+                            ends_at=o.ends_at,
+                            origin="recurrence",
+                            now=now,
+                        ),
+                    )
             return len(uow)
 
         made += uow_.run(step, company_id=cid)
@@ -377,8 +465,11 @@ def extend_horizons(today: date, batch_size: int = 100) -> dict[str, Any]:
     seen: set[tuple[str, str]] = set()
     made = 0
     while True:
-        due = [p for p in uow_.reading(lambda: store.plans_due(target, batch_size), company_id=None)
-               if (p.company_id, p.schedule_id) not in seen]
+        due = [
+            p
+            for p in uow_.reading(lambda: store.plans_due(target, batch_size), company_id=None)
+            if (p.company_id, p.schedule_id) not in seen
+        ]
         if not due:
             break
         refs = {(p.company_id, p.schedule_id): reads.schedule(p.company_id, p.schedule_id) for p in due}
@@ -390,8 +481,14 @@ def extend_horizons(today: date, batch_size: int = 100) -> dict[str, Any]:
             made += result.get("made", 0)
             _save_plan(plan.company_id, plan.schedule_id, result.get("horizon_until"))
     settled = settle_pending_moves()
-    log_event("job", job="session-horizon", today=today.isoformat(), schedules=len(seen), sessions_made=made,
-              moves_settled=settled)
+    log_event(
+        "job",
+        job="session-horizon",
+        today=today.isoformat(),
+        schedules=len(seen),
+        sessions_made=made,
+        moves_settled=settled,
+    )
     return {"schedules": len(seen), "sessions_made": made, "horizon_until": target, "moves_settled": settled}
 
 
@@ -401,7 +498,6 @@ SYNC_SESSIONS = 100  # occurrences a request that creates or changes a schedule 
 def after_schedule_saved(cid: str, schedule: records.Schedule, *, replan: bool) -> dict[str, Any]:
     """Make (and after a change, re-plan) the schedule's sessions and note the horizon. The
     request makes at most SYNC_SESSIONS, the coming ones first; the daily job makes the rest."""
-    result = plan_recurring_sessions(cid, schedule, replan_from=clock.now() if replan else None,
-                                     limit=SYNC_SESSIONS)
+    result = plan_recurring_sessions(cid, schedule, replan_from=clock.now() if replan else None, limit=SYNC_SESSIONS)
     _save_plan(cid, schedule.schedule_id, result["horizon_until"])
     return result

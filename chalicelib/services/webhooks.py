@@ -16,6 +16,7 @@ Ordering rules, so the result does not depend on the order deliveries arrive in:
   `rescheduled: true`, and the new invitee's creation naming the old one. The creation
   moves the old booking's session; the cancellation half never cancels anything.
 """
+
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -125,10 +126,19 @@ def receive(integration_id: str, headers, body: bytes, content_type: str | None)
         except ev.Implausible as exc:
             fetch_error = str(exc)
     delivery = existing or records.Delivery(
-        company_id=cid, integration_id=integration_id, delivery_id=delivery_id, provider=integration.provider,
-        provider_key=provider_key, event=events[0].name if events else None,
-        booking_id=events[0].booking_id if events else None, status=APPLIED, body=body.decode("utf-8", "replace"),
-        content_type=content_type, received_at=now, updated_at=now)
+        company_id=cid,
+        integration_id=integration_id,
+        delivery_id=delivery_id,
+        provider=integration.provider,
+        provider_key=provider_key,
+        event=events[0].name if events else None,
+        booking_id=events[0].booking_id if events else None,
+        status=APPLIED,
+        body=body.decode("utf-8", "replace"),
+        content_type=content_type,
+        received_at=now,
+        updated_at=now,
+    )
     try:
         if fetch_error is not None:
             failed = replace(delivery, status=FAILED, reason=fetch_error, updated_at=now)
@@ -142,8 +152,10 @@ def receive(integration_id: str, headers, body: bytes, content_type: str | None)
 
 
 def _digest(body: bytes, events: list[ev.BookingEvent]) -> str:
-    said = [(e.kind, e.booking_id, e.start.isoformat() if e.start else None, e.end.isoformat() if e.end else None)
-            for e in events]
+    said = [
+        (e.kind, e.booking_id, e.start.isoformat() if e.start else None, e.end.isoformat() if e.end else None)
+        for e in events
+    ]
     return signing.body_digest(body + b"\x1f" + repr(said).encode())
 
 
@@ -151,8 +163,12 @@ def _read(integration: records.Integration, body: bytes) -> list[ev.BookingEvent
     adapter = ADAPTERS[integration.provider]
     if integration.provider == "acuity":
         api_key = secrets_of(integration)[0]  # Acuity signs with the account's API key
-        return adapter.read(body, fetch=lambda appointment_id: acuity.fetch_appointment(
-            integration.account_id or "", api_key, appointment_id))
+        return adapter.read(
+            body,
+            fetch=lambda appointment_id: acuity.fetch_appointment(
+                integration.account_id or "", api_key, appointment_id
+            ),
+        )
     return adapter.read(body)
 
 
@@ -166,8 +182,10 @@ def replay(actor: Actor, integration_id: str, delivery_id: str) -> records.Deliv
             raise Conflict(f"only a failed delivery can be replayed; this one is {delivery.status}")
         body = delivery.body or store.delivery_body(actor.company_id, integration_id, delivery_id)
         if body is None:
-            raise Conflict(f"the delivery's body is kept {config.delivery_body_days()} days and is gone; "
-                           "ask the booking system to send it again")
+            raise Conflict(
+                f"the delivery's body is kept {config.delivery_body_days()} days and is gone; "
+                "ask the booking system to send it again"
+            )
         return integration, replace(delivery, body=body)
 
     integration, delivery = uow_.reading(load, company_id=actor.company_id)
@@ -187,8 +205,9 @@ def replay(actor: Actor, integration_id: str, delivery_id: str) -> records.Deliv
             return apply(integration, delivery, events, replay=True)
         except DeliveredMeanwhile:
             pass
-    return uow_.reading(lambda: store.get_delivery(actor.company_id, integration_id, delivery_id),
-                        company_id=actor.company_id)
+    return uow_.reading(
+        lambda: store.get_delivery(actor.company_id, integration_id, delivery_id), company_id=actor.company_id
+    )
 
 
 def get_integration_of(actor: Actor, integration_id: str) -> records.Integration:
@@ -198,8 +217,9 @@ def get_integration_of(actor: Actor, integration_id: str) -> records.Integration
     return integration
 
 
-def apply(integration: records.Integration, delivery: records.Delivery, events: list[ev.BookingEvent], *,
-          replay: bool) -> records.Delivery:
+def apply(
+    integration: records.Integration, delivery: records.Delivery, events: list[ev.BookingEvent], *, replay: bool
+) -> records.Delivery:
     """Apply the delivery's events; its record ends applied, duplicate, ignored or failed.
 
     Each event is one step; the record joins the step of the last event. A delivery with
@@ -230,17 +250,28 @@ def apply(integration: records.Integration, delivery: records.Delivery, events: 
     except StoreUnavailable:
         raise  # the store's weather, not the delivery's fault: answered 503, the provider retries
     except (Unapplicable, OptClassError, acuity.FetchFailed) as exc:
-        delivery = replace(delivery, status=FAILED, reason=getattr(exc, "message", None) or str(exc),
-                           updated_at=clock.now_iso())
+        delivery = replace(
+            delivery, status=FAILED, reason=getattr(exc, "message", None) or str(exc), updated_at=clock.now_iso()
+        )
         failed = delivery
-        known = stored_already or uow_.reading(
-            lambda: store.get_delivery(cid, delivery.integration_id, delivery.delivery_id), company_id=cid) is not None
+        known = (
+            stored_already
+            or uow_.reading(
+                lambda: store.get_delivery(cid, delivery.integration_id, delivery.delivery_id), company_id=cid
+            )
+            is not None
+        )
         uow_.run(lambda uow: _record(uow, _Result(FAILED), failed, known), company_id=cid)
     count(f"WebhookDeliveries{delivery.status.title()}")
     # The reason names people (an unknown student's email): it stays on the delivery, for
     # staff, and out of the logs.
-    log_event("webhook", provider=integration.provider, company_id=cid, delivery_id=delivery.delivery_id,
-              status=delivery.status)
+    log_event(
+        "webhook",
+        provider=integration.provider,
+        company_id=cid,
+        delivery_id=delivery.delivery_id,
+        status=delivery.status,
+    )
     return delivery
 
 
@@ -254,9 +285,15 @@ def _record(uow: UnitOfWork, result: _Result, delivery: records.Delivery | None,
 
 # --- one event -------------------------------------------------------------------------
 
+
 def _booking(integration: records.Integration, booking_id: str, **fields) -> records.Booking:
-    return records.Booking(company_id=integration.company_id, integration_id=integration.integration_id,
-                           booking_id=booking_id, updated_at=clock.now_iso(), **fields)
+    return records.Booking(
+        company_id=integration.company_id,
+        integration_id=integration.integration_id,
+        booking_id=booking_id,
+        updated_at=clock.now_iso(),
+        **fields,
+    )
 
 
 def _plausible(event: ev.BookingEvent) -> None:
@@ -288,18 +325,26 @@ def _apply_event(uow: UnitOfWork, actor: Actor, integration: records.Integration
     if kind == ev.CREATED:
         return _create(uow, actor, integration, booking, event)
     if kind == ev.RESCHEDULED:
-        source = booking if booking is not None and booking.session_key else (
-            store.get_booking(cid, iid, event.previous_booking_id) if event.previous_booking_id else None)
+        source = (
+            booking
+            if booking is not None and booking.session_key
+            else (store.get_booking(cid, iid, event.previous_booking_id) if event.previous_booking_id else None)
+        )
         if source is None or not source.session_key:
             raise Unapplicable(f"no booking {event.previous_booking_id or event.booking_id} to move")
         return _move(uow, actor, integration, source, event)
     if kind == ev.MOVE_HALF:
         if booking is not None and booking.state in ("moved", "cancelled"):
             return _Result(IGNORED, "the other half of this move was applied already")
-        half = _booking(integration, event.booking_id, state="moving",
-                        schedule_id=booking.schedule_id if booking else None,
-                        session_key=booking.session_key if booking else None,
-                        student_id=booking.student_id if booking else None, replaced_by=event.note)
+        half = _booking(
+            integration,
+            event.booking_id,
+            state="moving",
+            schedule_id=booking.schedule_id if booking else None,
+            session_key=booking.session_key if booking else None,
+            student_id=booking.student_id if booking else None,
+            replaced_by=event.note,
+        )
         return _Result(IGNORED, "half of a reschedule: the new booking moves the session", (half,))
     if kind == ev.CANCELLED:
         return _cancel(uow, actor, integration, booking, event)
@@ -317,14 +362,18 @@ def _apply_event(uow: UnitOfWork, actor: Actor, integration: records.Integration
         view = attendance.clear_in(uow, actor, session_id, booking.student_id, only_if="no_show")
         if view.changed:
             return _Result(APPLIED)
-        return _Result(IGNORED, f"there is no no-show to undo (the mark is {view.mark.status if view.mark else 'unmarked'})")
+        return _Result(
+            IGNORED, f"there is no no-show to undo (the mark is {view.mark.status if view.mark else 'unmarked'})"
+        )
     return _Result(IGNORED, f"nothing to do for {event.name}")
 
 
 def _schedule_id_for(integration: records.Integration, event: ev.BookingEvent) -> str:
     mapping = integration.event_type_map()
-    schedule_id = next((mapping[k] for k in (event.event_type, *event.event_type_aliases) if k and k in mapping),
-                       None) or integration.default_schedule_id
+    schedule_id = (
+        next((mapping[k] for k in (event.event_type, *event.event_type_aliases) if k and k in mapping), None)
+        or integration.default_schedule_id
+    )
     if not schedule_id:
         raise Unapplicable(f"event type {event.event_type!r} is not mapped to a schedule")
     return schedule_id
@@ -349,8 +398,13 @@ def _teacher_for(cid: str, event: ev.BookingEvent) -> records.StaffMember | None
     return found[0] if len(found) == 1 else None
 
 
-def _create(uow: UnitOfWork, actor: Actor, integration: records.Integration, booking: records.Booking | None,
-            event: ev.BookingEvent) -> _Result:
+def _create(
+    uow: UnitOfWork,
+    actor: Actor,
+    integration: records.Integration,
+    booking: records.Booking | None,
+    event: ev.BookingEvent,
+) -> _Result:
     cid, iid = integration.company_id, integration.integration_id
     if booking is not None and booking.state in ("booked", "moved") and booking.session_key:
         return _Result(DUPLICATE, "the booking was applied already")
@@ -367,11 +421,25 @@ def _create(uow: UnitOfWork, actor: Actor, integration: records.Integration, boo
     key = ids.derived_id(iid, event.booking_id)
     end = event.end or (event.start + timedelta(minutes=60))
     session = sessions.new_session_of(
-        cid, schedule, key, teacher_id=teacher.staff_id if teacher else schedule.teacher_id,
-        teacher_name=teacher.name if teacher else schedule.teacher_name, student_id=student.student_id,
-        starts_at=event.start, ends_at=end, origin="booking", now=clock.now_iso())
-    booked = _booking(integration, event.booking_id, state="booked", schedule_id=schedule.schedule_id,
-                      session_key=key, student_id=student.student_id)
+        cid,
+        schedule,
+        key,
+        teacher_id=teacher.staff_id if teacher else schedule.teacher_id,
+        teacher_name=teacher.name if teacher else schedule.teacher_name,
+        student_id=student.student_id,
+        starts_at=event.start,
+        ends_at=end,
+        origin="booking",
+        now=clock.now_iso(),
+    )
+    booked = _booking(
+        integration,
+        event.booking_id,
+        state="booked",
+        schedule_id=schedule.schedule_id,
+        session_key=key,
+        student_id=student.student_id,
+    )
     if booking is not None and booking.state == "cancelled":
         # Its cancellation came first: the session is made and the cancellation applied to it
         # in this one step, as if they had come in order.
@@ -379,8 +447,13 @@ def _create(uow: UnitOfWork, actor: Actor, integration: records.Integration, boo
         if session_store.get_session(cid, schedule.schedule_id, key) is None:
             session_store.add_session(uow, session)
             made = (schedule, session, enrollment)
-        early = ev.BookingEvent(kind=ev.CANCELLED, booking_id=event.booking_id, name=event.name,
-                                cancelled_at=_instant(booking.cancelled_at), cancelled_by=booking.cancelled_by)
+        early = ev.BookingEvent(
+            kind=ev.CANCELLED,
+            booking_id=event.booking_id,
+            name=event.name,
+            cancelled_at=_instant(booking.cancelled_at),
+            cancelled_by=booking.cancelled_by,
+        )
         return _cancel(uow, actor, integration, booked, early, made=made)
     # No booking yet means no session yet: the two are only ever written together.
     session_store.add_session(uow, session)
@@ -391,8 +464,9 @@ def _instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def _move(uow: UnitOfWork, actor: Actor, integration: records.Integration, source: records.Booking,
-          event: ev.BookingEvent) -> _Result:
+def _move(
+    uow: UnitOfWork, actor: Actor, integration: records.Integration, source: records.Booking, event: ev.BookingEvent
+) -> _Result:
     cid = integration.company_id
     current = session_store.get_session(cid, source.schedule_id, source.session_key)
     if current is None:
@@ -400,21 +474,43 @@ def _move(uow: UnitOfWork, actor: Actor, integration: records.Integration, sourc
     bookings: tuple[records.Booking, ...] = ()
     if event.booking_id != source.booking_id:
         bookings = (
-            _booking(integration, event.booking_id, state="booked", schedule_id=source.schedule_id,
-                     session_key=source.session_key, student_id=source.student_id),
-            _booking(integration, source.booking_id, state="moved", schedule_id=source.schedule_id,
-                     session_key=source.session_key, student_id=source.student_id, replaced_by=event.booking_id))
+            _booking(
+                integration,
+                event.booking_id,
+                state="booked",
+                schedule_id=source.schedule_id,
+                session_key=source.session_key,
+                student_id=source.student_id,
+            ),
+            _booking(
+                integration,
+                source.booking_id,
+                state="moved",
+                schedule_id=source.schedule_id,
+                session_key=source.session_key,
+                student_id=source.student_id,
+                replaced_by=event.booking_id,
+            ),
+        )
     start = event.start
     end = event.end or (start + timedelta(minutes=60))
     if current.starts_at == clock.iso(start) and current.ends_at == clock.iso(end):
-        return _Result(APPLIED, None, bookings) if bookings else _Result(DUPLICATE, "the session is at that time already")
+        return (
+            _Result(APPLIED, None, bookings) if bookings else _Result(DUPLICATE, "the session is at that time already")
+        )
     session_id = ids.session_id(source.schedule_id, source.session_key)
     moved, pending = sessions.update_session_in(uow, actor, session_id, {"starts_at": start, "ends_at": end}, None)
     return _Result(APPLIED, None, bookings, settle=moved if pending else None)
 
 
-def _cancel(uow: UnitOfWork, actor: Actor, integration: records.Integration, booking: records.Booking | None,
-            event: ev.BookingEvent, made: tuple | None = None) -> _Result:
+def _cancel(
+    uow: UnitOfWork,
+    actor: Actor,
+    integration: records.Integration,
+    booking: records.Booking | None,
+    event: ev.BookingEvent,
+    made: tuple | None = None,
+) -> _Result:
     """`made`: (schedule, session, enrollment) when the session is being made in this very
     step (its put guards it, so the mark skips the session's check)."""
     now = clock.now_iso()
@@ -423,13 +519,19 @@ def _cancel(uow: UnitOfWork, actor: Actor, integration: records.Integration, boo
         if event.cancelled_at and event.cancelled_at > clock.now() + balances.CLOCK_SKEW:
             # Checked now, as the mark would check it: kept, it would fail the booking later.
             raise Unapplicable("cancelled_at must lie between the enrollment's start and now")
-        early = _booking(integration, event.booking_id, state="cancelled", cancelled_at=cancelled_at,
-                         cancelled_by=event.cancelled_by or "student")
+        early = _booking(
+            integration,
+            event.booking_id,
+            state="cancelled",
+            cancelled_at=cancelled_at,
+            cancelled_by=event.cancelled_by or "student",
+        )
         return _Result(APPLIED, "cancelled before its booking arrived; applied when the booking does", (early,))
     if booking.state == "cancelled":
         return _Result(DUPLICATE, "the booking was cancelled already")
-    cancelled = replace(booking, state="cancelled", cancelled_at=cancelled_at, cancelled_by=event.cancelled_by,
-                        updated_at=now)
+    cancelled = replace(
+        booking, state="cancelled", cancelled_at=cancelled_at, cancelled_by=event.cancelled_by, updated_at=now
+    )
     session_id = ids.session_id(booking.schedule_id, booking.session_key)
     if event.cancelled_by == "school":
         return _Result(APPLIED, None, (cancelled,), cancel=(session_id, "cancelled in the booking system"))

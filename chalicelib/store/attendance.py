@@ -6,6 +6,7 @@ items: the session's check, the mark, the enrollment and its ledger entry (five 
 Idempotency-Key: its record). Nothing in it is shared by other sessions' marks, so marks of
 different sessions never contend (the report counters follow from the table's stream).
 """
+
 from dataclasses import dataclass
 
 from ..domain import balances, records
@@ -37,39 +38,66 @@ class SessionMarks:
     caller_ref: records.UserRef | None = None  # the caller's login, when asked for
 
     def context(self, student_id: str) -> MarkContext:
-        return MarkContext(self.schedule, self.session, self.marks.get(student_id),
-                           self.enrollments.get(student_id), self.caller_staff_id)
+        return MarkContext(
+            self.schedule,
+            self.session,
+            self.marks.get(student_id),
+            self.enrollments.get(student_id),
+            self.caller_staff_id,
+        )
 
 
-def load(cid: str, schedule_id: str, session_key: str, student_ids: list[str],
-         caller_user_id: str | None = None) -> SessionMarks:
+def load(
+    cid: str, schedule_id: str, session_key: str, student_ids: list[str], caller_user_id: str | None = None
+) -> SessionMarks:
     """The schedule (its policy), the session, the students' current marks and enrollments,
     and the caller's user ref when given: one strongly consistent BatchGetItem (per 100 keys,
     so one for up to 48 students)."""
-    head = [Ref(m.Schedule, m.Schedule.key(cid, schedule_id)),
-            Ref(m.Session, m.Session.key(cid, schedule_id, session_key))]
+    head = [
+        Ref(m.Schedule, m.Schedule.key(cid, schedule_id)),
+        Ref(m.Session, m.Session.key(cid, schedule_id, session_key)),
+    ]
     if caller_user_id is not None:
         head.append(Ref(m.UserRef, m.UserRef.key(cid, caller_user_id)))
-    per_student = {s: (Ref(m.Mark, m.Mark.key(cid, schedule_id, session_key, s)),
-                       Ref(m.Enrollment, m.Enrollment.key(cid, schedule_id, s))) for s in student_ids}
+    per_student = {
+        s: (
+            Ref(m.Mark, m.Mark.key(cid, schedule_id, session_key, s)),
+            Ref(m.Enrollment, m.Enrollment.key(cid, schedule_id, s)),
+        )
+        for s in student_ids
+    }
     found = read_together(head + [ref for pair in per_student.values() for ref in pair])
     me = found.get(head[2]) if caller_user_id is not None else None
-    return SessionMarks(schedule=found.get(head[0]), session=found.get(head[1]),
-                        marks={s: found.get(mark_ref) for s, (mark_ref, _) in per_student.items()},
-                        enrollments={s: found.get(enr_ref) for s, (_, enr_ref) in per_student.items()},
-                        caller_staff_id=me.person_id if me is not None and me.person_kind == "staff" else None,
-                        caller_ref=me)
+    return SessionMarks(
+        schedule=found.get(head[0]),
+        session=found.get(head[1]),
+        marks={s: found.get(mark_ref) for s, (mark_ref, _) in per_student.items()},
+        enrollments={s: found.get(enr_ref) for s, (_, enr_ref) in per_student.items()},
+        caller_staff_id=me.person_id if me is not None and me.person_kind == "staff" else None,
+        caller_ref=me,
+    )
 
 
 def _check_session(uow: UnitOfWork, session: records.Session) -> None:
     """The session is still as read: same status, same version (not cancelled, not moved)."""
-    uow.check(m.Session, m.Session.key_of(session),
-              (m.Session.status == session.status) & (m.Session.version == session.version))
+    uow.check(
+        m.Session,
+        m.Session.key_of(session),
+        (m.Session.status == session.status) & (m.Session.version == session.version),
+    )
 
 
-def write_mark(uow: UnitOfWork, session: records.Session, enrollment: records.Enrollment,
-               change: balances.Transition, *, floor: int, actor: str, at: str,
-               check_session: bool = True) -> records.Enrollment:
+def write_mark(
+    uow: UnitOfWork,
+    session: records.Session,
+    enrollment: records.Enrollment,
+    change: balances.Transition,
+    *,
+    floor: int,
+    actor: str,
+    at: str,
+    check_session: bool = True,
+) -> records.Enrollment:
     """Stage a mark's change (a put over the version read, or a delete) and, when it moves
     the balance, the enrollment's update and ledger entry. Returns the enrollment after."""
     if check_session:
@@ -84,8 +112,17 @@ def write_mark(uow: UnitOfWork, session: records.Session, enrollment: records.En
     if change.delta < 0 and session.starts_at > (enrollment.last_session_at or ""):
         extra["last_session_at"] = session.starts_at
     # Only a charge can be refused by the floor; giving a session back never is.
-    after, _ = uow.move_balance(enrollment, change.delta, floor=floor, kind=change.ledger_kind, actor=actor, at=at,
-                                reference=f"session:{session.session_id}", note=change.ledger_note, **extra)
+    after, _ = uow.move_balance(
+        enrollment,
+        change.delta,
+        floor=floor,
+        kind=change.ledger_kind,
+        actor=actor,
+        at=at,
+        reference=f"session:{session.session_id}",
+        note=change.ledger_note,
+        **extra,
+    )
     return after
 
 

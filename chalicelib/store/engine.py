@@ -5,6 +5,7 @@ The binding is made on first use and again only when the configuration changes (
 switch tables). Every botocore client the store uses is instrumented once: the counters
 feed the request log line and the benchmarks.
 """
+
 import contextvars
 import threading
 from dataclasses import dataclass, field
@@ -32,9 +33,7 @@ class StoreMetrics:
     by_operation: dict[str, int] = field(default_factory=dict)
 
 
-_metrics: contextvars.ContextVar[StoreMetrics | None] = contextvars.ContextVar(
-    "optclass_store_metrics", default=None
-)
+_metrics: contextvars.ContextVar[StoreMetrics | None] = contextvars.ContextVar("optclass_store_metrics", default=None)
 
 
 def start_metrics() -> StoreMetrics:

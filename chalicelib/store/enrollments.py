@@ -3,6 +3,7 @@
 Access patterns (docs/architecture.md): 9-14, 28, 33. A balance changes only in
 `UnitOfWork.move_balance`, one transaction with its ledger entry.
 """
+
 from typing import Callable
 
 from .. import ids
@@ -37,8 +38,12 @@ def take_seat(uow: UnitOfWork, schedule: records.Schedule, full: Callable[[], Ex
             raise full()
         uow.update(m.Schedule.of(schedule), [m.Schedule.active_enrollments.set(taken + 1)])
         return
-    uow.update(m.Schedule.of(schedule), [m.Schedule.active_enrollments.add(1)],
-               condition=m.Schedule.active_enrollments < seats, refusal=full)
+    uow.update(
+        m.Schedule.of(schedule),
+        [m.Schedule.active_enrollments.add(1)],
+        condition=m.Schedule.active_enrollments < seats,
+        refusal=full,
+    )
 
 
 def free_seat(uow: UnitOfWork, schedule: records.Schedule) -> None:
@@ -49,15 +54,25 @@ def free_seat(uow: UnitOfWork, schedule: records.Schedule) -> None:
     uow.update(m.Schedule.of(schedule), [m.Schedule.active_enrollments.add(-1)])
 
 
-def add_enrollment(uow: UnitOfWork, enrollment: records.Enrollment, *, actor: str,
-                   already: Callable[[], Exception]) -> records.Enrollment:
+def add_enrollment(
+    uow: UnitOfWork, enrollment: records.Enrollment, *, actor: str, already: Callable[[], Exception]
+) -> records.Enrollment:
     """Stage a new enrollment (once per student and schedule: else `already()`) with its
     `initial` ledger entry."""
     stored = uow.create(thresholds.rearmed(enrollment), refusal=already)
-    uow.create(records.LedgerEntry(company_id=stored.company_id, schedule_id=stored.schedule_id,
-                                   student_id=stored.student_id, seq=1, at=stored.created_at,
-                                   delta=stored.initial_balance, balance_after=stored.initial_balance,
-                                   kind=balances.INITIAL, actor=actor))
+    uow.create(
+        records.LedgerEntry(
+            company_id=stored.company_id,
+            schedule_id=stored.schedule_id,
+            student_id=stored.student_id,
+            seq=1,
+            at=stored.created_at,
+            delta=stored.initial_balance,
+            balance_after=stored.initial_balance,
+            kind=balances.INITIAL,
+            actor=actor,
+        )
+    )
     return stored
 
 
@@ -70,9 +85,14 @@ def save_enrollment(uow: UnitOfWork, enrollment: records.Enrollment) -> records.
 @translate
 def roster(cid: str, schedule_id: str) -> list[records.Enrollment]:
     """Every enrollment of a schedule, active and ended (a roster is one class, not paged)."""
-    return [e.record() for e in m.Enrollment.query(m.schedule_partition(cid, schedule_id),
-                                                   m.Enrollment.SK.startswith(m.Enrollment.PREFIX),
-                                                   consistent_read=True)]
+    return [
+        e.record()
+        for e in m.Enrollment.query(
+            m.schedule_partition(cid, schedule_id),
+            m.Enrollment.SK.startswith(m.Enrollment.PREFIX),
+            consistent_read=True,
+        )
+    ]
 
 
 @translate
@@ -81,8 +101,9 @@ def active_roster(cid: str, schedule_id: str) -> tuple[records.Schedule | None, 
     (ended enrollments are not in it). The header is None on a schedule written before
     headers (tools/upgrade_table.py fill writes them)."""
     header, active = None, []
-    for item in m.Item.timeline.query(m.schedule_partition(cid, schedule_id),
-                                      m.Item.LSI1SK.startswith(m.ROSTER_PREFIX), consistent_read=True):
+    for item in m.Item.timeline.query(
+        m.schedule_partition(cid, schedule_id), m.Item.LSI1SK.startswith(m.ROSTER_PREFIX), consistent_read=True
+    ):
         if isinstance(item, m.ScheduleHeader):
             header = item.record()
         elif isinstance(item, m.Enrollment):
@@ -91,20 +112,35 @@ def active_roster(cid: str, schedule_id: str) -> tuple[records.Schedule | None, 
 
 
 def list_schedule_enrollments(cid: str, schedule_id: str, limit: int, cursor: str | None) -> Page:
-    return query_page(m.Enrollment, m.schedule_partition(cid, schedule_id),
-                      m.Enrollment.SK.startswith(m.Enrollment.PREFIX), limit=limit, cursor=cursor)
+    return query_page(
+        m.Enrollment,
+        m.schedule_partition(cid, schedule_id),
+        m.Enrollment.SK.startswith(m.Enrollment.PREFIX),
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def list_student_enrollments(cid: str, student_id: str, limit: int, cursor: str | None) -> Page:
-    return query_page(m.Enrollment.by_person, m.person_partition(cid, student_id),
-                      m.Enrollment.GSI1SK.startswith(m.Enrollment.PREFIX), hash_attr="GSI1PK",
-                      limit=limit, cursor=cursor)
+    return query_page(
+        m.Enrollment.by_person,
+        m.person_partition(cid, student_id),
+        m.Enrollment.GSI1SK.startswith(m.Enrollment.PREFIX),
+        hash_attr="GSI1PK",
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def list_ledger(cid: str, schedule_id: str, student_id: str, limit: int, cursor: str | None) -> Page:
-    return query_page(m.LedgerEntry, m.schedule_partition(cid, schedule_id),
-                      m.LedgerEntry.SK.startswith(m.LedgerEntry.prefix(student_id)),
-                      limit=limit, cursor=cursor, consistent=True)
+    return query_page(
+        m.LedgerEntry,
+        m.schedule_partition(cid, schedule_id),
+        m.LedgerEntry.SK.startswith(m.LedgerEntry.prefix(student_id)),
+        limit=limit,
+        cursor=cursor,
+        consistent=True,
+    )
 
 
 @translate
@@ -142,5 +178,10 @@ def forget_threshold_change(uow: UnitOfWork, change: records.ThresholdChange, ch
     """Stage: the job brought everything in line with this change. If the threshold changed
     once more meanwhile, the note stays for the next run (`changed_again()`)."""
     item = m.ThresholdChange.of(change)
-    uow.delete(item, condition=m.ThresholdChange.changed_at == change.changed_at
-               if change.changed_at else m.ThresholdChange.changed_at.does_not_exist(), refusal=changed_again)
+    uow.delete(
+        item,
+        condition=m.ThresholdChange.changed_at == change.changed_at
+        if change.changed_at
+        else m.ThresholdChange.changed_at.does_not_exist(),
+        refusal=changed_again,
+    )

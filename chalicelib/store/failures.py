@@ -9,6 +9,7 @@ Only the unit of work (store/unit_of_work.py) decides what to do about them; `tr
 wraps the repositories' reads so they raise these instead of the driver's errors, and
 refuses to run outside a unit of work's step (a read there would have no retry policy).
 """
+
 import contextvars
 from typing import Any, Callable, TypeVar
 
@@ -52,8 +53,10 @@ class TransientStoreError(Exception):
 
 def _codes(error: ClientError) -> tuple[str, list[str | None]]:
     code = error.response.get("Error", {}).get("Code", "")
-    reasons = [None if r.get("Code") in (None, "None") else r.get("Code")
-               for r in error.response.get("CancellationReasons") or []]
+    reasons = [
+        None if r.get("Code") in (None, "None") else r.get("Code")
+        for r in error.response.get("CancellationReasons") or []
+    ]
     return code, reasons
 
 
@@ -68,8 +71,10 @@ def classify(exc: BaseException) -> Exception | None:
             code, reasons = _codes(exc)
             if code in THROTTLED | SERVER_SIDE or "ThrottlingError" in reasons:
                 return TransientStoreError(code)
-            if code in ("TransactionConflictException", "TransactionInProgressException") \
-                    or "TransactionConflict" in reasons:
+            if (
+                code in ("TransactionConflictException", "TransactionInProgressException")
+                or "TransactionConflict" in reasons
+            ):
                 return Contended(code)
             if code == "ConditionalCheckFailedException":
                 return ConditionFailed(["ConditionalCheckFailed"])

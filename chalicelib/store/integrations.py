@@ -2,6 +2,7 @@
 
 Access patterns (docs/architecture.md): 35-40.
 """
+
 import time
 from dataclasses import replace
 
@@ -27,8 +28,9 @@ def save_integration(uow: UnitOfWork, integration: records.Integration) -> recor
 
 
 def list_integrations(cid: str, limit: int, cursor: str | None) -> Page[records.Integration]:
-    return query_page(m.Integration.by_person, m.Integration.company_list(cid), hash_attr="GSI1PK",
-                      limit=limit, cursor=cursor)
+    return query_page(
+        m.Integration.by_person, m.Integration.company_list(cid), hash_attr="GSI1PK", limit=limit, cursor=cursor
+    )
 
 
 def get_booking(cid: str, integration_id: str, booking_id: str) -> records.Booking | None:
@@ -44,8 +46,7 @@ def get_delivery(cid: str, integration_id: str, delivery_id: str) -> records.Del
     return reads.get(reads.delivery(cid, integration_id, delivery_id))
 
 
-def record_delivery(uow: UnitOfWork, delivery: records.Delivery, *, replay: bool = False,
-                    recorded=None) -> None:
+def record_delivery(uow: UnitOfWork, delivery: records.Delivery, *, replay: bool = False, recorded=None) -> None:
     """Stage the delivery's record in the transaction of its effect: once, or over a failed
     record when the delivery is replayed. If a twin recorded it first, the step ends with
     `recorded()` (when given) and the effect is not applied again."""
@@ -53,9 +54,12 @@ def record_delivery(uow: UnitOfWork, delivery: records.Delivery, *, replay: bool
     condition = m.Delivery.status == "failed" if replay else m.Delivery.PK.does_not_exist()
     uow.put(item, condition=condition, refusal=recorded)
     if not replay and delivery.body is not None:
-        body = m.DeliveryBody(*m.DeliveryBody.key(delivery.company_id, delivery.integration_id, delivery.delivery_id),
-                              company_id=delivery.company_id, body=delivery.body,
-                              expires_at=int(time.time()) + config.delivery_body_days() * 86400)
+        body = m.DeliveryBody(
+            *m.DeliveryBody.key(delivery.company_id, delivery.integration_id, delivery.delivery_id),
+            company_id=delivery.company_id,
+            body=delivery.body,
+            expires_at=int(time.time()) + config.delivery_body_days() * 86400,
+        )
         uow.put(body)
 
 
@@ -70,10 +74,23 @@ def count_repeat(uow: UnitOfWork, delivery: records.Delivery, at: str) -> None:
     uow.update(m.Delivery.of(delivery), [m.Delivery.repeats.add(1), m.Delivery.updated_at.set(at)])
 
 
-def list_deliveries(cid: str, integration_id: str, limit: int, cursor: str | None,
-                    status: str | None) -> Page[records.Delivery]:
+def list_deliveries(
+    cid: str, integration_id: str, limit: int, cursor: str | None, status: str | None
+) -> Page[records.Delivery]:
     if status == "failed":
-        return query_page(m.Delivery.attention, m.Delivery.failed_partition(cid, integration_id), hash_attr="GSI4PK",
-                          limit=limit, cursor=cursor, forward=False)
-    return query_page(m.Delivery.timeline, m.Delivery.partition(cid, integration_id), limit=limit, cursor=cursor,
-                      forward=False, filter_condition=(m.Delivery.status == status) if status else None)
+        return query_page(
+            m.Delivery.attention,
+            m.Delivery.failed_partition(cid, integration_id),
+            hash_attr="GSI4PK",
+            limit=limit,
+            cursor=cursor,
+            forward=False,
+        )
+    return query_page(
+        m.Delivery.timeline,
+        m.Delivery.partition(cid, integration_id),
+        limit=limit,
+        cursor=cursor,
+        forward=False,
+        filter_condition=(m.Delivery.status == status) if status else None,
+    )

@@ -11,6 +11,7 @@ starts empty) and is bounded in size.
 A company's settings are remembered the same way, for reads that only need its time zone
 (which days a student board covers); writes read the company themselves.
 """
+
 import threading
 import time
 
@@ -81,4 +82,3 @@ def forget(pk: str, sk: str) -> None:
     with _lock:
         for slot in [s for s in _memory if s[1:] == (pk, sk)]:
             del _memory[slot]
-

@@ -10,6 +10,7 @@ records. Every item carries `company_id` as a field (items of no company leave i
 The file is the table's whole catalogue on purpose: a newcomer reads it once and knows
 every item, its partition and its indexes.
 """
+
 import dataclasses
 import zlib
 from typing import Any, ClassVar
@@ -34,6 +35,7 @@ Key = tuple[str, str]
 
 
 # --- the partitions several item types share ----------------------------------------------
+
 
 def company_partition(cid: str) -> str:
     """The company, its staff, students, schedules and user refs."""
@@ -65,6 +67,7 @@ def shard_of(text: str, shards: int) -> int:
 
 
 # --- indexes ---------------------------------------------------------------------------------
+
 
 class _Timeline(LocalSecondaryIndex):
     class Meta:
@@ -165,13 +168,20 @@ def _plain(name: str, value: Any) -> Any:
     if name == "version":
         return int(value or 0)
     if isinstance(value, Policy):
-        return records.Policy(cancelled=value.cancelled, no_show=value.no_show,
-                              late_cancel_hours=None if value.late_cancel_hours is None
-                              else int(value.late_cancel_hours), overdraft=int(value.overdraft or 0))
+        return records.Policy(
+            cancelled=value.cancelled,
+            no_show=value.no_show,
+            late_cancel_hours=None if value.late_cancel_hours is None else int(value.late_cancel_hours),
+            overdraft=int(value.overdraft or 0),
+        )
     if isinstance(value, Recurrence):
-        return records.Recurrence(weekdays=tuple(value.weekdays), start_time=value.start_time,
-                                  duration_minutes=int(value.duration_minutes), start_date=value.start_date,
-                                  end_date=value.end_date)
+        return records.Recurrence(
+            weekdays=tuple(value.weekdays),
+            start_time=value.start_time,
+            duration_minutes=int(value.duration_minutes),
+            start_date=value.start_date,
+            end_date=value.end_date,
+        )
     if isinstance(value, MapAttribute):
         return dict(value.as_dict())
     if isinstance(value, float) and value.is_integer():
@@ -188,6 +198,7 @@ def _stored(value: Any) -> Any:
 
 
 # --- the company partition ---------------------------------------------------------------------
+
 
 class Company(Item, discriminator="company"):
     RECORD = records.Company
@@ -374,6 +385,7 @@ class ScheduleHeader(Item, discriminator="schedule_header"):
     def index(self) -> None:
         self.LSI1SK = ROSTER_PREFIX
 
+
 LOW_SHARDS = 8
 
 
@@ -421,8 +433,9 @@ class Enrollment(Item, discriminator="enrollment"):
     @classmethod
     def low_balance_keys(cls, enrollment: records.Enrollment) -> tuple[str | None, str | None]:
         """GSI4 `Attention` (sparse): present while a low-balance crossing waits to be announced."""
-        state = thresholds.alert_state(enrollment.balance, enrollment.threshold, enrollment.alert_level,
-                                       enrollment.status == "active")
+        state = thresholds.alert_state(
+            enrollment.balance, enrollment.threshold, enrollment.alert_level, enrollment.status == "active"
+        )
         if not state.needs_alert:
             return None, None
         pk, sk = cls.key_of(enrollment)
@@ -633,13 +646,20 @@ class NoShowRun(Item, discriminator="no_show_run"):
     @classmethod
     def of(cls, record) -> "NoShowRun":
         pk, sk = cls.key_of(record)
-        return cls(pk, sk, company_id=record.company_id, student_id=record.student_id,
-                   entries=";".join(f"{at}|{code}" for at, code in record.entries), complete=record.complete)
+        return cls(
+            pk,
+            sk,
+            company_id=record.company_id,
+            student_id=record.student_id,
+            entries=";".join(f"{at}|{code}" for at, code in record.entries),
+            complete=record.complete,
+        )
 
     def record(self) -> records.NoShowRun:
         entries = tuple(tuple(e.split("|", 1)) for e in (self.entries or "").split(";") if e)
-        return records.NoShowRun(company_id=self.company_id, student_id=self.student_id, entries=entries,
-                                 complete=bool(self.complete))
+        return records.NoShowRun(
+            company_id=self.company_id, student_id=self.student_id, entries=entries, complete=bool(self.complete)
+        )
 
 
 class RecurringPlan(Item, discriminator="plan"):
@@ -769,6 +789,7 @@ class OutboxMessage(Item, discriminator="outbox"):
 
 # --- booking systems -----------------------------------------------------------------------------
 
+
 class Integration(Item, discriminator="integration"):
     """Stored under its own id (a webhook URL names only that), listed per company (GSI1)."""
 
@@ -880,6 +901,7 @@ class DeliveryBody(Item, discriminator="delivery_body"):
 
 
 # --- report counters and the records of the write path ------------------------------------------
+
 
 class Stats(Item, discriminator="stats"):
     """Report counters of one entity for one day (kept by the counters' stream handler)."""

@@ -2,6 +2,7 @@
 
 Access patterns (docs/architecture.md): 29-32, 34.
 """
+
 from ..domain import records
 from . import models as m
 from .failures import translate
@@ -14,11 +15,18 @@ def add_notification(uow: UnitOfWork, notification: records.Notification) -> Non
     uow.create(notification)
 
 
-def list_notifications(cid: str, staff_id: str, limit: int, cursor: str | None,
-                       unread_only: bool) -> Page[records.Notification]:
-    return query_page(m.Notification, m.Notification.partition(cid, staff_id),
-                      m.Notification.SK.startswith("N#"), limit=limit, cursor=cursor, forward=False,
-                      filter_condition=m.Notification.read_at.does_not_exist() if unread_only else None)
+def list_notifications(
+    cid: str, staff_id: str, limit: int, cursor: str | None, unread_only: bool
+) -> Page[records.Notification]:
+    return query_page(
+        m.Notification,
+        m.Notification.partition(cid, staff_id),
+        m.Notification.SK.startswith("N#"),
+        limit=limit,
+        cursor=cursor,
+        forward=False,
+        filter_condition=m.Notification.read_at.does_not_exist() if unread_only else None,
+    )
 
 
 @translate
@@ -31,8 +39,11 @@ def get_notification(cid: str, staff_id: str, notification_id: str) -> records.N
 
 def mark_read(uow: UnitOfWork, notification: records.Notification, at: str) -> None:
     """Stage: read at `at`, unless it was read meanwhile (then the step reads it again)."""
-    uow.update(m.Notification.of(notification), [m.Notification.read_at.set(at)],
-               condition=m.Notification.read_at.does_not_exist())
+    uow.update(
+        m.Notification.of(notification),
+        [m.Notification.read_at.set(at)],
+        condition=m.Notification.read_at.does_not_exist(),
+    )
 
 
 @translate
@@ -49,15 +60,17 @@ def settle_mail(uow: UnitOfWork, notifications: list[records.Notification], stat
     """Stage: these notifications' email went out (or was skipped); they leave GSI4."""
     for n in notifications:
         item = m.Notification.of(n)
-        uow.update(item, [m.Notification.email.set(status), m.Notification.GSI4PK.remove(),
-                          m.Notification.GSI4SK.remove()])
+        uow.update(
+            item, [m.Notification.email.set(status), m.Notification.GSI4PK.remove(), m.Notification.GSI4SK.remove()]
+        )
 
 
 def record_email(uow: UnitOfWork, cid: str, staff_id: str, run_date: str, digest: str, *, refusal, **fields) -> None:
     """Stage the record of an email before it is sent: `refusal()` if this very email was
     recorded already (a rerun)."""
-    record = m.EmailRecord(*m.EmailRecord.key(cid, staff_id, run_date, digest), company_id=cid, staff_id=staff_id,
-                           **fields)
+    record = m.EmailRecord(
+        *m.EmailRecord.key(cid, staff_id, run_date, digest), company_id=cid, staff_id=staff_id, **fields
+    )
     uow.put(record, condition=m.EmailRecord.PK.does_not_exist(), refusal=refusal)
 
 
@@ -72,5 +85,11 @@ def put_outbox(uow: UnitOfWork, message: records.OutboxMessage) -> None:
 
 
 def list_outbox(cid: str, limit: int, cursor: str | None) -> Page[records.OutboxMessage]:
-    return query_page(m.OutboxMessage, m.OUTBOX_PK, limit=limit, cursor=cursor, forward=False,
-                      filter_condition=m.OutboxMessage.company_id == cid)
+    return query_page(
+        m.OutboxMessage,
+        m.OUTBOX_PK,
+        limit=limit,
+        cursor=cursor,
+        forward=False,
+        filter_condition=m.OutboxMessage.company_id == cid,
+    )

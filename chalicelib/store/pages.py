@@ -7,6 +7,7 @@ in the seal is checked first, so a cursor that was edited, made by another compa
 another list is refused as bad input (400) and never handed to DynamoDB; then its key is
 checked against the partition the request may read.
 """
+
 import base64
 import contextvars
 import hashlib
@@ -59,6 +60,7 @@ def unseal(token: str) -> Any:
         return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     except (ValueError, TypeError):
         raise _bad()
+
 
 T = TypeVar("T")
 

@@ -3,6 +3,7 @@ the user refs that tie a login (`user_id`) to one of them.
 
 Access patterns (docs/architecture.md): 1-6, 41.
 """
+
 from typing import Callable
 
 from ..domain import records
@@ -22,17 +23,25 @@ def save_company(uow: UnitOfWork, company: records.Company) -> records.Company:
     return uow.save(company)
 
 
-def add_person(uow: UnitOfWork, person: records.StaffMember | records.Student, kind: str, *,
-               user_id_taken: Callable[[], Exception]) -> None:
+def add_person(
+    uow: UnitOfWork, person: records.StaffMember | records.Student, kind: str, *, user_id_taken: Callable[[], Exception]
+) -> None:
     """Stage a new staff member or student, and the user ref of their login when they have
     one: the step fails with `user_id_taken()` when that `user_id` already belongs to
     someone in the company."""
     uow.create(person)
     if person.user_id:
         person_id = person.staff_id if kind == "staff" else person.student_id
-        uow.create(records.UserRef(company_id=person.company_id, user_id=person.user_id, person_kind=kind,
-                                   person_id=person_id, role=person.role if kind == "staff" else None),
-                   refusal=user_id_taken)
+        uow.create(
+            records.UserRef(
+                company_id=person.company_id,
+                user_id=person.user_id,
+                person_kind=kind,
+                person_id=person_id,
+                role=person.role if kind == "staff" else None,
+            ),
+            refusal=user_id_taken,
+        )
 
 
 def get_staff(cid: str, staff_id: str) -> records.StaffMember | None:
@@ -48,23 +57,37 @@ def get_user_ref(cid: str, user_id: str) -> records.UserRef | None:
 
 
 def list_staff(cid: str, limit: int, cursor: str | None) -> Page[records.StaffMember]:
-    return query_page(m.StaffMember, m.company_partition(cid), m.StaffMember.SK.startswith(m.StaffMember.PREFIX),
-                      limit=limit, cursor=cursor)
+    return query_page(
+        m.StaffMember,
+        m.company_partition(cid),
+        m.StaffMember.SK.startswith(m.StaffMember.PREFIX),
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def list_students(cid: str, limit: int, cursor: str | None) -> Page[records.Student]:
-    return query_page(m.Student, m.company_partition(cid), m.Student.SK.startswith(m.Student.PREFIX),
-                      limit=limit, cursor=cursor)
+    return query_page(
+        m.Student, m.company_partition(cid), m.Student.SK.startswith(m.Student.PREFIX), limit=limit, cursor=cursor
+    )
 
 
 @translate
 def students_by_email(cid: str, email: str) -> list[records.Student]:
     """Students with this email (more than one is possible: siblings)."""
-    return [s.record() for s in m.Student.by_email.query(m.email_partition(cid, email),
-                                                         m.Student.GSI3SK.startswith(m.Student.PREFIX), limit=5)]
+    return [
+        s.record()
+        for s in m.Student.by_email.query(
+            m.email_partition(cid, email), m.Student.GSI3SK.startswith(m.Student.PREFIX), limit=5
+        )
+    ]
 
 
 @translate
 def staff_by_email(cid: str, email: str) -> list[records.StaffMember]:
-    return [s.record() for s in m.StaffMember.by_email.query(
-        m.email_partition(cid, email), m.StaffMember.GSI3SK.startswith(m.StaffMember.PREFIX), limit=5)]
+    return [
+        s.record()
+        for s in m.StaffMember.by_email.query(
+            m.email_partition(cid, email), m.StaffMember.GSI3SK.startswith(m.StaffMember.PREFIX), limit=5
+        )
+    ]

@@ -2,10 +2,12 @@
 caller builds). The reads themselves, strongly consistent and batched, are the unit of
 work's (`get`, `load` in store/unit_of_work.py), re-exported here for the repositories.
 """
+
 from . import models as m
 from .unit_of_work import Ref, get, load
 
 __all__ = ["Ref", "get", "load"]
+
 
 def company(cid: str) -> Ref:
     return Ref(m.Company, m.Company.key(cid))

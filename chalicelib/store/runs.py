@@ -2,6 +2,7 @@
 
 Access patterns (docs/architecture.md): 58, 59.
 """
+
 from ..domain import records
 from . import models as m
 from .failures import translate

@@ -2,6 +2,7 @@
 
 Access patterns (docs/architecture.md): 4 (list), 7, 8.
 """
+
 from ..domain import records
 from . import models as m
 from . import reads
@@ -28,10 +29,17 @@ def save_schedule(uow: UnitOfWork, schedule: records.Schedule) -> records.Schedu
 
 
 def list_schedules(cid: str, limit: int, cursor: str | None) -> Page[records.Schedule]:
-    return query_page(m.Schedule, m.company_partition(cid), m.Schedule.SK.startswith(m.Schedule.PREFIX),
-                      limit=limit, cursor=cursor)
+    return query_page(
+        m.Schedule, m.company_partition(cid), m.Schedule.SK.startswith(m.Schedule.PREFIX), limit=limit, cursor=cursor
+    )
 
 
 def list_teacher_schedules(cid: str, teacher_id: str, limit: int, cursor: str | None) -> Page[records.Schedule]:
-    return query_page(m.Schedule.by_teacher, m.teacher_partition(cid, teacher_id),
-                      m.Schedule.GSI2SK.startswith(m.Schedule.PREFIX), hash_attr="GSI2PK", limit=limit, cursor=cursor)
+    return query_page(
+        m.Schedule.by_teacher,
+        m.teacher_partition(cid, teacher_id),
+        m.Schedule.GSI2SK.startswith(m.Schedule.PREFIX),
+        hash_attr="GSI2PK",
+        limit=limit,
+        cursor=cursor,
+    )

@@ -4,6 +4,7 @@ Used by the local bootstrap and the tests (`create_table`) and by `tools/gen_inf
 which writes the CloudFormation resource merged by `chalice package`. Index names are
 the constants below; the PynamoDB models refer to them.
 """
+
 from typing import Any
 
 TIMELINE = "Timeline"  # LSI1: sessions and their marks in time order, inside a schedule partition
@@ -36,9 +37,7 @@ def table_definition(table_name: str) -> dict[str, Any]:
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": "S"} for name in key_attributes()
-        ],
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in key_attributes()],
         "KeySchema": [
             {"AttributeName": "PK", "KeyType": "HASH"},
             {"AttributeName": "SK", "KeyType": "RANGE"},

@@ -3,6 +3,7 @@ collection beside their marks (services/seats.py keeps them from the stream).
 
 Access patterns (docs/architecture.md): 55-57.
 """
+
 from ..domain import records
 from . import models as m
 from .failures import translate
@@ -20,20 +21,34 @@ def remove(uow: UnitOfWork, seat: records.Seat) -> None:
 @translate
 def of_student(cid: str, schedule_id: str, student_id: str) -> list[records.Seat]:
     """A student's seats in one schedule (a consistent Query of the schedule partition)."""
-    return [s.record() for s in m.Seat.query(m.schedule_partition(cid, schedule_id),
-                                             m.Seat.SK.startswith(m.Seat.prefix(student_id)), consistent_read=True)]
+    return [
+        s.record()
+        for s in m.Seat.query(
+            m.schedule_partition(cid, schedule_id),
+            m.Seat.SK.startswith(m.Seat.prefix(student_id)),
+            consistent_read=True,
+        )
+    ]
 
 
 @translate
-def collection(cid: str, student_id: str, low: str, high: str, descending: bool, sessions: int,
-               after: tuple[str, str] | None = None) -> tuple[list[records.Seat | records.Mark], bool]:
+def collection(
+    cid: str,
+    student_id: str,
+    low: str,
+    high: str,
+    descending: bool,
+    sessions: int,
+    after: tuple[str, str] | None = None,
+) -> tuple[list[records.Seat | records.Mark], bool]:
     """The student's seats and marks of up to `sessions` sessions starting in [low, high], in
     session order (GSI1: a mark, then its seat), beyond `after` (starts_at, session id) when
     given; and whether more follow. One Query (more pages only past 1 MB)."""
     condition = m.Item.GSI1SK.between(m.Mark.person_key(low), m.Mark.person_key(high) + "~")
     found, seen = [], set()
-    for item in m.Item.by_person.query(m.person_partition(cid, student_id), condition,
-                                       scan_index_forward=not descending, page_size=2 * sessions + 2):
+    for item in m.Item.by_person.query(
+        m.person_partition(cid, student_id), condition, scan_index_forward=not descending, page_size=2 * sessions + 2
+    ):
         if not isinstance(item, (m.Seat, m.Mark)):
             continue
         record = item.record()

@@ -11,6 +11,7 @@ use under `alias/optclass-local`. A value without the `kms1:` prefix is a secret
 an earlier version in plain text: it is still read, and `tools/upgrade_table.py fill`
 encrypts it.
 """
+
 import base64
 import os
 import threading
@@ -32,8 +33,12 @@ def _kms():
         if _state["client"] is None or (_state["region"], _state["endpoint"]) != (region, endpoint):
             import boto3  # only integrations and webhook deliveries need it
 
-            _state.update(client=boto3.client("kms", region_name=region, endpoint_url=endpoint), region=region,
-                          endpoint=endpoint, keys={})
+            _state.update(
+                client=boto3.client("kms", region_name=region, endpoint_url=endpoint),
+                region=region,
+                endpoint=endpoint,
+                keys={},
+            )
         return _state["client"]
 
 
@@ -91,7 +96,7 @@ def open_sealed(stored: str | None, context: dict[str, str]) -> str | None:
     """The secret a `seal` made (or a plain-text one of the earlier layout)."""
     if stored is None or not stored.startswith(PREFIX):
         return stored
-    blob, nonce, box = (_unb64(part) for part in stored[len(PREFIX):].split(":"))
+    blob, nonce, box = (_unb64(part) for part in stored[len(PREFIX) :].split(":"))
     cache_key = (blob, tuple(sorted(context.items())))
     data_key = _state["keys"].get(cache_key)
     if data_key is None:

@@ -3,6 +3,7 @@ reads that show sessions with their marks (boards, rosters, the portal).
 
 Access patterns (docs/architecture.md): 18-27, 45.
 """
+
 from ..domain import records
 from . import models as m
 from . import reads
@@ -30,8 +31,9 @@ def remove_session(uow: UnitOfWork, session: records.Session) -> None:
 
 
 @translate
-def session_with_marks(cid: str, schedule_id: str, session_key: str) -> tuple[records.Session | None,
-                                                                             list[records.Mark]]:
+def session_with_marks(
+    cid: str, schedule_id: str, session_key: str
+) -> tuple[records.Session | None, list[records.Mark]]:
     """The session and every mark of it: one query of the session's item collection."""
     pk, sk = m.Session.key(cid, schedule_id, session_key)
     items = list(m.Item.query(pk, m.Item.SK.startswith(sk), consistent_read=True))
@@ -46,18 +48,25 @@ def existing_session_keys(cid: str, schedule_id: str, session_keys: list[str]) -
     return {s.session_key for s in found.values()}
 
 
-def list_schedule_sessions(cid: str, schedule_id: str, start: str, end: str, limit: int,
-                           cursor: str | None) -> Page[records.Session]:
+def list_schedule_sessions(
+    cid: str, schedule_id: str, start: str, end: str, limit: int, cursor: str | None
+) -> Page[records.Session]:
     """Sessions of a schedule in [start, end] from GSI3, where the schedule's partition holds
     only its sessions (no mark is read)."""
-    return query_page(m.Session.sessions_in_time, m.schedule_partition(cid, schedule_id),
-                      m.Session.GSI3SK.between(m.Session.timeline_key(start), m.Session.timeline_key(end)),
-                      hash_attr="GSI3PK", limit=limit, cursor=cursor)
+    return query_page(
+        m.Session.sessions_in_time,
+        m.schedule_partition(cid, schedule_id),
+        m.Session.GSI3SK.between(m.Session.timeline_key(start), m.Session.timeline_key(end)),
+        hash_attr="GSI3PK",
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @translate
-def timeline(cid: str, schedule_id: str, start: str, end: str, page_sessions: int, roster_size: int,
-             cursor_key: dict | None) -> tuple[list[records.Session], list[records.Mark], str | None]:
+def timeline(
+    cid: str, schedule_id: str, start: str, end: str, page_sessions: int, roster_size: int, cursor_key: dict | None
+) -> tuple[list[records.Session], list[records.Mark], str | None]:
     """A page of the schedule's timeline: up to `page_sessions` sessions with all their marks.
 
     One Query: sessions and marks share the LSI1 sort order (a session, then its marks), and
@@ -85,13 +94,16 @@ def timeline(cid: str, schedule_id: str, start: str, end: str, page_sessions: in
         if key is None or not read:
             return _page(read, None)
         if len(starts) > 1:  # the last session may have marks still unread: it opens the next page
-            return _page(read[:starts[-1]], encode_cursor(_lsi_key(read[starts[-1] - 1])))
+            return _page(read[: starts[-1]], encode_cursor(_lsi_key(read[starts[-1] - 1])))
         # one session, its marks not all read yet: read on (the next session ends it)
 
 
 def _page(read: list, cursor: str | None) -> tuple[list[records.Session], list[records.Mark], str | None]:
-    return ([i.record() for i in read if isinstance(i, m.Session)],
-            [i.record() for i in read if isinstance(i, m.Mark)], cursor)
+    return (
+        [i.record() for i in read if isinstance(i, m.Session)],
+        [i.record() for i in read if isinstance(i, m.Mark)],
+        cursor,
+    )
 
 
 def _lsi_key(item) -> dict:
@@ -104,22 +116,34 @@ def timeline_partition(cid: str, schedule_id: str) -> str:
 
 
 @translate
-def open_sessions(cid: str, schedule_id: str, low: str, high: str, limit: int,
-                  descending: bool) -> list[records.Session]:
+def open_sessions(
+    cid: str, schedule_id: str, low: str, high: str, limit: int, descending: bool
+) -> list[records.Session]:
     """Sessions open to a schedule's whole roster starting in [low, high], from LSI2
     (strongly consistent: a local index can be)."""
-    return [s.record() for s in m.Item.open_sessions.query(
-        m.schedule_partition(cid, schedule_id), m.Item.LSI2SK.between(low, high), limit=limit, page_size=limit,
-        scan_index_forward=not descending, consistent_read=True)]
+    return [
+        s.record()
+        for s in m.Item.open_sessions.query(
+            m.schedule_partition(cid, schedule_id),
+            m.Item.LSI2SK.between(low, high),
+            limit=limit,
+            page_size=limit,
+            scan_index_forward=not descending,
+            consistent_read=True,
+        )
+    ]
 
 
 @translate
 def latest_marks(cid: str, student_id: str, before: str, limit: int) -> list[records.Mark]:
     """The student's latest marks up to an instant, newest first (the at-risk no-show run)."""
     marks = []
-    for item in m.Item.by_person.query(m.person_partition(cid, student_id),
-                                       m.Item.GSI1SK.between(m.Mark.person_key(), m.Mark.person_key(before)),
-                                       scan_index_forward=False, page_size=2 * limit):
+    for item in m.Item.by_person.query(
+        m.person_partition(cid, student_id),
+        m.Item.GSI1SK.between(m.Mark.person_key(), m.Mark.person_key(before)),
+        scan_index_forward=False,
+        page_size=2 * limit,
+    ):
         if isinstance(item, m.Mark):  # the student's seats sort among their marks
             marks.append(item.record())
             if len(marks) == limit:
@@ -131,11 +155,17 @@ def held_marks(cid: str, limit: int, cursor: str | None) -> Page[records.Mark]:
     return query_page(m.Mark.attention, m.Mark.held_partition(cid), hash_attr="GSI4PK", limit=limit, cursor=cursor)
 
 
-def teacher_sessions(cid: str, teacher_id: str, start: str, end: str, limit: int,
-                     cursor: str | None) -> Page[records.Session]:
-    return query_page(m.Session.by_teacher, m.teacher_partition(cid, teacher_id),
-                      m.Session.GSI2SK.between(m.Session.starts_key(start), m.Session.starts_key(end)),
-                      hash_attr="GSI2PK", limit=limit, cursor=cursor)
+def teacher_sessions(
+    cid: str, teacher_id: str, start: str, end: str, limit: int, cursor: str | None
+) -> Page[records.Session]:
+    return query_page(
+        m.Session.by_teacher,
+        m.teacher_partition(cid, teacher_id),
+        m.Session.GSI2SK.between(m.Session.starts_key(start), m.Session.starts_key(end)),
+        hash_attr="GSI2PK",
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @translate
@@ -143,8 +173,9 @@ def future_sessions(cid: str, schedule_id: str, start: str) -> tuple[list[record
     """A schedule's sessions from an instant on, and the keys of those that have marks
     (one timeline query; a recurrence change re-plans only the unmarked ones)."""
     sessions, marked = [], set()
-    for item in m.Item.timeline.query(m.schedule_partition(cid, schedule_id),
-                                      m.Item.LSI1SK >= m.Session.timeline_key(start)):
+    for item in m.Item.timeline.query(
+        m.schedule_partition(cid, schedule_id), m.Item.LSI1SK >= m.Session.timeline_key(start)
+    ):
         if isinstance(item, m.Session):
             sessions.append(item.record())
         elif isinstance(item, m.Mark):
@@ -170,6 +201,7 @@ def save_plan(uow: UnitOfWork, cid: str, schedule_id: str, horizon_until: str | 
 @translate
 def plans_due(horizon_target: str, limit: int = 100) -> list[records.RecurringPlan]:
     """Recurring schedules (of every company) whose sessions stop short of `horizon_target`."""
-    return [p.record() for p in m.RecurringPlan.attention.query(m.RECURRING_PK,
-                                                                 m.RecurringPlan.GSI4SK < horizon_target,
-                                                                 limit=limit)]
+    return [
+        p.record()
+        for p in m.RecurringPlan.attention.query(m.RECURRING_PK, m.RecurringPlan.GSI4SK < horizon_target, limit=limit)
+    ]

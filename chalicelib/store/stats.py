@@ -4,6 +4,7 @@ Access patterns (docs/architecture.md): 42 (add a batch of changes, exactly once
 stream record), 43 (a dimension's counters for a range of days: one query), 46 (how fresh
 a company's counters are).
 """
+
 import time
 
 from ..domain import records
@@ -32,8 +33,13 @@ def add_counts(uow: UnitOfWork, event_ids: list[str], counts: Counts) -> None:
         uow.put(marker, condition=m.AppliedChange.PK.does_not_exist())
     for (cid, dimension, entity, day), fields in sorted(counts.items()):
         item = m.Stats(*m.Stats.key(cid, dimension, day, entity))
-        actions = [m.Stats.type.set(m.Stats), m.Stats.company_id.set(cid), m.Stats.dimension.set(dimension),
-                   m.Stats.entity.set(entity), m.Stats.day.set(day)]
+        actions = [
+            m.Stats.type.set(m.Stats),
+            m.Stats.company_id.set(cid),
+            m.Stats.dimension.set(dimension),
+            m.Stats.entity.set(entity),
+            m.Stats.day.set(day),
+        ]
         actions += [getattr(m.Stats, name).add(value) for name, value in sorted(fields.items()) if name in FIELDS]
         uow.update(item, actions)
 
@@ -42,10 +48,17 @@ def note_fresh(uow: UnitOfWork, cid: str, through: str, at: str, newer) -> None:
     """Stage: the company's counters include every change up to `through` (only forward: a
     batch of another shard that noted a later change first is left alone, with `newer()`)."""
     item = m.CountedThrough(*m.CountedThrough.key(cid))
-    uow.update(item, [m.CountedThrough.type.set(m.CountedThrough), m.CountedThrough.company_id.set(cid),
-                      m.CountedThrough.counted_through.set(through), m.CountedThrough.counted_at.set(at)],
-               condition=m.CountedThrough.counted_through.does_not_exist()
-               | (m.CountedThrough.counted_through < through), refusal=newer)
+    uow.update(
+        item,
+        [
+            m.CountedThrough.type.set(m.CountedThrough),
+            m.CountedThrough.company_id.set(cid),
+            m.CountedThrough.counted_through.set(through),
+            m.CountedThrough.counted_at.set(at),
+        ],
+        condition=m.CountedThrough.counted_through.does_not_exist() | (m.CountedThrough.counted_through < through),
+        refusal=newer,
+    )
 
 
 @translate

@@ -5,6 +5,7 @@ batches of records, at least once each. Locally (`make run`, the tests) `drain()
 the embedded engine's stream through the DynamoDB Streams API and calls the very same
 handler with records of the same shape.
 """
+
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -85,9 +86,14 @@ def _streams_client():
     import boto3  # the local stack and tests only: Lambda reads the stream in AWS
 
     # moto serves DynamoDB Streams on the regional endpoint, not the account-based one.
-    return boto3.client("dynamodbstreams", region_name=config.region(), endpoint_url=config.dynamodb_endpoint(),
-                        config=botocore.config.Config(account_id_endpoint_mode="disabled",
-                                                      retries={"mode": "standard", "max_attempts": 3}))
+    return boto3.client(
+        "dynamodbstreams",
+        region_name=config.region(),
+        endpoint_url=config.dynamodb_endpoint(),
+        config=botocore.config.Config(
+            account_id_endpoint_mode="disabled", retries={"mode": "standard", "max_attempts": 3}
+        ),
+    )
 
 
 def drain(handler: Callable[[list[dict]], Any], batch_size: int = 100) -> int:
@@ -108,8 +114,11 @@ def _drain(handler: Callable[[list[dict]], Any], batch_size: int) -> int:
     for shard in client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
         position = _positions.get((arn, shard["ShardId"]))
         kwargs = {"StreamArn": arn, "ShardId": shard["ShardId"]}
-        kwargs.update({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position} if position
-                      else {"ShardIteratorType": "TRIM_HORIZON"})
+        kwargs.update(
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+            if position
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
         iterator = client.get_shard_iterator(**kwargs)["ShardIterator"]
         while iterator:
             page = client.get_records(ShardIterator=iterator, Limit=batch_size)
@@ -136,6 +145,15 @@ def session_zones(changes: list[Change]) -> list[Change]:
         return changes
     found = reads.load(reads.session(*key) for key in wanted)
     zones = {(s.company_id, s.schedule_id, s.session_key): s.timezone for s in found.values()}
-    return [replace(c, before=replace(c.before, timezone=zones.get(
-        (c.before.company_id, c.before.schedule_id, c.before.session_key), "UTC")), zone_unknown=False)
-        if c.zone_unknown else c for c in changes]
+    return [
+        replace(
+            c,
+            before=replace(
+                c.before, timezone=zones.get((c.before.company_id, c.before.schedule_id, c.before.session_key), "UTC")
+            ),
+            zone_unknown=False,
+        )
+        if c.zone_unknown
+        else c
+        for c in changes
+    ]

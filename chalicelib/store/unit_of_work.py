@@ -29,6 +29,7 @@ sends every request once. A use case of several steps (a bulk mark, a school can
 of a large class) runs each step under the same bound. Steps do not nest: `run` inside a
 step is a bug and raises. (How failures are sorted: store/failures.py.)
 """
+
 import hashlib
 import json
 import random
@@ -98,8 +99,12 @@ def load(refs: Iterable[Ref]) -> dict[Ref, Any]:
     client = engine.connection().client
     table = config.table_name()
     for start in range(0, len(wanted), BATCH_LIMIT):
-        request = {table: {"Keys": [{"PK": {"S": r.key[0]}, "SK": {"S": r.key[1]}}
-                                    for r in wanted[start:start + BATCH_LIMIT]], "ConsistentRead": True}}
+        request = {
+            table: {
+                "Keys": [{"PK": {"S": r.key[0]}, "SK": {"S": r.key[1]}} for r in wanted[start : start + BATCH_LIMIT]],
+                "ConsistentRead": True,
+            }
+        }
         for round_ in range(UNPROCESSED_ROUNDS + 1):
             answer = client.batch_get_item(RequestItems=request)
             for raw in answer.get("Responses", {}).get(table, []):
@@ -110,11 +115,12 @@ def load(refs: Iterable[Ref]) -> dict[Ref, Any]:
                 break
             if round_ == UNPROCESSED_ROUNDS:
                 raise TransientStoreError("BatchGetItem left keys unprocessed")
-            time.sleep(config.store_backoff_base_seconds() * (2 ** round_))
+            time.sleep(config.store_backoff_base_seconds() * (2**round_))
     return found
 
 
 # --- idempotency -------------------------------------------------------------------------------
+
 
 @dataclass
 class Idempotency:
@@ -144,10 +150,30 @@ Refusal = Callable[[], Exception] | None
 _active = active_step
 
 MODELS: dict[type, type[m.Item]] = {
-    model.RECORD: model for model in (
-        m.Company, m.CountedThrough, m.StaffMember, m.Student, m.UserRef, m.Schedule, m.Enrollment,
-        m.LedgerEntry, m.Session, m.Mark, m.Seat, m.NoShowRun, m.RecurringPlan, m.ThresholdChange, m.Notification,
-        m.OutboxMessage, m.Integration, m.Booking, m.Delivery, m.Stats)}
+    model.RECORD: model
+    for model in (
+        m.Company,
+        m.CountedThrough,
+        m.StaffMember,
+        m.Student,
+        m.UserRef,
+        m.Schedule,
+        m.Enrollment,
+        m.LedgerEntry,
+        m.Session,
+        m.Mark,
+        m.Seat,
+        m.NoShowRun,
+        m.RecurringPlan,
+        m.ThresholdChange,
+        m.Notification,
+        m.OutboxMessage,
+        m.Integration,
+        m.Booking,
+        m.Delivery,
+        m.Stats,
+    )
+}
 
 
 def item_of(record: Any) -> m.Item:
@@ -175,19 +201,19 @@ class UnitOfWork:
         """Put the item; a versioned item only over the version it was read at (absent if 0)."""
         self._stage("Put", item.get_save_kwargs_from_instance(condition=condition), (item.PK, item.SK), refusal)
 
-    def update(self, item: m.Item, actions: list, condition=None, *, versioned: bool = True,
-               refusal: Refusal = None) -> None:
-        kwargs = item.get_update_kwargs_from_instance(actions=actions, condition=condition,
-                                                      add_version_condition=versioned)
+    def update(
+        self, item: m.Item, actions: list, condition=None, *, versioned: bool = True, refusal: Refusal = None
+    ) -> None:
+        kwargs = item.get_update_kwargs_from_instance(
+            actions=actions, condition=condition, add_version_condition=versioned
+        )
         self._stage("Update", kwargs, (item.PK, item.SK), refusal)
 
     def delete(self, item: m.Item, condition=None, refusal: Refusal = None) -> None:
-        self._stage("Delete", item.get_delete_kwargs_from_instance(condition=condition), (item.PK, item.SK),
-                    refusal)
+        self._stage("Delete", item.get_delete_kwargs_from_instance(condition=condition), (item.PK, item.SK), refusal)
 
     def check(self, model: type[m.Item], key: tuple[str, str], condition, refusal: Refusal = None) -> None:
-        self._stage("ConditionCheck", model.get_operation_kwargs_from_class(*key, condition=condition), key,
-                    refusal)
+        self._stage("ConditionCheck", model.get_operation_kwargs_from_class(*key, condition=condition), key, refusal)
 
     def _stage(self, action: str, kwargs: dict, target: tuple[str, str], refusal: Refusal) -> None:
         kwargs = {k: v for k, v in kwargs.items() if v not in (None, {}, [])}
@@ -224,26 +250,50 @@ class UnitOfWork:
 
     # The one place a balance changes.
 
-    def move_balance(self, enrollment: records.Enrollment, delta: int, *, floor: int, kind: str, actor: str,
-                     at: str, reference: str | None = None, note: str | None = None,
-                     **changes: Any) -> tuple[records.Enrollment, records.LedgerEntry]:
+    def move_balance(
+        self,
+        enrollment: records.Enrollment,
+        delta: int,
+        *,
+        floor: int,
+        kind: str,
+        actor: str,
+        at: str,
+        reference: str | None = None,
+        note: str | None = None,
+        **changes: Any,
+    ) -> tuple[records.Enrollment, records.LedgerEntry]:
         """Stage: the enrollment's balance moves by `delta` with its ledger entry, conditional
         on the version read and, as a second guard, on the balance staying at or above
         `floor`. `changes` are other fields of the enrollment changed in the same write.
         Returns the enrollment and the entry as they will be once committed."""
         plan = balances.plan_change(enrollment.balance, enrollment.seq, delta, floor=floor)
-        after = thresholds.rearmed(replace(enrollment, balance=plan.balance_after, seq=plan.seq, updated_at=at,
-                                           **changes))
-        entry = records.LedgerEntry(company_id=enrollment.company_id, schedule_id=enrollment.schedule_id,
-                                    student_id=enrollment.student_id, seq=plan.seq, at=at, delta=delta,
-                                    balance_after=plan.balance_after, kind=kind, actor=actor, reference=reference,
-                                    note=note)
+        after = thresholds.rearmed(
+            replace(enrollment, balance=plan.balance_after, seq=plan.seq, updated_at=at, **changes)
+        )
+        entry = records.LedgerEntry(
+            company_id=enrollment.company_id,
+            schedule_id=enrollment.schedule_id,
+            student_id=enrollment.student_id,
+            seq=plan.seq,
+            at=at,
+            delta=delta,
+            balance_after=plan.balance_after,
+            kind=kind,
+            actor=actor,
+            reference=reference,
+            note=note,
+        )
         item = m.Enrollment.of(enrollment)
         low_pk, low_sk = m.Enrollment.low_balance_keys(after)
-        actions = [m.Enrollment.balance.add(delta), m.Enrollment.seq.set(plan.seq),
-                   m.Enrollment.updated_at.set(at), m.Enrollment.alert_level.set(after.alert_level),
-                   m.Enrollment.GSI4PK.set(low_pk) if low_pk else m.Enrollment.GSI4PK.remove(),
-                   m.Enrollment.GSI4SK.set(low_sk) if low_sk else m.Enrollment.GSI4SK.remove()]
+        actions = [
+            m.Enrollment.balance.add(delta),
+            m.Enrollment.seq.set(plan.seq),
+            m.Enrollment.updated_at.set(at),
+            m.Enrollment.alert_level.set(after.alert_level),
+            m.Enrollment.GSI4PK.set(low_pk) if low_pk else m.Enrollment.GSI4PK.remove(),
+            m.Enrollment.GSI4SK.set(low_sk) if low_sk else m.Enrollment.GSI4SK.remove(),
+        ]
         roster_key = m.Enrollment.roster_key(after.status, after.student_id)
         actions.append(m.Enrollment.LSI1SK.set(roster_key) if roster_key else m.Enrollment.LSI1SK.remove())
         for name, value in changes.items():
@@ -283,14 +333,20 @@ class UnitOfWork:
         claim = self.idempotency
         status, body = claim.render(answer)
         now = time.time()
-        record = m.IdempotencyRecord(*m.IdempotencyRecord.key(claim.company_id, claim.subject, claim.key),
-                                     company_id=claim.company_id, fingerprint=claim.fingerprint,
-                                     status_code=status, body=body, created_at=clock.now_iso(),
-                                     expires_at=int(now + config.idempotency_ttl_seconds()))
+        record = m.IdempotencyRecord(
+            *m.IdempotencyRecord.key(claim.company_id, claim.subject, claim.key),
+            company_id=claim.company_id,
+            fingerprint=claim.fingerprint,
+            status_code=status,
+            body=body,
+            created_at=clock.now_iso(),
+            expires_at=int(now + config.idempotency_ttl_seconds()),
+        )
         # A record whose TTL passed but that DynamoDB has not deleted yet no longer counts.
         self._answer_at = len(self._actions)
-        self.put(record, condition=m.IdempotencyRecord.PK.does_not_exist()
-                 | (m.IdempotencyRecord.expires_at <= int(now)))
+        self.put(
+            record, condition=m.IdempotencyRecord.PK.does_not_exist() | (m.IdempotencyRecord.expires_at <= int(now))
+        )
 
     def _send(self, params: dict) -> None:
         """Send the transaction; resend the very same request (same token) while its outcome
@@ -330,8 +386,11 @@ class UnitOfWork:
         """A failed condition that answers the request (staged with a refusal) ends the step,
         unless the request's own idempotency record failed too: a twin request with the same
         key got there first, and the step runs again to replay its answer."""
-        if self._answer_at is not None and self._answer_at < len(reasons) \
-                and reasons[self._answer_at] == "ConditionalCheckFailed":
+        if (
+            self._answer_at is not None
+            and self._answer_at < len(reasons)
+            and reasons[self._answer_at] == "ConditionalCheckFailed"
+        ):
             return
         for reason, refusal in zip(reasons, self._refusals):
             if reason == "ConditionalCheckFailed" and refusal is not None:
@@ -350,15 +409,16 @@ class TransactionTooLarge(Exception):
 
 def _pause(attempt: int, base: float, cap: float) -> None:
     """Full jitter: a random pause up to base * 2**attempt, at most `cap` seconds."""
-    time.sleep(random.uniform(0, min(cap, base * (2 ** attempt))))
+    time.sleep(random.uniform(0, min(cap, base * (2**attempt))))
 
 
 def active() -> UnitOfWork | None:
     return _active.get()
 
 
-def run(step: Callable[[UnitOfWork], T], *, company_id: str | None,
-        idempotency: Idempotency | None = None) -> T | Replayed:
+def run(
+    step: Callable[[UnitOfWork], T], *, company_id: str | None, idempotency: Idempotency | None = None
+) -> T | Replayed:
     """Run one step of a use case under the retry policy and commit what it staged.
 
     A step runs at most `store_max_attempts()` times (8): again after a failed condition or a
@@ -402,8 +462,10 @@ def _recorded_answer(claim: Idempotency) -> Replayed | None:
     if record is None or record.expires_at <= time.time():
         return None  # TTL deletion is lazy: an expired record no longer counts
     if record.fingerprint != claim.fingerprint:
-        raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
-                                   [{"field": "Idempotency-Key", "message": "reused with a different body"}])
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used with another request",
+            [{"field": "Idempotency-Key", "message": "reused with a different body"}],
+        )
     claim.recorded = True
     return Replayed(status=int(record.status_code), body=json.loads(record.body))
 
@@ -411,8 +473,9 @@ def _recorded_answer(claim: Idempotency) -> Replayed | None:
 @translate
 def _get_record(claim: Idempotency) -> m.IdempotencyRecord | None:
     try:
-        return m.IdempotencyRecord.get(*m.IdempotencyRecord.key(claim.company_id, claim.subject, claim.key),
-                                       consistent_read=True)
+        return m.IdempotencyRecord.get(
+            *m.IdempotencyRecord.key(claim.company_id, claim.subject, claim.key), consistent_read=True
+        )
     except DoesNotExist:
         return None
 
@@ -443,4 +506,3 @@ def fingerprint(method: str, path: str, raw_body: bytes) -> str:
     except ValueError:
         canonical = (raw_body or b"").decode("utf-8", "replace")
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
-

@@ -9,6 +9,7 @@ changes nothing when the other delivery was applied already. A no-show is a canc
 appointment with `noShow: true`. `endTime` is a wall-clock label, so the end is the start
 plus `duration`.
 """
+
 import base64
 import json
 import time
@@ -102,12 +103,19 @@ def read(body: bytes, fetch: Callable[[str], dict] | None = None, **_) -> list[e
     elif kind == SYNC and canceled:
         kind = ev.CANCELLED
     type_id = text(a.get("appointmentTypeID") or form.get("appointmentTypeID"))
-    return [ev.BookingEvent(
-        kind=kind, booking_id=appointment_id, name=action, event_type=type_id,
-        student=ev.Person(text(a.get("email")), f"{first} {last}".strip() or None),
-        teacher=ev.Person(None, text(a.get("calendar"))),
-        start=instant(a.get("datetime"), "appointment.datetime", kind in (ev.CREATED, ev.RESCHEDULED, SYNC)),
-        end=_end(a), cancelled_by="student")]
+    return [
+        ev.BookingEvent(
+            kind=kind,
+            booking_id=appointment_id,
+            name=action,
+            event_type=type_id,
+            student=ev.Person(text(a.get("email")), f"{first} {last}".strip() or None),
+            teacher=ev.Person(None, text(a.get("calendar"))),
+            start=instant(a.get("datetime"), "appointment.datetime", kind in (ev.CREATED, ev.RESCHEDULED, SYNC)),
+            end=_end(a),
+            cancelled_by="student",
+        )
+    ]
 
 
 def _end(a: dict):

@@ -10,6 +10,7 @@ Events: BOOKING_CREATED, BOOKING_RESCHEDULED (a new booking uid; the old one is
 BOOKING_NO_SHOW_UPDATED (`attendees[].noShow` true or false), MEETING_ENDED (a flat body;
 it does not prove attendance, so it is recorded and changes nothing).
 """
+
 from . import events as ev
 from .parsing import field, instant, json_object, obj, text
 from .signing import body_digest, equal, hmac_sha256
@@ -33,8 +34,10 @@ def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -
 def _people(payload: dict) -> tuple[ev.Person, ev.Person]:
     organizer = obj(payload.get("organizer"))
     attendee = obj(field(payload, "attendees", 0))
-    return (ev.Person(text(attendee.get("email")), text(attendee.get("name"))),
-            ev.Person(text(organizer.get("email")), text(organizer.get("name"))))
+    return (
+        ev.Person(text(attendee.get("email")), text(attendee.get("name"))),
+        ev.Person(text(organizer.get("email")), text(organizer.get("name"))),
+    )
 
 
 def _event_type(payload: dict) -> tuple[str | None, tuple[str, ...]]:
@@ -51,8 +54,14 @@ def read(body: bytes, **_) -> list[ev.BookingEvent]:
     if trigger == "MEETING_ENDED":
         # Sent flat (the booking's fields at the top level). It says a meeting ended, not who came.
         uid = text(data.get("uid") or field(data, "payload", "uid"))
-        return [ev.BookingEvent(kind=ev.RECORD_ONLY, booking_id=uid or "", name=trigger,
-                                note="a meeting that ended does not prove attendance")]
+        return [
+            ev.BookingEvent(
+                kind=ev.RECORD_ONLY,
+                booking_id=uid or "",
+                name=trigger,
+                note="a meeting that ended does not prove attendance",
+            )
+        ]
     payload = data.get("payload")
     if not isinstance(payload, dict):
         raise ev.Unreadable("payload is missing")
@@ -66,27 +75,57 @@ def read(body: bytes, **_) -> list[ev.BookingEvent]:
             if not isinstance(attendee, dict):
                 continue
             kind = ev.NO_SHOW if attendee.get("noShow") else ev.NO_SHOW_REVERTED
-            out.append(ev.BookingEvent(kind=kind, booking_id=uid, name=trigger,
-                                       student=ev.Person(text(attendee.get("email")), text(attendee.get("name")))))
+            out.append(
+                ev.BookingEvent(
+                    kind=kind,
+                    booking_id=uid,
+                    name=trigger,
+                    student=ev.Person(text(attendee.get("email")), text(attendee.get("name"))),
+                )
+            )
         return out
     uid = text(payload.get("uid"))
     if not uid:
         raise ev.Unreadable("payload.uid is missing")
     student, teacher = _people(payload)
     event_type, aliases = _event_type(payload)
-    common = dict(booking_id=uid, name=trigger, event_type=event_type, event_type_aliases=aliases, student=student,
-                  teacher=teacher)
+    common = dict(
+        booking_id=uid,
+        name=trigger,
+        event_type=event_type,
+        event_type_aliases=aliases,
+        student=student,
+        teacher=teacher,
+    )
     if trigger == "BOOKING_CREATED":
-        return [ev.BookingEvent(kind=ev.CREATED, start=instant(payload.get("startTime"), "payload.startTime"),
-                                end=instant(payload.get("endTime"), "payload.endTime"), **common)]
+        return [
+            ev.BookingEvent(
+                kind=ev.CREATED,
+                start=instant(payload.get("startTime"), "payload.startTime"),
+                end=instant(payload.get("endTime"), "payload.endTime"),
+                **common,
+            )
+        ]
     if trigger == "BOOKING_RESCHEDULED":
-        return [ev.BookingEvent(kind=ev.RESCHEDULED, start=instant(payload.get("startTime"), "payload.startTime"),
-                                end=instant(payload.get("endTime"), "payload.endTime"),
-                                previous_booking_id=text(payload.get("rescheduleUid")), **common)]
+        return [
+            ev.BookingEvent(
+                kind=ev.RESCHEDULED,
+                start=instant(payload.get("startTime"), "payload.startTime"),
+                end=instant(payload.get("endTime"), "payload.endTime"),
+                previous_booking_id=text(payload.get("rescheduleUid")),
+                **common,
+            )
+        ]
     if trigger == "BOOKING_CANCELLED":
         by = text(payload.get("cancelledBy"))
         school = by is not None and teacher.email is not None and by.lower() == teacher.email.lower()
-        return [ev.BookingEvent(kind=ev.CANCELLED, start=instant(payload.get("startTime"), "payload.startTime", False),
-                                cancelled_at=instant(data.get("createdAt"), "createdAt", False),
-                                cancelled_by="school" if school else "student", **common)]
+        return [
+            ev.BookingEvent(
+                kind=ev.CANCELLED,
+                start=instant(payload.get("startTime"), "payload.startTime", False),
+                cancelled_at=instant(data.get("createdAt"), "createdAt", False),
+                cancelled_by="school" if school else "student",
+                **common,
+            )
+        ]
     return [ev.BookingEvent(kind=ev.RECORD_ONLY, booking_id=uid, name=trigger, note="not a booking change")]

@@ -9,6 +9,7 @@ of a move whose other half is the new invitee's invitee.created, naming this one
 `old_invitee`; the halves may arrive in either order); invitee_no_show.created and
 .deleted, whose payload is the invitee. A booking is identified by its invitee URI.
 """
+
 from . import events as ev
 from .parsing import field, instant, json_object, obj, text
 from .signing import body_digest, equal, fresh, hmac_sha256
@@ -24,8 +25,9 @@ def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -
     if "t" not in parts or "v1" not in parts:
         raise ev.SignatureRefused("Calendly-Webhook-Signature is missing or malformed")
     timestamp = fresh(parts["t"], now)
-    if not any(equal(sign(secret, timestamp, body).split("v1=", 1)[1], parts["v1"].strip().lower())
-               for secret in secrets):
+    if not any(
+        equal(sign(secret, timestamp, body).split("v1=", 1)[1], parts["v1"].strip().lower()) for secret in secrets
+    ):
         raise ev.SignatureRefused("Calendly-Webhook-Signature does not match")
     return body_digest(body)
 
@@ -58,18 +60,28 @@ def read(body: bytes, **_) -> list[ev.BookingEvent]:
         raise ev.Unreadable("payload.uri and payload.scheduled_event are required")
     event_type, aliases = _event_type(scheduled)
     host = obj(field(scheduled, "event_memberships", 0))
-    common = dict(booking_id=uri, name=name, event_type=event_type, event_type_aliases=aliases,
-                  student=ev.Person(text(payload.get("email")), text(payload.get("name"))),
-                  teacher=ev.Person(text(host.get("user_email")), text(host.get("user_name"))),
-                  start=instant(scheduled.get("start_time"), "payload.scheduled_event.start_time"),
-                  end=instant(scheduled.get("end_time"), "payload.scheduled_event.end_time"))
+    common = dict(
+        booking_id=uri,
+        name=name,
+        event_type=event_type,
+        event_type_aliases=aliases,
+        student=ev.Person(text(payload.get("email")), text(payload.get("name"))),
+        teacher=ev.Person(text(host.get("user_email")), text(host.get("user_name"))),
+        start=instant(scheduled.get("start_time"), "payload.scheduled_event.start_time"),
+        end=instant(scheduled.get("end_time"), "payload.scheduled_event.end_time"),
+    )
     if name == "invitee.created":
         return [ev.BookingEvent(kind=ev.CREATED, previous_booking_id=text(payload.get("old_invitee")), **common)]
     if payload.get("rescheduled"):
         return [ev.BookingEvent(kind=ev.MOVE_HALF, note=text(payload.get("new_invitee")), **common)]
     cancellation = obj(payload.get("cancellation"))
     by_host = cancellation.get("canceler_type") == "host"
-    return [ev.BookingEvent(kind=ev.CANCELLED, cancelled_by="school" if by_host else "student",
-                            cancelled_at=instant(cancellation.get("created_at"), "payload.cancellation.created_at",
-                                                 False) or instant(data.get("created_at"), "created_at", False),
-                            **common)]
+    return [
+        ev.BookingEvent(
+            kind=ev.CANCELLED,
+            cancelled_by="school" if by_host else "student",
+            cancelled_at=instant(cancellation.get("created_at"), "payload.cancellation.created_at", False)
+            or instant(data.get("created_at"), "created_at", False),
+            **common,
+        )
+    ]

@@ -1,4 +1,5 @@
 """The booking events every adapter produces, whatever the provider."""
+
 from dataclasses import dataclass
 from datetime import datetime
 

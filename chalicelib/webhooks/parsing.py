@@ -1,4 +1,5 @@
 """Small readers shared by the adapters: JSON objects, instants, nested fields."""
+
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -39,7 +40,6 @@ def instant(value: Any, field: str, required: bool = True) -> datetime | None:
     if not sane_instant(moment):
         raise Implausible(f"{field} is not an instant between 1970 and 2200")
     return moment.astimezone(timezone.utc)
-
 
 
 def field(data: Any, *path: str | int, required: bool = False) -> Any:

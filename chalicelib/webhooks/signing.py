@@ -1,4 +1,5 @@
 """Signature schemes over raw body bytes. Every comparison is constant-time."""
+
 import base64
 import hashlib
 import hmac

@@ -4,6 +4,7 @@ Headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (space-separated
 `v1,<base64>`, any of which may match, for key rotation); signed content
 `<id>.<timestamp>.<body>`; key = the base64-decoded secret after `whsec_`.
 """
+
 import base64
 import binascii
 
@@ -12,8 +13,11 @@ from .parsing import field, instant, json_object, one_of, text
 from .signing import b64, equal, fresh, hmac_sha256
 
 KINDS = {
-    "booking.created": ev.CREATED, "booking.rescheduled": ev.RESCHEDULED, "booking.cancelled": ev.CANCELLED,
-    "booking.attended": ev.ATTENDED, "booking.no_show": ev.NO_SHOW,
+    "booking.created": ev.CREATED,
+    "booking.rescheduled": ev.RESCHEDULED,
+    "booking.cancelled": ev.CANCELLED,
+    "booking.attended": ev.ATTENDED,
+    "booking.no_show": ev.NO_SHOW,
     "booking.no_show_reverted": ev.NO_SHOW_REVERTED,
 }
 
@@ -59,16 +63,26 @@ def read(body: bytes, **_) -> list[ev.BookingEvent]:
     if not isinstance(d, dict):
         raise ev.Unreadable("data is missing")
     booking_id = text(field(d, "booking_id", required=True), "data.booking_id")
-    student = ev.Person(text(field(d, "student", "email"), "data.student.email"),
-                       text(field(d, "student", "name"), "data.student.name"))
-    teacher = ev.Person(text(field(d, "teacher", "email"), "data.teacher.email"),
-                       text(field(d, "teacher", "name"), "data.teacher.name"))
+    student = ev.Person(
+        text(field(d, "student", "email"), "data.student.email"), text(field(d, "student", "name"), "data.student.name")
+    )
+    teacher = ev.Person(
+        text(field(d, "teacher", "email"), "data.teacher.email"), text(field(d, "teacher", "name"), "data.teacher.name")
+    )
     needs_time = kind in (ev.CREATED, ev.RESCHEDULED)
-    return [ev.BookingEvent(
-        kind=kind, booking_id=booking_id, name=name, event_type=text(d.get("event_type"), "data.event_type"),
-        student=student, teacher=teacher, start=instant(d.get("start"), "data.start", needs_time),
-        end=instant(d.get("end"), "data.end", needs_time),
-        previous_booking_id=text(d.get("previous_booking_id"), "data.previous_booking_id"),
-        cancelled_at=instant(d.get("cancelled_at"), "data.cancelled_at", False)
-        or instant(data.get("timestamp"), "timestamp", False),
-        cancelled_by=d.get("cancelled_by") if d.get("cancelled_by") in ("student", "school") else "student")]
+    return [
+        ev.BookingEvent(
+            kind=kind,
+            booking_id=booking_id,
+            name=name,
+            event_type=text(d.get("event_type"), "data.event_type"),
+            student=student,
+            teacher=teacher,
+            start=instant(d.get("start"), "data.start", needs_time),
+            end=instant(d.get("end"), "data.end", needs_time),
+            previous_booking_id=text(d.get("previous_booking_id"), "data.previous_booking_id"),
+            cancelled_at=instant(d.get("cancelled_at"), "data.cancelled_at", False)
+            or instant(data.get("timestamp"), "timestamp", False),
+            cancelled_by=d.get("cancelled_by") if d.get("cancelled_by") in ("student", "school") else "student",
+        )
+    ]

@@ -3,6 +3,7 @@
 It is the real command: `make run` in a process group of its own, with the embedded
 DynamoDB (or the engine named by OPTCLASS_DYNAMODB_ENDPOINT when pytest started).
 """
+
 import contextlib
 import os
 import signal
@@ -46,8 +47,9 @@ def running_stack(log_dir):
         env["OPTCLASS_TABLE"] = f"optclass-e2e-{port}"
     log_path = str(log_dir / "make-run.log")
     log = open(log_path, "w")
-    process = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        ["make", "-s", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     try:

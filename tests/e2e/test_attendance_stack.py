@@ -1,5 +1,6 @@
 """Attendance over HTTP against the `make run` stack: the product page's example, and
 concurrent marking."""
+
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -14,16 +15,25 @@ pytestmark = pytest.mark.e2e
 def _class(stack, past, upcoming, initial=10):
     admin, staff, teacher, member = _school(stack)
     student_sub = f"student-{teacher['id']}"
-    student = staff.call("POST", "/students", {"name": "Pia", "email": "pia@e2e.example",
-                                               "user_id": student_sub}).json()
-    schedule = staff.call("POST", "/schedules", {"name": "Cello", "kind": "one_to_one",
-                                                 "teacher_id": teacher["id"]}).json()
-    enrollment = staff.call("POST", f"/schedules/{schedule['id']}/enrollments", {
-        "student_id": student["id"], "initial_balance": initial, "responsible_staff_id": member["id"]}).json()
+    student = staff.call(
+        "POST", "/students", {"name": "Pia", "email": "pia@e2e.example", "user_id": student_sub}
+    ).json()
+    schedule = staff.call(
+        "POST", "/schedules", {"name": "Cello", "kind": "one_to_one", "teacher_id": teacher["id"]}
+    ).json()
+    enrollment = staff.call(
+        "POST",
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": student["id"], "initial_balance": initial, "responsible_staff_id": member["id"]},
+    ).json()
     now = datetime.now(timezone.utc)
     days = [-7 * (past - i) for i in range(past)] + [7 * (i + 1) for i in range(upcoming)]
-    sessions = [staff.call("POST", f"/schedules/{schedule['id']}/sessions",
-                           {"starts_at": (now + timedelta(days=d)).isoformat()}).json() for d in days]
+    sessions = [
+        staff.call(
+            "POST", f"/schedules/{schedule['id']}/sessions", {"starts_at": (now + timedelta(days=d)).isoformat()}
+        ).json()
+        for d in days
+    ]
     return admin, staff, teacher, student, student_sub, enrollment, sessions
 
 
@@ -51,8 +61,12 @@ def test_concurrent_marks_count_every_charge_once(stack):
     statuses = ["attended", "cancelled", "no_show", "attended", "cancelled", "no_show", "attended", "no_show"]
     jobs = [(contested["id"], status) for status in statuses] + [(s["id"], "attended") for s in others]
     with ThreadPoolExecutor(max_workers=16) as pool:
-        answers = list(pool.map(lambda job: staff.call("PUT", f"/sessions/{job[0]}/attendance/{student['id']}",
-                                                       {"status": job[1]}), jobs))
+        answers = list(
+            pool.map(
+                lambda job: staff.call("PUT", f"/sessions/{job[0]}/attendance/{student['id']}", {"status": job[1]}),
+                jobs,
+            )
+        )
     assert {a.status_code for a in answers} == {200}
     ledger = staff.call("GET", f"/enrollments/{enrollment['id']}/ledger?limit=200").json()["items"]
     balance = staff.call("GET", f"/enrollments/{enrollment['id']}").json()["balance"]
@@ -65,8 +79,9 @@ def test_concurrent_marks_count_every_charge_once(stack):
         mark = staff.call("GET", f"/sessions/{s['id']}/attendance").json()["items"][0]
         moved = sum(e["delta"] for e in ledger if e["reference"] == f"session:{s['id']}")
         assert moved == (-1 if mark["charged"] else 0), (s["id"], mark, moved)
-    assert balance == 20 - 8 - (1 if staff.call("GET", f"/sessions/{contested['id']}/attendance").json()
-                                ["items"][0]["charged"] else 0)
+    assert balance == 20 - 8 - (
+        1 if staff.call("GET", f"/sessions/{contested['id']}/attendance").json()["items"][0]["charged"] else 0
+    )
 
 
 def _company_of(client: Client) -> str:

@@ -7,6 +7,7 @@ past session of the group class Tina Teacher teaches, Mia then sees it in her po
 Tina cannot open Theo Teacher's Piano 1:1 board. Screenshots go to build/screenshots/;
 the staff board is also written to docs/board.png for the README.
 """
+
 import os
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -21,8 +22,15 @@ pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = os.path.join(ROOT, "build", "screenshots")
 README_IMAGE = os.path.join(ROOT, "docs", "board.png")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 GROUP = "Beginners Guitar (group)"
@@ -119,9 +127,13 @@ def marked(browser, stack, demo):
     board = demo.board(GROUP)
     mia = next(s for s in board["students"] if s["student_name"] == MIA)
     now = datetime.now(timezone.utc)
-    past = [s for s in board["items"] if s["status"] != "cancelled"
-            and datetime.fromisoformat(s["starts_at"]) < now
-            and any(a["student_id"] == mia["student_id"] and a["status"] == "unmarked" for a in s["attendance"])]
+    past = [
+        s
+        for s in board["items"]
+        if s["status"] != "cancelled"
+        and datetime.fromisoformat(s["starts_at"]) < now
+        and any(a["student_id"] == mia["student_id"] and a["status"] == "unmarked" for a in s["attendance"])
+    ]
     assert past, "the demo group class has no past session with Mia unmarked in the board's default range"
     session = past[-1]
 
@@ -140,8 +152,10 @@ def marked(browser, stack, demo):
         status_before = cell.get_attribute("data-status")
         cell.click()
         page.click("#sheet button[data-status='attended']")
-        page.wait_for_selector(f"button.cell[data-session-id='{session['session_id']}']"
-                               f"[data-student-id='{mia['student_id']}'][data-status='attended']")
+        page.wait_for_selector(
+            f"button.cell[data-session-id='{session['session_id']}']"
+            f"[data-student-id='{mia['student_id']}'][data-status='attended']"
+        )
         expect(_badge(page, mia["student_id"])).to_have_text(str(mia["balance"] - 1))
         shown_after = _badge(page, mia["student_id"]).inner_text()
         page.mouse.move(0, 0)
@@ -150,8 +164,13 @@ def marked(browser, stack, demo):
     finally:
         context.close()
     assert not errors, f"script errors on the page: {errors}"
-    return {"session": session, "mia": mia, "shown_before": shown_before, "status_before": status_before,
-            "shown_after": shown_after}
+    return {
+        "session": session,
+        "mia": mia,
+        "shown_before": shown_before,
+        "status_before": status_before,
+        "shown_after": shown_after,
+    }
 
 
 def test_the_page_and_its_assets_are_served_with_their_types_and_nothing_else(stack):
@@ -173,8 +192,9 @@ def test_the_page_and_its_assets_are_served_with_their_types_and_nothing_else(st
 def test_demo_tokens_are_the_ones_make_run_prints_and_they_work(stack, demo):
     import jwt
 
-    printed = dict(word.split("=", 1) for word in stack.output().split()
-                   if word.startswith("OPTCLASS_") and "_TOKEN=" in word)
+    printed = dict(
+        word.split("=", 1) for word in stack.output().split() if word.startswith("OPTCLASS_") and "_TOKEN=" in word
+    )
     assert set(demo.tokens) == {"admin", "staff", "teacher", "student"}
 
     def who(tok):
@@ -221,8 +241,9 @@ def test_a_teacher_cannot_open_another_teachers_board_and_the_page_says_why(stac
     page.wait_for_selector("#schedules li")
     assert page.locator("#schedules a").all_inner_texts() == [GROUP]
     piano_id = demo.schedules[PIANO]["id"]
-    refused = requests.get(f"{stack.base}/schedules/{piano_id}/board", headers=bearer(demo.tokens["teacher"]),
-                           timeout=10)
+    refused = requests.get(
+        f"{stack.base}/schedules/{piano_id}/board", headers=bearer(demo.tokens["teacher"]), timeout=10
+    )
     assert refused.status_code == 403
     page.evaluate("id => { location.hash = '#/board/' + encodeURIComponent(id); }", piano_id)
     error = page.locator("#error")
@@ -263,18 +284,31 @@ def test_a_pasted_token_signs_in_and_names_from_the_api_are_shown_as_text(stack,
         assert answer.status_code in (200, 201), answer.text
         return answer.json()
 
-    assert requests.put(f"{stack.base}/company", json={"name": "Markup School"}, headers=admin,
-                        timeout=10).status_code == 200
+    assert (
+        requests.put(f"{stack.base}/company", json={"name": "Markup School"}, headers=admin, timeout=10).status_code
+        == 200
+    )
     teacher = post("/staff", {"name": "<b>Bold</b> Teacher", "email": "t@markup.example", "role": "teacher"})
     member = post("/staff", {"name": "Sue", "email": "s@markup.example", "role": "staff", "user_id": f"staff-{cid}"})
     hostile = '<img src=x onerror="window.__injected=1">Zoe'
     student = post("/students", {"name": hostile, "email": "z@markup.example"})
-    schedule = post("/schedules", {"name": "<script>window.__injected=2</script>Drums", "kind": "group",
-                                   "capacity": 4, "teacher_id": teacher["id"]})
-    post(f"/schedules/{schedule['id']}/enrollments", {"student_id": student["id"], "initial_balance": 1,
-                                                      "responsible_staff_id": member["id"]})
-    post(f"/schedules/{schedule['id']}/sessions",
-         {"starts_at": (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()})
+    schedule = post(
+        "/schedules",
+        {
+            "name": "<script>window.__injected=2</script>Drums",
+            "kind": "group",
+            "capacity": 4,
+            "teacher_id": teacher["id"],
+        },
+    )
+    post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": student["id"], "initial_balance": 1, "responsible_staff_id": member["id"]},
+    )
+    post(
+        f"/schedules/{schedule['id']}/sessions",
+        {"starts_at": (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()},
+    )
 
     page = open_page()
     page.goto(f"{stack.base}/app")
@@ -300,11 +334,20 @@ def test_staff_see_held_no_shows_and_notifications_and_can_clear_a_mark(stack, d
     board = demo.board(PIANO)
     ivy = next(s for s in board["students"] if s["student_name"] == "Ivy Ito")
     now = datetime.now(timezone.utc)
-    session = [s for s in board["items"] if s["status"] != "cancelled" and datetime.fromisoformat(s["starts_at"]) < now
-               and any(a["student_id"] == ivy["student_id"] and a["status"] == "unmarked" for a in s["attendance"])][-1]
+    session = [
+        s
+        for s in board["items"]
+        if s["status"] != "cancelled"
+        and datetime.fromisoformat(s["starts_at"]) < now
+        and any(a["student_id"] == ivy["student_id"] and a["status"] == "unmarked" for a in s["attendance"])
+    ][-1]
     # Piano 1:1 holds no-shows instead of charging them; the daily job finds the low balances.
-    held = requests.put(f"{stack.base}/sessions/{session['session_id']}/attendance/{ivy['student_id']}",
-                        json={"status": "no_show"}, headers=bearer(demo.tokens["staff"]), timeout=10)
+    held = requests.put(
+        f"{stack.base}/sessions/{session['session_id']}/attendance/{ivy['student_id']}",
+        json={"status": "no_show"},
+        headers=bearer(demo.tokens["staff"]),
+        timeout=10,
+    )
     assert held.status_code == 200 and held.json()["held"] is True
     ran = requests.post(f"{stack.base}/local/jobs/low-balance", headers=bearer(demo.tokens["admin"]), timeout=30)
     assert ran.status_code == 200, ran.text
@@ -331,8 +374,10 @@ def test_staff_see_held_no_shows_and_notifications_and_can_clear_a_mark(stack, d
     assert cell.get_attribute("data-status") == "no_show" and "held" in cell.inner_text()
     cell.click()
     page.click("#sheet button[data-status='unmarked']")
-    page.wait_for_selector(f"button.cell[data-session-id='{session['session_id']}']"
-                           f"[data-student-id='{ivy['student_id']}'][data-status='unmarked']")
+    page.wait_for_selector(
+        f"button.cell[data-session-id='{session['session_id']}']"
+        f"[data-student-id='{ivy['student_id']}'][data-status='unmarked']"
+    )
     assert _badge(page, ivy["student_id"]).inner_text() == str(ivy["balance"])
     page.click("#nav a:text-is('Held no-shows')")
     page.wait_for_selector("main h1:text-is('Held no-shows')")

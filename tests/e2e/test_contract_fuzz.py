@@ -4,6 +4,7 @@ against a `make run` stack of its own, and checks that no answer is a server err
 every answer's status is documented and that every answer matches its documented schema.
 Zero failures is the bar; nothing is excluded.
 """
+
 import subprocess
 import sys
 from pathlib import Path
@@ -33,9 +34,24 @@ def test_every_operation_keeps_its_contract_for_every_role(fuzz_stack, tmp_path)
     runs = {}
     for role, examples in EXAMPLES.items():
         log = open(tmp_path / f"schemathesis-{role}.txt", "w")
-        command = [str(schemathesis), "run", f"{fuzz_stack.base}/openapi.json", "--checks", CHECKS,
-                   "--max-examples", str(examples), "--seed", str(SEED), "--no-shrink", "--workers", "1",
-                   "--header", f"Authorization: Bearer {fuzz_stack.tokens[role]}", "--output-truncate", "true"]
+        command = [
+            str(schemathesis),
+            "run",
+            f"{fuzz_stack.base}/openapi.json",
+            "--checks",
+            CHECKS,
+            "--max-examples",
+            str(examples),
+            "--seed",
+            str(SEED),
+            "--no-shrink",
+            "--workers",
+            "1",
+            "--header",
+            f"Authorization: Bearer {fuzz_stack.tokens[role]}",
+            "--output-truncate",
+            "true",
+        ]
         runs[role] = (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path), log)
     failed = {}
     for role, (process, log) in runs.items():

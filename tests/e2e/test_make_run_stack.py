@@ -1,4 +1,5 @@
 """Over HTTP against the `make run` stack: the balance story, concurrency and retries."""
+
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +17,9 @@ class Client:
         self.base, self.headers = base, bearer(tok)
 
     def call(self, method, path, body=None, headers=None):
-        return requests.request(method, self.base + path, json=body, headers={**self.headers, **(headers or {})},
-                                timeout=30)
+        return requests.request(
+            method, self.base + path, json=body, headers={**self.headers, **(headers or {})}, timeout=30
+        )
 
 
 def _school(stack):
@@ -26,8 +28,9 @@ def _school(stack):
     staff = Client(stack.base, token(cid, "staff", f"staff-{cid}"))
     assert admin.call("PUT", "/company", {"name": "E2E School"}).status_code == 200
     teacher = admin.call("POST", "/staff", {"name": "T", "email": "t@e2e.example", "role": "teacher"}).json()
-    member = admin.call("POST", "/staff", {"name": "S", "email": "s@e2e.example", "role": "staff",
-                                           "user_id": f"staff-{cid}"}).json()
+    member = admin.call(
+        "POST", "/staff", {"name": "S", "email": "s@e2e.example", "role": "staff", "user_id": f"staff-{cid}"}
+    ).json()
     return admin, staff, teacher, member
 
 
@@ -55,9 +58,11 @@ def test_student_schedule_enrollment_top_up_and_adjustment_end_at_13(stack):
     assert student.status_code == 201
     schedule = staff.call("POST", "/schedules", {"name": "Violin", "kind": "one_to_one", "teacher_id": teacher["id"]})
     assert schedule.status_code == 201
-    enrollment = staff.call("POST", f"/schedules/{schedule.json()['id']}/enrollments",
-                            {"student_id": student.json()["id"], "initial_balance": 10,
-                             "responsible_staff_id": member["id"]})
+    enrollment = staff.call(
+        "POST",
+        f"/schedules/{schedule.json()['id']}/enrollments",
+        {"student_id": student.json()["id"], "initial_balance": 10, "responsible_staff_id": member["id"]},
+    )
     assert enrollment.status_code == 201 and enrollment.json()["balance"] == 10
     eid = enrollment.json()["id"]
     topped = staff.call("POST", f"/enrollments/{eid}/top-ups", {"sessions": 5})
@@ -71,17 +76,22 @@ def test_student_schedule_enrollment_top_up_and_adjustment_end_at_13(stack):
 def test_twenty_concurrent_top_ups_add_exactly_twenty_with_twenty_entries(stack):
     admin, staff, teacher, member = _school(stack)
     student = staff.call("POST", "/students", {"name": "Cy", "email": "cy@e2e.example"}).json()
-    schedule = staff.call("POST", "/schedules", {"name": "Choir", "kind": "group", "capacity": 30,
-                                                 "teacher_id": teacher["id"]}).json()
-    eid = staff.call("POST", f"/schedules/{schedule['id']}/enrollments",
-                     {"student_id": student["id"], "initial_balance": 4,
-                      "responsible_staff_id": member["id"]}).json()["id"]
+    schedule = staff.call(
+        "POST", "/schedules", {"name": "Choir", "kind": "group", "capacity": 30, "teacher_id": teacher["id"]}
+    ).json()
+    eid = staff.call(
+        "POST",
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": student["id"], "initial_balance": 4, "responsible_staff_id": member["id"]},
+    ).json()["id"]
+
     def top_up(i):
         """As a client should: with an Idempotency-Key, and again after a 503's Retry-After
         (twenty writers on one enrollment can outlast the store's bounded retries)."""
         for _ in range(5):
-            answer = staff.call("POST", f"/enrollments/{eid}/top-ups", {"sessions": 1},
-                                headers={"Idempotency-Key": f"top-up-{eid}-{i}"})
+            answer = staff.call(
+                "POST", f"/enrollments/{eid}/top-ups", {"sessions": 1}, headers={"Idempotency-Key": f"top-up-{eid}-{i}"}
+            )
             if answer.status_code != 503:
                 return answer
             assert answer.headers["Retry-After"] == "1"
@@ -102,15 +112,21 @@ def test_twenty_concurrent_top_ups_add_exactly_twenty_with_twenty_entries(stack)
 def test_a_retried_request_with_the_same_idempotency_key_has_one_effect(stack):
     admin, staff, teacher, member = _school(stack)
     student = staff.call("POST", "/students", {"name": "Di", "email": "di@e2e.example"}).json()
-    schedule = staff.call("POST", "/schedules", {"name": "Drums", "kind": "one_to_one",
-                                                 "teacher_id": teacher["id"]}).json()
-    eid = staff.call("POST", f"/schedules/{schedule['id']}/enrollments",
-                     {"student_id": student["id"], "initial_balance": 1,
-                      "responsible_staff_id": member["id"]}).json()["id"]
+    schedule = staff.call(
+        "POST", "/schedules", {"name": "Drums", "kind": "one_to_one", "teacher_id": teacher["id"]}
+    ).json()
+    eid = staff.call(
+        "POST",
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": student["id"], "initial_balance": 1, "responsible_staff_id": member["id"]},
+    ).json()["id"]
     headers = {"Idempotency-Key": "e2e-retry-1"}
     with ThreadPoolExecutor(max_workers=5) as pool:
-        answers = list(pool.map(lambda i: staff.call("POST", f"/enrollments/{eid}/top-ups", {"sessions": 10},
-                                                     headers=headers), range(5)))
+        answers = list(
+            pool.map(
+                lambda i: staff.call("POST", f"/enrollments/{eid}/top-ups", {"sessions": 10}, headers=headers), range(5)
+            )
+        )
     assert {a.status_code for a in answers} == {200}
     assert {a.json()["balance"] for a in answers} == {11}
     assert staff.call("GET", f"/enrollments/{eid}").json()["balance"] == 11

@@ -1,6 +1,7 @@
 """`make package`: the prod stage's CloudFormation (SAM) template, as `chalice package
 --merge-template` builds it, linted clean by cfn-lint, with what it must hold: what Chalice
 generates and what infra/generate.py merges into it (deep-merging dicts, replacing lists)."""
+
 import json
 import os
 import re
@@ -34,8 +35,11 @@ def test_the_table_and_its_indexes_are_the_schema(template):
 
 
 def test_the_daily_jobs_are_scheduled_functions(template):
-    events = {name: r["Properties"].get("Events", {}) for name, r in template["Resources"].items()
-              if r["Type"] == "AWS::Serverless::Function"}
+    events = {
+        name: r["Properties"].get("Events", {})
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
     schedules = {name: e for name, e in events.items() if any(x["Type"] == "Schedule" for x in e.values())}
     assert set(schedules) == {"SessionHorizon", "LowBalance"}
 
@@ -82,8 +86,15 @@ def test_every_function_has_its_own_role_whose_policy_names_only_its_own_needs(t
     assert [n for n, a in granted.items() if "ses:SendEmail" in a] == ["LowBalance"]
     assert [n for n, a in granted.items() if "dynamodb:GetRecords" in a] == ["ReportCounters"]
     assert [n for n, a in granted.items() if a & {"kms:Decrypt", "kms:GenerateDataKey"}] == ["APIHandler"]
-    everyone = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
-                "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+    everyone = [
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+    ]
     assert all(set(everyone) <= a for a in granted.values())
     # the stream's resources only in the counters' policy, the key only in the API's
     for name, role_name in roles.items():
@@ -99,8 +110,11 @@ def test_each_function_writes_only_to_its_own_log_group(template):
         group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         props = resources[group]["Properties"]
         assert resources[group]["Type"] == "AWS::Logs::LogGroup" and props["RetentionInDays"] > 0
-        [logs] = [s for s in resources[_role_of(template, function)]["Properties"]["Policies"][0]["PolicyDocument"]
-                  ["Statement"] if s["Sid"] == "Logs"]
+        [logs] = [
+            s
+            for s in resources[_role_of(template, function)]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            if s["Sid"] == "Logs"
+        ]
         assert [r["Fn::Sub"].rsplit(":log-group:", 1)[1] for r in logs["Resource"]] == [f"{props['LogGroupName']}:*"]
 
 
@@ -128,7 +142,8 @@ def test_the_authorizer_and_every_function_trust_the_stacks_own_pool_and_client(
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["OPTCLASS_USER_POOL_ARN"] == pool_arn, name
         assert variables["OPTCLASS_JWT_ISSUER"] == {
-            "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${OptClassUserPool}"}, name
+            "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${OptClassUserPool}"
+        }, name
         assert variables["OPTCLASS_JWT_AUDIENCE"] == {"Ref": "OptClassAppClient"}, name
         # the merge replaced only these: the stage's own settings are still there
         assert variables["OPTCLASS_STAGE"] == "prod" and variables["OPTCLASS_TABLE"] == "optclass-prod"
@@ -151,7 +166,8 @@ def test_the_secrets_key_and_the_cursor_secret_reach_the_api(template):
     generated = secret["Properties"]["GenerateSecretString"]
     assert generated["PasswordLength"] >= 32 and generated["ExcludePunctuation"] and not generated["IncludeSpace"]
     assert variables["OPTCLASS_CURSOR_SECRET"] == {
-        "Fn::Sub": "{{resolve:secretsmanager:${OptClassCursorSecret}:SecretString}}"}
+        "Fn::Sub": "{{resolve:secretsmanager:${OptClassCursorSecret}:SecretString}}"
+    }
 
 
 def test_the_stage_is_throttled_and_every_function_has_reserved_concurrency(template):
@@ -165,9 +181,13 @@ def test_the_stage_is_throttled_and_every_function_has_reserved_concurrency(temp
 
 def test_the_gateways_own_answers_are_in_the_contracts_shape_without_the_token(template):
     responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
-    for kind, status, code in [("MISSING_AUTHENTICATION_TOKEN", "404", "not_found"),
-                               ("UNAUTHORIZED", "401", "unauthenticated"), ("ACCESS_DENIED", "403", "forbidden"),
-                               ("DEFAULT_4XX", None, "bad_request"), ("DEFAULT_5XX", None, "server_error")]:
+    for kind, status, code in [
+        ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found"),
+        ("UNAUTHORIZED", "401", "unauthenticated"),
+        ("ACCESS_DENIED", "403", "forbidden"),
+        ("DEFAULT_4XX", None, "bad_request"),
+        ("DEFAULT_5XX", None, "server_error"),
+    ]:
         response = responses[kind]
         assert response.get("StatusCode") == status, kind  # the defaults keep the gateway's own status
         [(media, text)] = response["ResponseTemplates"].items()
@@ -201,8 +221,10 @@ def test_the_report_counters_read_the_tables_own_stream(template):
     [event] = function["Properties"]["Events"].values()
     assert event["Type"] == "DynamoDB"
     assert event["Properties"]["Stream"] == {"Fn::GetAtt": ["OptClassTable", "StreamArn"]}
-    assert template["Resources"]["OptClassTable"]["Properties"]["StreamSpecification"]["StreamViewType"] == \
-        "NEW_AND_OLD_IMAGES"
+    assert (
+        template["Resources"]["OptClassTable"]["Properties"]["StreamSpecification"]["StreamViewType"]
+        == "NEW_AND_OLD_IMAGES"
+    )
     assert template["Resources"]["ReportCountersLagAlarm"]["Properties"]["MetricName"] == "IteratorAge"
 
 
@@ -215,8 +237,10 @@ def test_every_module_ships_with_bytecode_the_runtime_trusts_without_its_source_
     import zipfile
 
     tag = sys.implementation.cache_tag
-    assert template["Resources"]["APIHandler"]["Properties"]["Runtime"] == f"python{sys.version_info[0]}." \
-                                                                          f"{sys.version_info[1]}"
+    assert (
+        template["Resources"]["APIHandler"]["Properties"]["Runtime"] == f"python{sys.version_info[0]}."
+        f"{sys.version_info[1]}"
+    )
     with zipfile.ZipFile(ROOT / "build" / "package" / name) as archive:
         names = set(archive.namelist())
         sources = [n for n in names if n.endswith(".py")]
@@ -246,8 +270,11 @@ def test_the_layer_keeps_the_models_of_exactly_the_services_the_code_calls(templ
         called |= set(re.findall(r"""client\(\s*["']([a-z0-9-]+)["']""", source.read_text()))
     assert called == SERVICES
     with zipfile.ZipFile(ROOT / "build" / "package" / "layer-deployment.zip") as archive:
-        kept = {name.split("/botocore/data/")[1].split("/")[0] for name in archive.namelist()
-                if "/botocore/data/" in name and name.count("/", name.index("/botocore/data/") + 15) >= 1}
+        kept = {
+            name.split("/botocore/data/")[1].split("/")[0]
+            for name in archive.namelist()
+            if "/botocore/data/" in name and name.count("/", name.index("/botocore/data/") + 15) >= 1
+        }
     assert kept == SERVICES
 
 
@@ -264,8 +291,12 @@ def test_the_trimmed_service_data_resolves_every_kept_client_exactly_as_botocore
     data = site / "botocore" / "data"
     endpoints = json.loads((data / "endpoints.json").read_text())
     assert {"aws", "aws-cn", "aws-us-gov"} <= {p["partition"] for p in endpoints["partitions"]}
-    assert {name for p in endpoints["partitions"] for name in p["services"]} <= \
-        {"dynamodb", "streams.dynamodb", "kms", "email"}
+    assert {name for p in endpoints["partitions"] for name in p["services"]} <= {
+        "dynamodb",
+        "streams.dynamodb",
+        "kms",
+        "email",
+    }
     assert "dynamodb" in endpoints["partitions"][0]["services"]
     dynamodb = (data / "dynamodb" / "2012-08-10" / "service-2.json").read_text()
     assert '"documentation"' not in dynamodb and not list(data.glob("*/*/service-2.json.gz"))
@@ -288,8 +319,13 @@ print(json.dumps(answer))
 
     def resolved(path: list[str]) -> dict:
         setup = f"import sys; sys.path[:0] = {path!r}\n"
-        done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", setup + probe], env=env, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", "-B", "-c", setup + probe],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         return json.loads(done.stdout)
 

@@ -1,4 +1,5 @@
 """A small JSON client over chalice's test client, and a company with one user per role."""
+
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +25,9 @@ class Api:
         self.client = client
         self.tok = tok
 
-    def call(self, method: str, path: str, body: Any = None, headers: dict | None = None,
-             raw: bytes | str | None = None) -> Answer:
+    def call(
+        self, method: str, path: str, body: Any = None, headers: dict | None = None, raw: bytes | str | None = None
+    ) -> Answer:
         h = bearer(self.tok) if self.tok else {"Content-Type": "application/json"}
         h.update(headers or {})
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
@@ -76,18 +78,27 @@ def build_world(client, company_id: str | None = None) -> World:
     admin = Api(client, token(cid, "admin", subs["admin"]))
     assert admin.put("/company", {"name": f"School {cid}", "timezone": "Europe/Berlin"}).status == 200
     ids = {}
-    for key, role, name in (("staff", "staff", "Sam Staff"), ("teacher", "teacher", "Tina Teacher"),
-                            ("teacher2", "teacher", "Theo Teacher")):
-        made = admin.post("/staff", {"name": name, "email": f"{key}@{cid}.example", "role": role,
-                                     "user_id": subs[key]})
+    for key, role, name in (
+        ("staff", "staff", "Sam Staff"),
+        ("teacher", "teacher", "Tina Teacher"),
+        ("teacher2", "teacher", "Theo Teacher"),
+    ):
+        made = admin.post("/staff", {"name": name, "email": f"{key}@{cid}.example", "role": role, "user_id": subs[key]})
         assert made.status == 201, made.body
         ids[f"{key}_id"] = made.body["id"]
     staff = Api(client, token(cid, "staff", subs["staff"]))
-    made = staff.post("/students", {"name": "Stella Student", "email": f"stella@{cid}.example",
-                                    "user_id": subs["student"]})
+    made = staff.post(
+        "/students", {"name": "Stella Student", "email": f"stella@{cid}.example", "user_id": subs["student"]}
+    )
     assert made.status == 201, made.body
     ids["student_id"] = made.body["id"]
-    return World(client=client, company_id=cid, admin=admin, staff=staff,
-                 teacher=Api(client, token(cid, "teacher", subs["teacher"])),
-                 other_teacher=Api(client, token(cid, "teacher", subs["teacher2"])),
-                 student=Api(client, token(cid, "student", subs["student"])), ids=ids)
+    return World(
+        client=client,
+        company_id=cid,
+        admin=admin,
+        staff=staff,
+        teacher=Api(client, token(cid, "teacher", subs["teacher"])),
+        other_teacher=Api(client, token(cid, "teacher", subs["teacher2"])),
+        student=Api(client, token(cid, "student", subs["student"])),
+        ids=ids,
+    )

@@ -1,5 +1,6 @@
 """Roles from records: how a company is set up, who gets in, what a role claim can and
 cannot do, and stages that fail closed."""
+
 import threading
 from dataclasses import replace
 
@@ -22,12 +23,19 @@ def test_the_first_caller_of_a_new_company_becomes_its_admin_and_nobody_else_get
     assert made.status == 200 and made.body["name"] == "Riverside Music"
     [admin] = founder.get("/staff").body["items"]
     assert (admin["name"], admin["email"], admin["role"], admin["user_id"]) == (
-        "Rita", "rita@r.example", "admin", "founder-sub")
+        "Rita",
+        "rita@r.example",
+        "admin",
+        "founder-sub",
+    )
     stranger = Api(client, token(cid, "admin", "stranger-sub"))
     before = table_items()
-    for method, path, body in (("PUT", "/company", {"name": "Mine now"}), ("GET", "/company", None),
-                               ("GET", "/students", None), ("POST", "/staff", {"name": "X", "email": "x@x.example",
-                                                                                "role": "admin"})):
+    for method, path, body in (
+        ("PUT", "/company", {"name": "Mine now"}),
+        ("GET", "/company", None),
+        ("GET", "/students", None),
+        ("POST", "/staff", {"name": "X", "email": "x@x.example", "role": "admin"}),
+    ):
         answer = stranger.call(method, path, body)
         assert (answer.status, answer.error_code) == (403, "forbidden"), (method, path, answer.body)
     assert table_items() == before
@@ -40,8 +48,11 @@ def test_two_first_callers_at_once_make_one_admin(store):
 
     def set_up(sub):
         try:
-            results.append(company.put_company(Actor(cid, sub, None), name=f"By {sub}", timezone="UTC",
-                                               low_balance_threshold=2).name)
+            results.append(
+                company.put_company(
+                    Actor(cid, sub, None), name=f"By {sub}", timezone="UTC", low_balance_threshold=2
+                ).name
+            )
         except Forbidden:
             results.append("refused")
 
@@ -74,11 +85,18 @@ def test_a_role_claim_narrows_but_never_widens(client):
 def test_a_login_made_before_logins_kept_their_role_still_resolves(client, monkeypatch):
     monkeypatch.setattr(config, "caller_cache_seconds", lambda: 0)  # every call reads the ref
     w = build_world(client)
-    items = [i for i in table_items() if i.get("type", {}).get("S") == "user_ref"
-             and i["user_id"]["S"] == f"staff-{w.company_id}"]
+    items = [
+        i
+        for i in table_items()
+        if i.get("type", {}).get("S") == "user_ref" and i["user_id"]["S"] == f"staff-{w.company_id}"
+    ]
     for item in items:  # as the earlier layout wrote it
-        engine.boto_client().update_item(TableName=config.table_name(), Key={"PK": item["PK"], "SK": item["SK"]},
-                                         UpdateExpression="REMOVE #r", ExpressionAttributeNames={"#r": "role"})
+        engine.boto_client().update_item(
+            TableName=config.table_name(),
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="REMOVE #r",
+            ExpressionAttributeNames={"#r": "role"},
+        )
     assert w.staff.get("/students").status == 200
 
 
@@ -90,23 +108,31 @@ def test_a_stage_that_is_not_named_local_is_not_local_and_refuses_to_run_without
     with pytest.raises(config.Misconfigured, match="refuses to start"):
         config.require_deployable()
     monkeypatch.setenv("OPTCLASS_STAGE", "staging")
-    for name, value in (("OPTCLASS_JWT_ISSUER", "https://cognito-idp.eu-west-1.amazonaws.com/pool"),
-                        ("OPTCLASS_JWT_AUDIENCE", "client"), ("OPTCLASS_USER_POOL_ARN", "arn:aws:cognito-idp:x"),
-                        ("OPTCLASS_CURSOR_SECRET", "c" * 40), ("OPTCLASS_KMS_KEY_ID", "arn:aws:kms:x:1:key/k")):
+    for name, value in (
+        ("OPTCLASS_JWT_ISSUER", "https://cognito-idp.eu-west-1.amazonaws.com/pool"),
+        ("OPTCLASS_JWT_AUDIENCE", "client"),
+        ("OPTCLASS_USER_POOL_ARN", "arn:aws:cognito-idp:x"),
+        ("OPTCLASS_CURSOR_SECRET", "c" * 40),
+        ("OPTCLASS_KMS_KEY_ID", "arn:aws:kms:x:1:key/k"),
+    ):
         monkeypatch.setenv(name, value)
     assert config.deployment_problems() == []
     monkeypatch.setenv("OPTCLASS_CURSOR_SECRET", "short")
     assert config.deployment_problems() == ["OPTCLASS_CURSOR_SECRET is shorter than 32 characters"]
 
 
-def test_a_stage_without_its_settings_answers_every_request_503_and_logs_what_is_missing(client, world, monkeypatch,
-                                                                                        caplog):
+def test_a_stage_without_its_settings_answers_every_request_503_and_logs_what_is_missing(
+    client, world, monkeypatch, caplog
+):
     # Deployed, with none of a deployed stage's settings (chalice's test client sets the local stage's
     # environment around each request, so the stage's name is given here).
     monkeypatch.setattr(config, "stage", lambda: "staging")
     before = len(table_items())
-    for answer in (world.admin.get("/company"), world.staff.post("/students", {"name": "N", "email": "n@x.example"}),
-                   client.http.get("/health")):
+    for answer in (
+        world.admin.get("/company"),
+        world.staff.post("/students", {"name": "N", "email": "n@x.example"}),
+        client.http.get("/health"),
+    ):
         status = answer.status if hasattr(answer, "status") else answer.status_code
         assert status == 503
     body = world.admin.get("/students").body
@@ -132,8 +158,11 @@ def test_a_container_reads_a_login_once_per_bound_and_a_change_reaches_it_within
     assert first.calls == ["GetItem", "Query"] and again.calls == ["Query"]  # the login was read once
 
     # Another container takes the login away: this one follows within the bound, not before.
-    ref = next(i for i in table_items() if i.get("type", {}).get("S") == "user_ref"
-               and i["user_id"]["S"] == f"teacher-{w.company_id}")
+    ref = next(
+        i
+        for i in table_items()
+        if i.get("type", {}).get("S") == "user_ref" and i["user_id"]["S"] == f"teacher-{w.company_id}"
+    )
     engine.boto_client().delete_item(TableName=config.table_name(), Key={"PK": ref["PK"], "SK": ref["SK"]})
     assert teacher.get("/schedules").status == 200
     later = logins.time.monotonic() + config.caller_cache_seconds() + 1
@@ -142,8 +171,13 @@ def test_a_container_reads_a_login_once_per_bound_and_a_change_reaches_it_within
 
     # A change committed through this container applies at once: the teacher becomes staff.
     assert teacher.get("/students").status == 403
-    promoted = records.UserRef(company_id=w.company_id, user_id=f"teacher-{w.company_id}", person_kind="staff",
-                               person_id=ref["person_id"]["S"], role="staff")
+    promoted = records.UserRef(
+        company_id=w.company_id,
+        user_id=f"teacher-{w.company_id}",
+        person_kind="staff",
+        person_id=ref["person_id"]["S"],
+        role="staff",
+    )
     assert teacher.get("/schedules").status == 403  # refused logins are not remembered
     uow_.run(lambda uow: uow.overwrite(promoted), company_id=w.company_id)
     assert teacher.get("/students").status == 200

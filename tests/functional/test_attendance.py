@@ -1,5 +1,6 @@
 """Attendance marks over the HTTP API: policy, corrections, clears, held no-shows, bulk
 marks, the roster, school cancellations, teachers' reach."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -21,11 +22,20 @@ def cls(world):
     session starts). `ahead`: two sessions still to come, for cancellations: in 10 hours
     (inside the 24 h window) and in three days (outside it)."""
     w = world
-    schedule = w.staff.post("/schedules", {
-        "name": "Strings", "kind": "group", "capacity": 6, "teacher_id": w.ids["teacher_id"],
-        "policy": {"cancelled": "credit", "no_show": "hold", "late_cancel_hours": 24, "overdraft": 0}}).body
-    enrollment = w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
-        "student_id": w.ids["student_id"], "initial_balance": 3, "responsible_staff_id": w.ids["staff_id"]}).body
+    schedule = w.staff.post(
+        "/schedules",
+        {
+            "name": "Strings",
+            "kind": "group",
+            "capacity": 6,
+            "teacher_id": w.ids["teacher_id"],
+            "policy": {"cancelled": "credit", "no_show": "hold", "late_cancel_hours": 24, "overdraft": 0},
+        },
+    ).body
+    enrollment = w.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": w.ids["student_id"], "initial_balance": 3, "responsible_staff_id": w.ids["staff_id"]},
+    ).body
     now = datetime.now(timezone.utc)
 
     def session(starts: datetime) -> dict:
@@ -35,9 +45,15 @@ def cls(world):
 
     sessions = [session(now - timedelta(hours=1) - timedelta(days=7 * i)) for i in range(4)]
     ahead = [session(now + timedelta(hours=hours)) for hours in (10, 72)]
-    return {"w": w, "schedule": schedule, "eid": enrollment["id"], "sid": w.ids["student_id"],
-            "sessions": [s["id"] for s in sessions], "starts": [s["starts_at"] for s in sessions],
-            "ahead": [s["id"] for s in ahead]}
+    return {
+        "w": w,
+        "schedule": schedule,
+        "eid": enrollment["id"],
+        "sid": w.ids["student_id"],
+        "sessions": [s["id"] for s in sessions],
+        "starts": [s["starts_at"] for s in sessions],
+        "ahead": [s["id"] for s in ahead],
+    }
 
 
 def mark(c, i, body, api=None, which="sessions", **kw):
@@ -57,7 +73,13 @@ def test_attended_charges_one_session_and_writes_an_attendance_entry(cls):
     answer = mark(cls, 0, {"status": "attended", "note": "great"})
     assert answer.status == 200
     body = answer.body
-    assert (body["status"], body["charged"], body["held"], body["balance"], body["version"]) == ("attended", True, False, 2, 1)
+    assert (body["status"], body["charged"], body["held"], body["balance"], body["version"]) == (
+        "attended",
+        True,
+        False,
+        2,
+        1,
+    )
     assert body["recorded_by"].startswith("staff:") and body["note"] == "great"
     last = ledger(cls)[-1]
     assert (last["kind"], last["delta"], last["reference"]) == ("attendance", -1, f"session:{cls['sessions'][0]}")
@@ -177,26 +199,43 @@ def test_the_same_mark_request_with_an_idempotency_key_is_replayed(cls):
 
 def test_bulk_marking_reports_each_students_outcome(cls, world):
     second = world.staff.post("/students", {"name": "Bea", "email": "bea@x.example"}).body
-    world.staff.post(f"/schedules/{cls['schedule']['id']}/enrollments", {
-        "student_id": second["id"], "initial_balance": 0, "responsible_staff_id": world.ids["staff_id"]})
+    world.staff.post(
+        f"/schedules/{cls['schedule']['id']}/enrollments",
+        {"student_id": second["id"], "initial_balance": 0, "responsible_staff_id": world.ids["staff_id"]},
+    )
     stranger = world.staff.post("/students", {"name": "Stranger", "email": "s@x.example"}).body
-    answer = world.teacher.post(f"/sessions/{cls['sessions'][0]}/attendance", {"records": [
-        {"student_id": cls["sid"], "status": "attended"},
-        {"student_id": second["id"], "status": "attended"},
-        {"student_id": stranger["id"], "status": "attended"}]})
+    answer = world.teacher.post(
+        f"/sessions/{cls['sessions'][0]}/attendance",
+        {
+            "records": [
+                {"student_id": cls["sid"], "status": "attended"},
+                {"student_id": second["id"], "status": "attended"},
+                {"student_id": stranger["id"], "status": "attended"},
+            ]
+        },
+    )
     assert answer.status == 200
     items = {i["student_id"]: i for i in answer.body["items"]}
     assert items[cls["sid"]]["ok"] is True and items[cls["sid"]]["mark"]["balance"] == 2
     assert items[second["id"]]["ok"] is False and items[second["id"]]["error"]["code"] == "insufficient_balance"
     assert items[stranger["id"]]["error"]["code"] == "not_enrolled"
-    roster = {r["student_id"]: r["status"] for r in
-              world.staff.get(f"/sessions/{cls['sessions'][0]}/attendance").body["items"]}
+    roster = {
+        r["student_id"]: r["status"]
+        for r in world.staff.get(f"/sessions/{cls['sessions'][0]}/attendance").body["items"]
+    }
     assert roster == {cls["sid"]: "attended", second["id"]: "unmarked"}
 
 
 def test_bulk_with_a_repeated_student_is_400(cls):
-    answer = cls["w"].staff.post(f"/sessions/{cls['sessions'][0]}/attendance", {"records": [
-        {"student_id": cls["sid"], "status": "attended"}, {"student_id": cls["sid"], "status": "no_show"}]})
+    answer = cls["w"].staff.post(
+        f"/sessions/{cls['sessions'][0]}/attendance",
+        {
+            "records": [
+                {"student_id": cls["sid"], "status": "attended"},
+                {"student_id": cls["sid"], "status": "no_show"},
+            ]
+        },
+    )
     assert answer.status == 400 and balance(cls) == 3
 
 
@@ -207,7 +246,8 @@ def test_school_cancellation_marks_everyone_cancelled_and_reverses_charges(cls):
     assert cancelled.body["session"]["status"] == "cancelled"
     marks = cancelled.body["marks"]
     assert [(m["status"], m["cancelled_by"], m["charged"], m["balance"]) for m in marks] == [
-        ("cancelled", "school", False, 3)]
+        ("cancelled", "school", False, 3)
+    ]
     assert ledger(cls)[-1]["note"] == "session cancelled by the school"
     again = cls["w"].staff.post(f"/sessions/{cls['sessions'][0]}/cancel")
     assert again.status == 200 and balance(cls) == 3 and len(ledger(cls)) == 3
@@ -243,8 +283,10 @@ def test_rescheduling_moves_the_session_and_its_marks(cls):
 
 
 def test_a_session_must_end_after_it_starts(cls):
-    answer = cls["w"].staff.post(f"/schedules/{cls['schedule']['id']}/sessions", {
-        "starts_at": "2027-01-01T10:00:00Z", "ends_at": "2027-01-01T09:00:00Z"})
+    answer = cls["w"].staff.post(
+        f"/schedules/{cls['schedule']['id']}/sessions",
+        {"starts_at": "2027-01-01T10:00:00Z", "ends_at": "2027-01-01T09:00:00Z"},
+    )
     assert answer.status == 400 and answer.body["error"]["details"][0]["field"] == "ends_at"
     naive = cls["w"].staff.post(f"/schedules/{cls['schedule']['id']}/sessions", {"starts_at": "2027-01-01T10:00:00"})
     assert naive.status == 400 and naive.body["error"]["details"][0]["field"] == "starts_at"

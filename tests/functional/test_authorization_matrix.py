@@ -9,6 +9,7 @@ record in the company claiming each role. What a caller may do comes from their 
 the forged claims get exactly what the record allows, the unrecorded logins 403.
 Refused calls change nothing.
 """
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -70,13 +71,26 @@ class Ctx:
         if self.ids.get("integration_id"):
             return
         actor = Actor(self.world.company_id, "fixture", ADMIN)
-        integration, _ = integrations.create(actor, provider="calcom", name="Cal", event_types={},
-                                             default_schedule_id=None, secret="s3cret-s3cret", account_id=None)
+        integration, _ = integrations.create(
+            actor,
+            provider="calcom",
+            name="Cal",
+            event_types={},
+            default_schedule_id=None,
+            secret="s3cret-s3cret",
+            account_id=None,
+        )
         self.ids["integration_id"] = integration.integration_id
-        body = b'{"triggerEvent": "BOOKING_CREATED", "createdAt": "2027-01-01T00:00:00Z", "payload": {"uid": "u1", ' \
-               b'"startTime": "2027-01-05T10:00:00Z", "endTime": "2027-01-05T11:00:00Z", "attendees": []}}'
-        outcome = webhooks.receive(integration.integration_id, {"x-cal-signature-256": calcom.sign("s3cret-s3cret", body)},
-                                   body, "application/json")
+        body = (
+            b'{"triggerEvent": "BOOKING_CREATED", "createdAt": "2027-01-01T00:00:00Z", "payload": {"uid": "u1", '
+            b'"startTime": "2027-01-05T10:00:00Z", "endTime": "2027-01-05T11:00:00Z", "attendees": []}}'
+        )
+        outcome = webhooks.receive(
+            integration.integration_id,
+            {"x-cal-signature-256": calcom.sign("s3cret-s3cret", body)},
+            body,
+            "application/json",
+        )
         self.ids["delivery_id"] = outcome.delivery.delivery_id
 
     def replayable(self) -> None:
@@ -113,15 +127,21 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/openapi.json"): Case(allowed=set(), public=True, path_ids=False),
     ("GET", "/company"): Case(allowed=STAFFS, path_ids=False),
     ("PUT", "/company"): Case(allowed={ADMIN}, path_ids=False, body=lambda c: {"name": "Renamed School"}),
-    ("POST", "/staff"): Case(allowed={ADMIN}, ok=201, path_ids=False,
-                             body=lambda c: {"name": "New", "email": "new@example.com", "role": "staff"}),
+    ("POST", "/staff"): Case(
+        allowed={ADMIN},
+        ok=201,
+        path_ids=False,
+        body=lambda c: {"name": "New", "email": "new@example.com", "role": "staff"},
+    ),
     ("GET", "/staff"): Case(allowed=STAFFS, path_ids=False),
     ("GET", "/staff/{staff_id}"): Case(allowed=STAFFS),
     # The path names the schedule's own teacher: a teacher reaches only their own agenda.
-    ("GET", "/staff/{staff_id}/sessions"): Case(allowed=TEACHING, own_schedule_only=True,
-                                                path_values=lambda c: {"staff_id": c.world.ids["teacher_id"]}),
-    ("POST", "/students"): Case(allowed=STAFFS, ok=201, path_ids=False,
-                                body=lambda c: {"name": "Newt", "email": "newt@example.com"}),
+    ("GET", "/staff/{staff_id}/sessions"): Case(
+        allowed=TEACHING, own_schedule_only=True, path_values=lambda c: {"staff_id": c.world.ids["teacher_id"]}
+    ),
+    ("POST", "/students"): Case(
+        allowed=STAFFS, ok=201, path_ids=False, body=lambda c: {"name": "Newt", "email": "newt@example.com"}
+    ),
     ("GET", "/students"): Case(allowed=STAFFS, path_ids=False),
     ("GET", "/students/{student_id}"): Case(allowed=STAFFS),
     ("GET", "/students/{student_id}/enrollments"): Case(allowed=STAFFS),
@@ -130,28 +150,38 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/schedules/{schedule_id}"): Case(allowed=TEACHING, own_schedule_only=True),
     ("PATCH", "/schedules/{schedule_id}"): Case(allowed=STAFFS, body=lambda c: {"name": "Renamed"}),
     ("POST", "/schedules/{schedule_id}/enrollments"): Case(
-        allowed=STAFFS, ok=201,
-        body=lambda c: {"student_id": c.fresh_student(), "initial_balance": 4,
-                        "responsible_staff_id": c.world.ids["staff_id"]}),
+        allowed=STAFFS,
+        ok=201,
+        body=lambda c: {
+            "student_id": c.fresh_student(),
+            "initial_balance": 4,
+            "responsible_staff_id": c.world.ids["staff_id"],
+        },
+    ),
     ("GET", "/schedules/{schedule_id}/enrollments"): Case(allowed=TEACHING, own_schedule_only=True),
     ("GET", "/enrollments/{enrollment_id}"): Case(allowed=STAFFS),
     ("PATCH", "/enrollments/{enrollment_id}"): Case(allowed=STAFFS, body=lambda c: {"low_balance_threshold": 3}),
     ("POST", "/enrollments/{enrollment_id}/top-ups"): Case(allowed=STAFFS, body=lambda c: {"sessions": 1}),
     ("POST", "/enrollments/{enrollment_id}/adjustments"): Case(
-        allowed=STAFFS, body=lambda c: {"delta": -1, "reason": "correction"}),
+        allowed=STAFFS, body=lambda c: {"delta": -1, "reason": "correction"}
+    ),
     ("GET", "/enrollments/{enrollment_id}/ledger"): Case(allowed=STAFFS),
     ("POST", "/schedules/{schedule_id}/sessions"): Case(
-        allowed=STAFFS, ok=201, body=lambda c: {"starts_at": "2027-01-05T17:00:00+01:00", "duration_minutes": 45}),
+        allowed=STAFFS, ok=201, body=lambda c: {"starts_at": "2027-01-05T17:00:00+01:00", "duration_minutes": 45}
+    ),
     ("GET", "/schedules/{schedule_id}/sessions"): Case(allowed=TEACHING, own_schedule_only=True),
     ("GET", "/sessions/{session_id}"): Case(allowed=TEACHING, own_schedule_only=True),
     ("PATCH", "/sessions/{session_id}"): Case(allowed=STAFFS, body=lambda c: {"starts_at": "2027-01-06T18:00:00Z"}),
     ("POST", "/sessions/{session_id}/cancel"): Case(allowed=STAFFS, body=lambda c: {"reason": "storm"}),
     ("PUT", "/sessions/{session_id}/attendance/{student_id}"): Case(
-        allowed=TEACHING, own_schedule_only=True, body=lambda c: {"status": "attended"}),
+        allowed=TEACHING, own_schedule_only=True, body=lambda c: {"status": "attended"}
+    ),
     ("DELETE", "/sessions/{session_id}/attendance/{student_id}"): Case(allowed=STAFFS, setup=Ctx.ensure_mark),
     ("POST", "/sessions/{session_id}/attendance"): Case(
-        allowed=TEACHING, own_schedule_only=True,
-        body=lambda c: {"records": [{"student_id": c.world.ids["student_id"], "status": "no_show"}]}),
+        allowed=TEACHING,
+        own_schedule_only=True,
+        body=lambda c: {"records": [{"student_id": c.world.ids["student_id"], "status": "no_show"}]},
+    ),
     ("GET", "/sessions/{session_id}/attendance"): Case(allowed=TEACHING, own_schedule_only=True),
     ("GET", "/attendance/held"): Case(allowed=STAFFS, path_ids=False),
     ("GET", "/schedules/{schedule_id}/board"): Case(allowed=TEACHING, own_schedule_only=True),
@@ -165,20 +195,27 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/reports/overview"): Case(allowed=STAFFS, path_ids=False),
     ("GET", "/notifications"): Case(allowed=TEACHING, path_ids=False),
     ("POST", "/notifications/{notification_id}/read"): Case(
-        allowed=TEACHING, setup=Ctx.ensure_notification,
-        expect={ADMIN: 404, "own_teacher": 404, "other_teacher": 404}),
-    ("POST", "/integrations"): Case(allowed={ADMIN}, ok=201, path_ids=False,
-                                    body=lambda c: {"provider": "calcom", "name": "Cal"}),
+        allowed=TEACHING, setup=Ctx.ensure_notification, expect={ADMIN: 404, "own_teacher": 404, "other_teacher": 404}
+    ),
+    ("POST", "/integrations"): Case(
+        allowed={ADMIN}, ok=201, path_ids=False, body=lambda c: {"provider": "calcom", "name": "Cal"}
+    ),
     ("GET", "/integrations"): Case(allowed={ADMIN}, path_ids=False),
     ("DELETE", "/integrations/{integration_id}"): Case(allowed={ADMIN}, setup=Ctx.ensure_integration),
     ("POST", "/integrations/{integration_id}/secret"): Case(allowed={ADMIN}, setup=Ctx.ensure_integration),
     ("GET", "/integrations/{integration_id}/deliveries"): Case(allowed={ADMIN}, setup=Ctx.ensure_integration),
     ("POST", "/integrations/{integration_id}/deliveries/{delivery_id}/replay"): Case(
-        allowed={ADMIN}, setup=Ctx.replayable),
+        allowed={ADMIN}, setup=Ctx.replayable
+    ),
     # Booking systems authenticate by signature: a token stands in for none, so every caller
     # without a valid signature is refused alike.
-    ("POST", "/webhooks/{integration_id}"): Case(allowed=set(), public=True, ok=401, setup=Ctx.ensure_integration,
-                                                 body=lambda c: {"triggerEvent": "BOOKING_CREATED"}),
+    ("POST", "/webhooks/{integration_id}"): Case(
+        allowed=set(),
+        public=True,
+        ok=401,
+        setup=Ctx.ensure_integration,
+        body=lambda c: {"triggerEvent": "BOOKING_CREATED"},
+    ),
     # Local stage only; jobs are not one company's, so any admin may run them there.
     ("POST", "/local/jobs/{job_name}"): Case(allowed={ADMIN}, path_ids=False),
     ("GET", "/local/outbox"): Case(allowed={ADMIN}, path_ids=False),
@@ -190,8 +227,20 @@ CASES: dict[tuple[str, str], Case] = {
 }
 
 UNRECORDED = [f"unrecorded_{role}" for role in (ADMIN, STAFF, TEACHER, STUDENT)]
-CALLERS = ["none", "expired", "bad_signature", "other_company", STUDENT, "own_teacher", "other_teacher",
-           STAFF, ADMIN, "teacher_claiming_admin", "student_claiming_staff", *UNRECORDED]
+CALLERS = [
+    "none",
+    "expired",
+    "bad_signature",
+    "other_company",
+    STUDENT,
+    "own_teacher",
+    "other_teacher",
+    STAFF,
+    ADMIN,
+    "teacher_claiming_admin",
+    "student_claiming_staff",
+    *UNRECORDED,
+]
 AS_RECORDED = {"teacher_claiming_admin": "own_teacher", "student_claiming_staff": STUDENT}
 
 
@@ -209,23 +258,37 @@ def test_every_route_has_an_entry(app):
 @pytest.fixture
 def ctx(client):
     w = build_world(client)
-    schedule = w.staff.post("/schedules", {"name": "Guitar", "kind": "group", "capacity": 6,
-                                           "teacher_id": w.ids["teacher_id"]}).body
-    enrollment = w.staff.post(f"/schedules/{schedule['id']}/enrollments",
-                              {"student_id": w.ids["student_id"], "initial_balance": 10,
-                               "responsible_staff_id": w.ids["staff_id"]}).body
+    schedule = w.staff.post(
+        "/schedules", {"name": "Guitar", "kind": "group", "capacity": 6, "teacher_id": w.ids["teacher_id"]}
+    ).body
+    enrollment = w.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": w.ids["student_id"], "initial_balance": 10, "responsible_staff_id": w.ids["staff_id"]},
+    ).body
     started = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()  # marks need a started session
     session = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": started}).body
-    return Ctx(world=w, schedule_id=schedule["id"], enrollment_id=enrollment["id"], session_id=session["id"],
-               other=build_world(client))
+    return Ctx(
+        world=w,
+        schedule_id=schedule["id"],
+        enrollment_id=enrollment["id"],
+        session_id=session["id"],
+        other=build_world(client),
+    )
 
 
 def _path(template: str, ctx: Ctx, overrides: dict | None = None) -> str:
-    values = {"staff_id": ctx.world.ids["staff_id"], "student_id": ctx.world.ids["student_id"],
-              "schedule_id": ctx.schedule_id, "enrollment_id": ctx.enrollment_id, "session_id": ctx.session_id,
-              "job_name": "session-horizon", "notification_id": ctx.ids.get("notification_id", "none"),
-              "integration_id": ctx.ids.get("integration_id", "none"),
-              "delivery_id": ctx.ids.get("delivery_id", "none"), "asset": "app.js"}
+    values = {
+        "staff_id": ctx.world.ids["staff_id"],
+        "student_id": ctx.world.ids["student_id"],
+        "schedule_id": ctx.schedule_id,
+        "enrollment_id": ctx.enrollment_id,
+        "session_id": ctx.session_id,
+        "job_name": "session-horizon",
+        "notification_id": ctx.ids.get("notification_id", "none"),
+        "integration_id": ctx.ids.get("integration_id", "none"),
+        "delivery_id": ctx.ids.get("delivery_id", "none"),
+        "asset": "app.js",
+    }
     return template.format(**{**values, **(overrides or {})})
 
 

@@ -1,4 +1,5 @@
 """Enrollments, top-ups, adjustments, corrections and the ledger, over the HTTP API."""
+
 import pytest
 
 from tests.support import ledger_sum_matches, table_items
@@ -9,9 +10,10 @@ def enrollment(world):
     w = world
     schedule = w.staff.post("/schedules", {"name": "Piano", "kind": "one_to_one", "teacher_id": w.ids["teacher_id"]})
     assert schedule.status == 201
-    made = w.staff.post(f"/schedules/{schedule.body['id']}/enrollments",
-                        {"student_id": w.ids["student_id"], "initial_balance": 10,
-                         "responsible_staff_id": w.ids["staff_id"]})
+    made = w.staff.post(
+        f"/schedules/{schedule.body['id']}/enrollments",
+        {"student_id": w.ids["student_id"], "initial_balance": 10, "responsible_staff_id": w.ids["staff_id"]},
+    )
     assert made.status == 201, made.body
     return made.body
 
@@ -114,22 +116,27 @@ def test_patch_status_and_responsible_staff_and_if_match(world, enrollment):
     eid = enrollment["id"]
     stale = world.staff.patch(f"/enrollments/{eid}", {"status": "ended"}, headers={"If-Match": "99"})
     assert stale.status == 412 and stale.error_code == "version_mismatch"
-    ended = world.staff.patch(f"/enrollments/{eid}", {"status": "ended", "low_balance_threshold": 4},
-                              headers={"If-Match": str(enrollment["version"])})
+    ended = world.staff.patch(
+        f"/enrollments/{eid}",
+        {"status": "ended", "low_balance_threshold": 4},
+        headers={"If-Match": str(enrollment["version"])},
+    )
     assert ended.status == 200
     assert ended.body["status"] == "ended" and ended.body["low_balance_threshold"] == 4
     assert ended.body["version"] == enrollment["version"] + 1
-    cleared = world.staff.patch(f"/enrollments/{eid}", {"low_balance_threshold": None,
-                                                        "responsible_staff_id": world.ids["teacher_id"]})
+    cleared = world.staff.patch(
+        f"/enrollments/{eid}", {"low_balance_threshold": None, "responsible_staff_id": world.ids["teacher_id"]}
+    )
     assert cleared.body["low_balance_threshold"] is None
     assert cleared.body["responsible_staff_id"] == world.ids["teacher_id"]
     assert world.staff.get(f"/enrollments/{eid}").body == cleared.body
 
 
 def test_enrolling_twice_is_409_already_enrolled(world, enrollment):
-    again = world.staff.post(f"/schedules/{enrollment['schedule_id']}/enrollments",
-                             {"student_id": world.ids["student_id"], "initial_balance": 3,
-                              "responsible_staff_id": world.ids["staff_id"]})
+    again = world.staff.post(
+        f"/schedules/{enrollment['schedule_id']}/enrollments",
+        {"student_id": world.ids["student_id"], "initial_balance": 3, "responsible_staff_id": world.ids["staff_id"]},
+    )
     assert again.status == 409 and again.error_code == "already_enrolled"
     assert world.staff.get(f"/enrollments/{enrollment['id']}").body["balance"] == 10
 
@@ -159,11 +166,13 @@ def test_ledger_pages_in_order(world, enrollment):
 
 
 def test_a_zero_initial_balance_still_writes_the_initial_entry(world):
-    schedule = world.staff.post("/schedules", {"name": "Trial", "kind": "group", "capacity": 4,
-                                               "teacher_id": world.ids["teacher_id"]}).body
-    made = world.staff.post(f"/schedules/{schedule['id']}/enrollments",
-                            {"student_id": world.ids["student_id"], "initial_balance": 0,
-                             "responsible_staff_id": world.ids["staff_id"]})
+    schedule = world.staff.post(
+        "/schedules", {"name": "Trial", "kind": "group", "capacity": 4, "teacher_id": world.ids["teacher_id"]}
+    ).body
+    made = world.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": world.ids["student_id"], "initial_balance": 0, "responsible_staff_id": world.ids["staff_id"]},
+    )
     assert made.status == 201 and made.body["balance"] == 0
     entries = world.staff.get(f"/enrollments/{made.body['id']}/ledger").body["items"]
     assert [(e["kind"], e["delta"]) for e in entries] == [("initial", 0)]

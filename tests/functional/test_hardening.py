@@ -1,6 +1,7 @@
 """Nothing a client sends is trusted beyond what it may do: field rules by role, timing,
 capacity, sealed cursors, bounded bodies and headers, data at rest, CSV cells that cannot
 run, and requests whose cost is bounded."""
+
 import base64
 import csv
 import io
@@ -25,11 +26,20 @@ def _of(kind):
 @pytest.fixture
 def group(world):
     w = world
-    schedule = w.staff.post("/schedules", {"name": "Choir", "kind": "group", "capacity": 2,
-                                           "teacher_id": w.ids["teacher_id"],
-                                           "policy": {"late_cancel_hours": 24}}).body
-    enrollment = w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
-        "student_id": w.ids["student_id"], "initial_balance": 5, "responsible_staff_id": w.ids["staff_id"]}).body
+    schedule = w.staff.post(
+        "/schedules",
+        {
+            "name": "Choir",
+            "kind": "group",
+            "capacity": 2,
+            "teacher_id": w.ids["teacher_id"],
+            "policy": {"late_cancel_hours": 24},
+        },
+    ).body
+    enrollment = w.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": w.ids["student_id"], "initial_balance": 5, "responsible_staff_id": w.ids["staff_id"]},
+    ).body
     return w, schedule, enrollment
 
 
@@ -44,6 +54,7 @@ def _student(w, name):
 
 
 # --- timing and field rules ---------------------------------------------------------------
+
 
 def test_attendance_waits_for_the_session_to_start_but_a_cancellation_does_not(group):
     w, schedule, _ = group
@@ -88,6 +99,7 @@ def test_a_session_already_taken_cannot_move_to_a_time_that_has_not_come(group):
 
 # --- capacity -----------------------------------------------------------------------------
 
+
 def test_a_group_takes_no_more_active_students_than_its_capacity(group):
     w, schedule, _ = group
     second, third = _student(w, "Bo"), _student(w, "Cy")
@@ -108,11 +120,16 @@ def test_a_group_takes_no_more_active_students_than_its_capacity(group):
 def test_a_schedule_written_before_seats_were_counted_counts_its_roster_once(group):
     w, schedule, _ = group
     [item] = [s for s in _of("schedule") if s["schedule_id"]["S"] == schedule["id"]]
-    engine.boto_client().update_item(TableName=config.table_name(), Key={"PK": item["PK"], "SK": item["SK"]},
-                                     UpdateExpression="REMOVE active_enrollments")  # as an earlier version left it
+    engine.boto_client().update_item(
+        TableName=config.table_name(),
+        Key={"PK": item["PK"], "SK": item["SK"]},
+        UpdateExpression="REMOVE active_enrollments",
+    )  # as an earlier version left it
     body = {"initial_balance": 1, "responsible_staff_id": w.ids["staff_id"]}
-    assert w.staff.post(f"/schedules/{schedule['id']}/enrollments", {**body, "student_id": _student(w, "Gus")}
-                        ).status == 201
+    assert (
+        w.staff.post(f"/schedules/{schedule['id']}/enrollments", {**body, "student_id": _student(w, "Gus")}).status
+        == 201
+    )
     [item] = [s for s in _of("schedule") if s["schedule_id"]["S"] == schedule["id"]]
     assert item["active_enrollments"]["N"] == "2"  # the roster's one, and the newcomer
     full = w.staff.post(f"/schedules/{schedule['id']}/enrollments", {**body, "student_id": _student(w, "Hal")})
@@ -121,24 +138,49 @@ def test_a_schedule_written_before_seats_were_counted_counts_its_roster_once(gro
 
 def test_a_1_to_1_series_holds_one_student_and_a_booked_one_names_the_student_of_each_session(world):
     w = world
-    series = w.staff.post("/schedules", {"name": "Oboe", "kind": "one_to_one", "teacher_id": w.ids["teacher_id"],
-                                         "recurrence": {"weekdays": ["MO"], "start_time": "16:00",
-                                                        "duration_minutes": 30,
-                                                        "start_date": date.today().isoformat()}}).body
+    series = w.staff.post(
+        "/schedules",
+        {
+            "name": "Oboe",
+            "kind": "one_to_one",
+            "teacher_id": w.ids["teacher_id"],
+            "recurrence": {
+                "weekdays": ["MO"],
+                "start_time": "16:00",
+                "duration_minutes": 30,
+                "start_date": date.today().isoformat(),
+            },
+        },
+    ).body
     body = {"initial_balance": 1, "responsible_staff_id": w.ids["staff_id"]}
-    assert w.staff.post(f"/schedules/{series['id']}/enrollments", {**body, "student_id": w.ids["student_id"]}
-                        ).status == 201
+    assert (
+        w.staff.post(f"/schedules/{series['id']}/enrollments", {**body, "student_id": w.ids["student_id"]}).status
+        == 201
+    )
     other = _student(w, "Dee")
-    assert w.staff.post(f"/schedules/{series['id']}/enrollments", {**body, "student_id": other}).error_code == \
-        "schedule_full"
-    wide = w.staff.post("/schedules", {"name": "Oboe", "kind": "one_to_one", "capacity": 5,
-                                       "teacher_id": w.ids["teacher_id"],
-                                       "recurrence": {"weekdays": ["MO"], "start_time": "16:00",
-                                                      "duration_minutes": 30,
-                                                      "start_date": date.today().isoformat()}})
+    assert (
+        w.staff.post(f"/schedules/{series['id']}/enrollments", {**body, "student_id": other}).error_code
+        == "schedule_full"
+    )
+    wide = w.staff.post(
+        "/schedules",
+        {
+            "name": "Oboe",
+            "kind": "one_to_one",
+            "capacity": 5,
+            "teacher_id": w.ids["teacher_id"],
+            "recurrence": {
+                "weekdays": ["MO"],
+                "start_time": "16:00",
+                "duration_minutes": 30,
+                "start_date": date.today().isoformat(),
+            },
+        },
+    )
     assert wide.status == 400
-    booked = w.staff.post("/schedules", {"name": "Oboe lessons", "kind": "one_to_one", "capacity": 5,
-                                         "teacher_id": w.ids["teacher_id"]}).body
+    booked = w.staff.post(
+        "/schedules", {"name": "Oboe lessons", "kind": "one_to_one", "capacity": 5, "teacher_id": w.ids["teacher_id"]}
+    ).body
     for student in (w.ids["student_id"], other):
         assert w.staff.post(f"/schedules/{booked['id']}/enrollments", {**body, "student_id": student}).status == 201
     open_session = w.staff.post(f"/schedules/{booked['id']}/sessions", {"starts_at": hours_from_now(5)})
@@ -155,8 +197,14 @@ def test_two_enrollments_racing_for_the_last_seat_get_one_seat(group):
 
     def enroll(student):
         try:
-            enrollments.enroll(actor, schedule["id"], student_id=student, initial_balance=1,
-                               responsible_staff_id=w.ids["staff_id"], low_balance_threshold=None)
+            enrollments.enroll(
+                actor,
+                schedule["id"],
+                student_id=student,
+                initial_balance=1,
+                responsible_staff_id=w.ids["staff_id"],
+                low_balance_threshold=None,
+            )
             outcomes.append("enrolled")
         except Exception as exc:  # noqa: BLE001 - the loser's answer is the point
             outcomes.append(type(exc).__name__)
@@ -172,6 +220,7 @@ def test_two_enrollments_racing_for_the_last_seat_get_one_seat(group):
 
 
 # --- what clients send ---------------------------------------------------------------------
+
 
 def test_a_cursor_edited_or_taken_to_another_list_or_company_is_refused(client, world):
     w = world
@@ -212,15 +261,16 @@ def test_an_unknown_route_is_404_in_the_contracts_shape_and_never_echoes_the_tok
 
 def test_csv_cells_a_spreadsheet_would_run_are_text(world):
     w = world
-    for name in ("=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3", "Plain Name"):
+    for name in ('=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3", "Plain Name"):
         w.staff.post("/students", {"name": name, "email": "f@x.example"})
     rows = list(csv.DictReader(io.StringIO(w.staff.get("/reports/students?format=csv").body)))
     names = {r["student_name"] for r in rows}
-    assert {"'=HYPERLINK(\"http://x\")", "'+cmd|' /C calc'!A0", "'@SUM(A1)", "'-2+3", "Plain Name"} <= names
+    assert {'\'=HYPERLINK("http://x")', "'+cmd|' /C calc'!A0", "'@SUM(A1)", "'-2+3", "Plain Name"} <= names
     assert all(not n.startswith(("=", "+", "-", "@")) for n in names)
 
 
 # --- data at rest --------------------------------------------------------------------------
+
 
 def test_booking_system_secrets_are_encrypted_at_rest_and_still_verify(client, world):
     w = world
@@ -229,8 +279,11 @@ def test_booking_system_secrets_are_encrypted_at_rest_and_still_verify(client, w
     stored = [i for i in table_items() if i.get("type", {}).get("S") == "integration"]
     assert stored and all(secret not in str(i) for i in stored)
     assert stored[0]["secret"]["S"].startswith("kms1:")
-    event = {"type": "booking.created", "timestamp": hours_from_now(0), "data": {
-        "booking_id": "b1", "start": hours_from_now(5), "end": hours_from_now(6)}}
+    event = {
+        "type": "booking.created",
+        "timestamp": hours_from_now(0),
+        "data": {"booking_id": "b1", "start": hours_from_now(5), "end": hours_from_now(6)},
+    }
     assert Sender(client, made).standard(event).status == 200  # verified with the decrypted secret
     rotated = w.admin.post(f"/integrations/{made['id']}/secret").body
     stored = [i for i in table_items() if i.get("type", {}).get("S") == "integration"]
@@ -240,9 +293,17 @@ def test_booking_system_secrets_are_encrypted_at_rest_and_still_verify(client, w
 def test_a_deliverys_raw_body_expires_and_its_outcome_stays(client, world, monkeypatch):
     w = world
     made = w.admin.post("/integrations", {"provider": "standard", "name": "Page"}).body
-    event = {"type": "booking.created", "timestamp": hours_from_now(0), "data": {
-        "booking_id": "b2", "event_type": "none", "start": hours_from_now(5), "end": hours_from_now(6),
-        "student": {"name": "Hal", "email": "hal@x.example"}}}
+    event = {
+        "type": "booking.created",
+        "timestamp": hours_from_now(0),
+        "data": {
+            "booking_id": "b2",
+            "event_type": "none",
+            "start": hours_from_now(5),
+            "end": hours_from_now(6),
+            "student": {"name": "Hal", "email": "hal@x.example"},
+        },
+    }
     answer = Sender(client, made).standard(event)
     assert answer.body["status"] == "failed"
     [delivery] = _of("delivery")
@@ -258,14 +319,25 @@ def test_a_deliverys_raw_body_expires_and_its_outcome_stays(client, world, monke
 
 # --- bounded cost ------------------------------------------------------------------------------
 
+
 def test_a_schedule_a_year_back_makes_a_bounded_number_of_sessions_and_the_job_the_rest(world):
     w = world
     start = (date.today() - timedelta(days=360)).isoformat()
-    made = w.staff.post("/schedules", {"name": "Daily", "kind": "group", "capacity": 3,
-                                       "teacher_id": w.ids["teacher_id"],
-                                       "recurrence": {"weekdays": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"],
-                                                      "start_time": "07:00", "duration_minutes": 30,
-                                                      "start_date": start}})
+    made = w.staff.post(
+        "/schedules",
+        {
+            "name": "Daily",
+            "kind": "group",
+            "capacity": 3,
+            "teacher_id": w.ids["teacher_id"],
+            "recurrence": {
+                "weekdays": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"],
+                "start_time": "07:00",
+                "duration_minutes": 30,
+                "start_date": start,
+            },
+        },
+    )
     assert made.status == 201
     assert len(_of("session")) == sessions.SYNC_SESSIONS
     days = sorted(s["starts_at"]["S"][:10] for s in _of("session"))

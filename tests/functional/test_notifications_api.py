@@ -1,14 +1,21 @@
 """Notifications over HTTP: the local job route, each staff member's own inbox, reading,
 the local outbox, and company isolation."""
+
 from tests.functional.helpers import build_world
 
 
 def _low(world, balance=1):
-    schedule = world.staff.post("/schedules", {"name": "Harp", "kind": "one_to_one",
-                                               "teacher_id": world.ids["teacher_id"]}).body
-    return world.staff.post(f"/schedules/{schedule['id']}/enrollments", {
-        "student_id": world.ids["student_id"], "initial_balance": balance,
-        "responsible_staff_id": world.ids["staff_id"]}).body
+    schedule = world.staff.post(
+        "/schedules", {"name": "Harp", "kind": "one_to_one", "teacher_id": world.ids["teacher_id"]}
+    ).body
+    return world.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {
+            "student_id": world.ids["student_id"],
+            "initial_balance": balance,
+            "responsible_staff_id": world.ids["staff_id"],
+        },
+    ).body
 
 
 def test_the_local_job_notifies_the_responsible_staff_member_and_fills_the_outbox(world):
@@ -20,7 +27,12 @@ def test_the_local_job_notifies_the_responsible_staff_member_and_fills_the_outbo
     assert inbox.status == 200
     [note] = inbox.body["items"]
     assert (note["kind"], note["student_name"], note["schedule_name"], note["balance"], note["threshold"]) == (
-        "low_balance", "Stella Student", "Harp", 1, 2)
+        "low_balance",
+        "Stella Student",
+        "Harp",
+        1,
+        2,
+    )
     assert note["read_at"] is None and note["email"] == "sent"
     read = world.staff.post(f"/notifications/{note['id']}/read")
     assert read.status == 200 and read.body["read_at"]

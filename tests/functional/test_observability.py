@@ -1,5 +1,6 @@
 """One JSON log line per request (and per job run) with what the request cost, never a
 token or a secret; and CloudWatch embedded metrics for what happened."""
+
 import json
 
 from chalicelib import jobs, observability
@@ -52,22 +53,47 @@ def test_marks_and_balance_changes_become_embedded_metrics(world, capsys, monkey
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     actor = Actor(world.company_id, "staff-metrics", "staff")
-    schedule = schedules.create_schedule(actor, name="M", kind="one_to_one", teacher_id=world.ids["teacher_id"],
-                                         capacity=None, timezone="UTC", recurrence=None, policy=None,
-                                         low_balance_threshold=None)
-    enrollments.enroll(actor, schedule.schedule_id, student_id=world.ids["student_id"], initial_balance=3,
-                       responsible_staff_id=world.ids["staff_id"], low_balance_threshold=None)
+    schedule = schedules.create_schedule(
+        actor,
+        name="M",
+        kind="one_to_one",
+        teacher_id=world.ids["teacher_id"],
+        capacity=None,
+        timezone="UTC",
+        recurrence=None,
+        policy=None,
+        low_balance_threshold=None,
+    )
+    enrollments.enroll(
+        actor,
+        schedule.schedule_id,
+        student_id=world.ids["student_id"],
+        initial_balance=3,
+        responsible_staff_id=world.ids["staff_id"],
+        low_balance_threshold=None,
+    )
     from datetime import datetime, timedelta, timezone
 
     from chalicelib import ids
 
     # The session started an hour ago: attended is recorded once it has started (issue 12).
     started = datetime.now(timezone.utc) - timedelta(hours=1)
-    made = sessions.create_one_off(actor, schedule.schedule_id, starts_at=started,
-                                   ends_at=None, duration_minutes=30, teacher_id=None, student_id=None)
+    made = sessions.create_one_off(
+        actor,
+        schedule.schedule_id,
+        starts_at=started,
+        ends_at=None,
+        duration_minutes=30,
+        teacher_id=None,
+        student_id=None,
+    )
     capsys.readouterr()
-    attendance.record(actor, ids.session_id(made.schedule_id, made.session_key), world.ids["student_id"],
-                      attendance.MarkInput(status="attended"))
+    attendance.record(
+        actor,
+        ids.session_id(made.schedule_id, made.session_key),
+        world.ids["student_id"],
+        attendance.MarkInput(status="attended"),
+    )
     observability.flush()
     emf = [line for line in _lines(capsys.readouterr().out) if "_aws" in line]
     assert len(emf) == 1

@@ -1,4 +1,5 @@
 """The OpenAPI document is served, valid, and names exactly the routes the app has."""
+
 from openapi_spec_validator import validate
 
 from tests.functional.helpers import Api

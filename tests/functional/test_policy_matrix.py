@@ -10,6 +10,7 @@ under test:
 - every enrollment starts at 0: with overdraft 1 a charge lands exactly at the limit
   (-1, allowed); with overdraft 0 it would go beyond (409, nothing changes).
 """
+
 from datetime import datetime, timedelta, timezone
 from itertools import product
 
@@ -55,12 +56,24 @@ assert set(CASES) <= ALL
 @pytest.mark.parametrize("status,cancelled,no_show,late,overdraft", CASES, ids=["-".join(c) for c in CASES])
 def test_policy_decides_the_charge(world, status, cancelled, no_show, late, overdraft):
     w = world
-    schedule = w.staff.post("/schedules", {
-        "name": "P", "kind": "one_to_one", "teacher_id": w.ids["teacher_id"],
-        "policy": {"cancelled": cancelled, "no_show": no_show, "late_cancel_hours": 24,
-                   "overdraft": 1 if overdraft == "at_limit" else 0}}).body
-    eid = w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
-        "student_id": w.ids["student_id"], "initial_balance": 0, "responsible_staff_id": w.ids["staff_id"]}).body["id"]
+    schedule = w.staff.post(
+        "/schedules",
+        {
+            "name": "P",
+            "kind": "one_to_one",
+            "teacher_id": w.ids["teacher_id"],
+            "policy": {
+                "cancelled": cancelled,
+                "no_show": no_show,
+                "late_cancel_hours": 24,
+                "overdraft": 1 if overdraft == "at_limit" else 0,
+            },
+        },
+    ).body
+    eid = w.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": w.ids["student_id"], "initial_balance": 0, "responsible_staff_id": w.ids["staff_id"]},
+    ).body["id"]
     # Times relative to now (issue 12): attended and no_show only once the session has started
     # (it started an hour ago); the teacher may not give cancelled_at, so a cancellation is
     # made now, with the session 2 hours ahead (inside the 24 h window) or 30 hours (outside).

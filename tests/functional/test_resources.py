@@ -1,4 +1,5 @@
 """Company settings, staff, students and schedules over the HTTP API."""
+
 from tests.functional.helpers import Api
 from tests.support import new_company_id, token
 
@@ -35,10 +36,13 @@ def test_staff_and_students_are_created_listed_and_fetched(world):
 
 
 def test_a_user_id_belongs_to_one_person_only(world):
-    taken = world.admin.post("/staff", {"name": "Dup", "email": "d@x.example", "role": "staff",
-                                        "user_id": f"staff-{world.company_id}"})
+    taken = world.admin.post(
+        "/staff", {"name": "Dup", "email": "d@x.example", "role": "staff", "user_id": f"staff-{world.company_id}"}
+    )
     assert taken.status == 409 and taken.body["error"]["details"][0]["field"] == "user_id"
-    also = world.staff.post("/students", {"name": "Dup", "email": "d@x.example", "user_id": f"staff-{world.company_id}"})
+    also = world.staff.post(
+        "/students", {"name": "Dup", "email": "d@x.example", "user_id": f"staff-{world.company_id}"}
+    )
     assert also.status == 409
     assert len(world.staff.get("/students").body["items"]) == 1
 
@@ -57,19 +61,34 @@ def test_students_list_pages_through_everyone(world):
 
 
 def test_unknown_and_malformed_ids_are_404(world):
-    for path in ("/staff/01ARZ3NDEKTSV4RRFFQ69G5FAV", "/students/nope", "/schedules/01ARZ3NDEKTSV4RRFFQ69G5FAV",
-                 "/enrollments/a.b", "/students/01ARZ3NDEKTSV4RRFFQ69G5FAV/enrollments"):
+    for path in (
+        "/staff/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "/students/nope",
+        "/schedules/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "/enrollments/a.b",
+        "/students/01ARZ3NDEKTSV4RRFFQ69G5FAV/enrollments",
+    ):
         answer = world.staff.get(path)
         assert answer.status == 404 and answer.error_code == "not_found", path
 
 
 def test_schedule_with_recurrence_and_policy_round_trips(world):
-    body = {"name": "Jazz Band", "kind": "group", "capacity": 8, "teacher_id": world.ids["teacher_id"],
-            "timezone": "America/New_York",
-            "recurrence": {"weekdays": ["MO", "TH"], "start_time": "18:30", "duration_minutes": 90,
-                           "start_date": "2026-12-01", "end_date": "2027-06-30"},
-            "policy": {"cancelled": "deduct", "no_show": "hold", "late_cancel_hours": 12, "overdraft": 2},
-            "low_balance_threshold": 3}
+    body = {
+        "name": "Jazz Band",
+        "kind": "group",
+        "capacity": 8,
+        "teacher_id": world.ids["teacher_id"],
+        "timezone": "America/New_York",
+        "recurrence": {
+            "weekdays": ["MO", "TH"],
+            "start_time": "18:30",
+            "duration_minutes": 90,
+            "start_date": "2026-12-01",
+            "end_date": "2027-06-30",
+        },
+        "policy": {"cancelled": "deduct", "no_show": "hold", "late_cancel_hours": 12, "overdraft": 2},
+        "low_balance_threshold": 3,
+    }
     made = world.staff.post("/schedules", body)
     assert made.status == 201
     got = world.staff.get(f"/schedules/{made.body['id']}").body
@@ -80,20 +99,32 @@ def test_schedule_with_recurrence_and_policy_round_trips(world):
 def test_schedule_defaults_come_from_the_company_and_the_default_policy(world):
     made = world.staff.post("/schedules", {"name": "Solo", "kind": "one_to_one", "teacher_id": world.ids["teacher_id"]})
     assert made.body["timezone"] == "Europe/Berlin" and made.body["capacity"] == 1
-    assert made.body["policy"] == {"cancelled": "credit", "no_show": "deduct", "late_cancel_hours": None,
-                                   "overdraft": 0}
+    assert made.body["policy"] == {
+        "cancelled": "credit",
+        "no_show": "deduct",
+        "late_cancel_hours": None,
+        "overdraft": 0,
+    }
 
 
 def test_patch_schedule_changes_only_what_is_given(world):
-    made = world.staff.post("/schedules", {"name": "Theory", "kind": "group", "capacity": 10,
-                                           "teacher_id": world.ids["teacher_id"],
-                                           "policy": {"no_show": "hold", "late_cancel_hours": 24}}).body
-    changed = world.staff.patch(f"/schedules/{made['id']}", {"policy": {"overdraft": 1}, "capacity": 12,
-                                                            "teacher_id": world.ids["teacher2_id"]},
-                                headers={"If-Match": str(made["version"])})
+    made = world.staff.post(
+        "/schedules",
+        {
+            "name": "Theory",
+            "kind": "group",
+            "capacity": 10,
+            "teacher_id": world.ids["teacher_id"],
+            "policy": {"no_show": "hold", "late_cancel_hours": 24},
+        },
+    ).body
+    changed = world.staff.patch(
+        f"/schedules/{made['id']}",
+        {"policy": {"overdraft": 1}, "capacity": 12, "teacher_id": world.ids["teacher2_id"]},
+        headers={"If-Match": str(made["version"])},
+    )
     assert changed.status == 200
-    assert changed.body["policy"] == {"cancelled": "credit", "no_show": "hold", "late_cancel_hours": 24,
-                                      "overdraft": 1}
+    assert changed.body["policy"] == {"cancelled": "credit", "no_show": "hold", "late_cancel_hours": 24, "overdraft": 1}
     assert changed.body["capacity"] == 12 and changed.body["teacher_name"] == "Theo Teacher"
     assert changed.body["version"] == made["version"] + 1
     stale = world.staff.patch(f"/schedules/{made['id']}", {"name": "Old"}, headers={"If-Match": str(made["version"])})
@@ -101,10 +132,12 @@ def test_patch_schedule_changes_only_what_is_given(world):
 
 
 def test_teachers_see_only_the_schedules_they_teach(world):
-    mine = world.staff.post("/schedules", {"name": "Mine", "kind": "group", "capacity": 3,
-                                           "teacher_id": world.ids["teacher_id"]}).body
-    theirs = world.staff.post("/schedules", {"name": "Theirs", "kind": "group", "capacity": 3,
-                                             "teacher_id": world.ids["teacher2_id"]}).body
+    mine = world.staff.post(
+        "/schedules", {"name": "Mine", "kind": "group", "capacity": 3, "teacher_id": world.ids["teacher_id"]}
+    ).body
+    theirs = world.staff.post(
+        "/schedules", {"name": "Theirs", "kind": "group", "capacity": 3, "teacher_id": world.ids["teacher2_id"]}
+    ).body
     assert [s["id"] for s in world.teacher.get("/schedules").body["items"]] == [mine["id"]]
     assert world.teacher.get(f"/schedules/{mine['id']}").status == 200
     refused = world.teacher.get(f"/schedules/{theirs['id']}")

@@ -4,6 +4,7 @@ answered 503 with Retry-After, with nothing half written.
 The bound (docs/architecture.md, "Retries"): a step runs at most 8 times, at most 3 of them
 after transient errors, and sends its transaction at most 3 times per run (resends only
 while the outcome is unknown)."""
+
 import pytest
 
 from chalicelib import config
@@ -20,11 +21,13 @@ def cold_logins(monkeypatch):
 
 @pytest.fixture
 def enrollment(world):
-    schedule = world.staff.post("/schedules", {"name": "Piano", "kind": "one_to_one",
-                                               "teacher_id": world.ids["teacher_id"]}).body
-    return world.staff.post(f"/schedules/{schedule['id']}/enrollments",
-                            {"student_id": world.ids["student_id"], "initial_balance": 10,
-                             "responsible_staff_id": world.ids["staff_id"]}).body
+    schedule = world.staff.post(
+        "/schedules", {"name": "Piano", "kind": "one_to_one", "teacher_id": world.ids["teacher_id"]}
+    ).body
+    return world.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": world.ids["student_id"], "initial_balance": 10, "responsible_staff_id": world.ids["staff_id"]},
+    ).body
 
 
 @pytest.mark.parametrize("make_error", [throttling, conflict, timeout], ids=["throttling", "conflict", "timeout"])
@@ -52,7 +55,8 @@ BOUNDS = {
 
 @pytest.mark.parametrize("kind", BOUNDS)
 def test_lasting_failures_answer_503_with_retry_after_within_the_stated_bound_and_write_nothing(
-        world, enrollment, kind):
+    world, enrollment, kind
+):
     make_error, sends, requests = BOUNDS[kind]
     before = table_items()
     with inject(make_error, fail_at=range(1, 100), operations=["TransactWriteItems"]) as injector:
@@ -79,8 +83,9 @@ def test_every_single_failure_point_of_a_top_up_leaves_balance_equal_to_ledger(w
     # caller's user ref, the idempotency lookup, the enrollment (GetItems), the transaction.
     for k in range(1, 5):
         with inject(throttling, fail_at=[k]):
-            answer = world.staff.post(f"/enrollments/{enrollment['id']}/top-ups", {"sessions": 1},
-                                      headers={"Idempotency-Key": f"fault-{k}"})
+            answer = world.staff.post(
+                f"/enrollments/{enrollment['id']}/top-ups", {"sessions": 1}, headers={"Idempotency-Key": f"fault-{k}"}
+            )
         assert answer.status == 200
         assert ledger_sum_matches(table_items()) == []
     assert world.staff.get(f"/enrollments/{enrollment['id']}").body["balance"] == 14

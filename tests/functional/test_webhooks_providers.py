@@ -1,5 +1,6 @@
 """Cal.com, Calendly and Acuity deliveries, built from each provider's documented format
 (tests/fixtures/webhooks), signed by each provider's scheme."""
+
 import base64
 import json
 import threading
@@ -28,19 +29,31 @@ def fixture(name: str) -> dict:
 def school(world):
     """Zoë Müller, enrolled with 5 in German B1 1:1 taught by Anna Schmidt (the fixtures' people)."""
     w = world
-    anna = w.admin.post("/staff", {"name": "Anna Schmidt", "email": "anna.schmidt@optclass.example",
-                                   "role": "teacher"}).body
+    anna = w.admin.post(
+        "/staff", {"name": "Anna Schmidt", "email": "anna.schmidt@optclass.example", "role": "teacher"}
+    ).body
     zoe = w.staff.post("/students", {"name": "Zoë Müller", "email": "zoe.mueller@example.com"}).body
-    schedule = w.staff.post("/schedules", {"name": "German B1", "kind": "one_to_one", "teacher_id": anna["id"],
-                                           "policy": {"late_cancel_hours": 24, "no_show": "deduct"}}).body
-    enrollment = w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
-        "student_id": zoe["id"], "initial_balance": 5, "responsible_staff_id": w.ids["staff_id"]}).body
+    schedule = w.staff.post(
+        "/schedules",
+        {
+            "name": "German B1",
+            "kind": "one_to_one",
+            "teacher_id": anna["id"],
+            "policy": {"late_cancel_hours": 24, "no_show": "deduct"},
+        },
+    ).body
+    enrollment = w.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": zoe["id"], "initial_balance": 5, "responsible_staff_id": w.ids["staff_id"]},
+    ).body
     return {"w": w, "schedule": schedule, "eid": enrollment["id"], "zoe": zoe, "anna": anna}
 
 
 def connect(school, provider, event_type, **extra):
-    made = school["w"].admin.post("/integrations", {"provider": provider, "name": provider,
-                                                    "event_types": {event_type: school["schedule"]["id"]}, **extra})
+    made = school["w"].admin.post(
+        "/integrations",
+        {"provider": provider, "name": provider, "event_types": {event_type: school["schedule"]["id"]}, **extra},
+    )
     assert made.status == 201, made.body
     return Sender(school["w"].client, made.body), made.body
 
@@ -48,8 +61,11 @@ def connect(school, provider, event_type, **extra):
 def sessions(school, around: date | None = None):
     """The schedule's sessions in March 2026 (the fixtures' fixed, past dates), or within a week of `around`."""
     w = school["w"]
-    window = ("from=2026-03-01&to=2026-03-31" if around is None
-              else f"from={around - timedelta(days=7)}&to={around + timedelta(days=7)}")
+    window = (
+        "from=2026-03-01&to=2026-03-31"
+        if around is None
+        else f"from={around - timedelta(days=7)}&to={around + timedelta(days=7)}"
+    )
     return w.staff.get(f"/schedules/{school['schedule']['id']}/sessions?{window}").body["items"]
 
 
@@ -74,6 +90,7 @@ def roster_status(school, session_id):
 
 # --- Cal.com ------------------------------------------------------------------------------
 
+
 def test_calcom_booking_reschedule_no_show_and_cancel(school):
     send, _ = connect(school, "calcom", CAL_TYPE)
     created = send.calcom(fixture("calcom_booking_created.json"))
@@ -94,8 +111,12 @@ def test_calcom_booking_reschedule_no_show_and_cancel(school):
     start = ahead(32)
     moved_ahead = fixture("calcom_booking_rescheduled.json")
     moved_ahead["createdAt"] = hours_from_now(0)
-    moved_ahead["payload"].update(startTime=start.isoformat(), endTime=(start + timedelta(minutes=50)).isoformat(),
-                                  rescheduleStartTime="2026-03-12T16:00:00Z", rescheduleEndTime="2026-03-12T16:50:00Z")
+    moved_ahead["payload"].update(
+        startTime=start.isoformat(),
+        endTime=(start + timedelta(minutes=50)).isoformat(),
+        rescheduleStartTime="2026-03-12T16:00:00Z",
+        rescheduleEndTime="2026-03-12T16:50:00Z",
+    )
     assert send.calcom(moved_ahead).body["status"] == "applied"
     [session] = sessions(school, around=start.date())
     assert session["starts_at"] == z(start)
@@ -140,6 +161,7 @@ def test_calcom_same_delivery_three_times_has_one_effect(school):
 
 # --- Calendly -----------------------------------------------------------------------------
 
+
 def test_calendly_booking_and_cancellation(school):
     # Issue 12: a cancellation's own time (`cancellation.created_at`) lies between the enrollment's
     # creation and now, so the fixtures' times are made relative: the lesson starts 31 h from now,
@@ -150,8 +172,9 @@ def test_calendly_booking_and_cancellation(school):
     created, canceled = fixture("calendly_invitee_created.json"), fixture("calendly_invitee_canceled.json")
     for event in (created, canceled):
         event["created_at"] = event["payload"]["created_at"] = now
-        event["payload"]["scheduled_event"].update(start_time=start.isoformat(), end_time=end.isoformat(),
-                                                   created_at=now)
+        event["payload"]["scheduled_event"].update(
+            start_time=start.isoformat(), end_time=end.isoformat(), created_at=now
+        )
     for cancellation in (canceled["payload"]["cancellation"], canceled["payload"]["scheduled_event"]["cancellation"]):
         cancellation["created_at"] = now
     assert send.calendly(created).body["status"] == "applied"
@@ -166,7 +189,10 @@ def test_calendly_booking_and_cancellation(school):
 def test_calendly_reschedule_halves_in_either_order_move_the_session(school, order):
     send, _ = connect(school, "calendly", CALENDLY_TYPE)
     send.calendly(fixture("calendly_invitee_created.json"))
-    halves = [fixture("calendly_invitee_canceled_rescheduled.json"), fixture("calendly_invitee_created_rescheduled.json")]
+    halves = [
+        fixture("calendly_invitee_canceled_rescheduled.json"),
+        fixture("calendly_invitee_created_rescheduled.json"),
+    ]
     if order == "create-half-first":
         halves.reverse()
     answers = [send.calendly(h) for h in halves]
@@ -187,7 +213,9 @@ def test_calendly_refuses_stale_forged_and_missing_signatures(school):
     stale = send.calendly(fixture("calendly_invitee_created.json"), timestamp=int(time.time()) - 400)
     forged = send.raw(body, {"Calendly-Webhook-Signature": f"t={int(time.time())},v1={'ab' * 32}"})
     missing = send.raw(body, {"Content-Type": "application/json"})
-    other_key = send.raw(body, {"Calendly-Webhook-Signature": calendly_scheme.sign("not-the-key", int(time.time()), body)})
+    other_key = send.raw(
+        body, {"Calendly-Webhook-Signature": calendly_scheme.sign("not-the-key", int(time.time()), body)}
+    )
     assert [a.status for a in (stale, forged, missing, other_key)] == [401, 401, 401, 401]
     assert table_items() == before
 
@@ -201,6 +229,7 @@ def test_calendly_same_delivery_three_times_has_one_effect(school):
 
 
 # --- Acuity -------------------------------------------------------------------------------
+
 
 class FakeAcuity:
     """Acuity's appointments API on localhost: answers GET /appointments/{id} with basic auth."""
@@ -288,7 +317,8 @@ def test_acuity_api_failure_keeps_the_delivery_as_failed_and_replay_applies_it(s
     assert failed.status == 200 and failed.body["status"] == "failed" and "did not answer" in failed.body["reason"]
     monkeypatch.setenv("OPTCLASS_ACUITY_API_BASE", fake.base)
     replayed = school["w"].admin.post(
-        f"/integrations/{integration['id']}/deliveries/{failed.body['delivery_id']}/replay")
+        f"/integrations/{integration['id']}/deliveries/{failed.body['delivery_id']}/replay"
+    )
     assert replayed.body["status"] == "applied" and len(sessions(school)) == 1
 
 

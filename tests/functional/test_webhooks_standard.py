@@ -1,5 +1,6 @@
 """Booking-system deliveries, shown with OptClass's own events (Standard Webhooks):
 verification, effects, repeats, failures and replays, ordering, the deliveries log."""
+
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -30,24 +31,44 @@ def hook(world):
     w = world
     # Booked per student (issue 12's capacity model: a 1:1 schedule with a capacity above 1 has its
     # sessions booked one student at a time), so the tests that enrol a second student can.
-    schedule = w.staff.post("/schedules", {"name": "Piano 1:1", "kind": "one_to_one", "teacher_id": w.ids["teacher_id"],
-                                           "capacity": 5,
-                                           "policy": {"cancelled": "credit", "no_show": "deduct",
-                                                      "late_cancel_hours": 24}}).body
-    enrollment = w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
-        "student_id": w.ids["student_id"], "initial_balance": 5, "responsible_staff_id": w.ids["staff_id"]}).body
-    made = w.admin.post("/integrations", {"provider": "standard", "name": "Our booking page",
-                                          "event_types": {"piano-30": schedule["id"]}})
+    schedule = w.staff.post(
+        "/schedules",
+        {
+            "name": "Piano 1:1",
+            "kind": "one_to_one",
+            "teacher_id": w.ids["teacher_id"],
+            "capacity": 5,
+            "policy": {"cancelled": "credit", "no_show": "deduct", "late_cancel_hours": 24},
+        },
+    ).body
+    enrollment = w.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": w.ids["student_id"], "initial_balance": 5, "responsible_staff_id": w.ids["staff_id"]},
+    ).body
+    made = w.admin.post(
+        "/integrations",
+        {"provider": "standard", "name": "Our booking page", "event_types": {"piano-30": schedule["id"]}},
+    )
     assert made.status == 201 and made.body["secret"].startswith("whsec_")
-    return {"w": w, "schedule": schedule, "eid": enrollment["id"], "send": Sender(w.client, made.body),
-            "integration": made.body}
+    return {
+        "w": w,
+        "schedule": schedule,
+        "eid": enrollment["id"],
+        "send": Sender(w.client, made.body),
+        "integration": made.body,
+    }
 
 
 def booking(w, kind="booking.created", booking_id="bk-1", start=START, **data):
-    body = {"booking_id": booking_id, "event_type": "piano-30",
-            "student": {"name": "Stella Student", "email": f"stella@{w.company_id}.example"},
-            "teacher": {"name": "Tina Teacher", "email": f"teacher@{w.company_id}.example"},
-            "start": start.isoformat(), "end": (start + timedelta(minutes=30)).isoformat(), "status": "booked"}
+    body = {
+        "booking_id": booking_id,
+        "event_type": "piano-30",
+        "student": {"name": "Stella Student", "email": f"stella@{w.company_id}.example"},
+        "teacher": {"name": "Tina Teacher", "email": f"teacher@{w.company_id}.example"},
+        "start": start.isoformat(),
+        "end": (start + timedelta(minutes=30)).isoformat(),
+        "status": "booked",
+    }
     body.update(data)
     return {"type": kind, "timestamp": datetime.now(timezone.utc).isoformat(), "data": body}
 
@@ -83,8 +104,11 @@ def test_the_same_delivery_three_times_has_one_effect(hook):
     assert len(sessions(hook)) == 1
     no_show = booking(hook["w"], "booking.no_show", start=STARTED)
     no_shows = [hook["send"].standard(no_show, msg_id="msg_noshow") for _ in range(3)]
-    assert [(a.body["status"], a.body["repeat"]) for a in no_shows] == [("applied", False), ("applied", True),
-                                                                         ("applied", True)]
+    assert [(a.body["status"], a.body["repeat"]) for a in no_shows] == [
+        ("applied", False),
+        ("applied", True),
+        ("applied", True),
+    ]
     assert balance(hook) == 4 and len(ledger(hook)) == 2
     log = hook["w"].admin.get(f"/integrations/{hook['integration']['id']}/deliveries").body["items"]
     assert sorted(d["repeats"] for d in log) == [2, 2]
@@ -96,8 +120,14 @@ def test_unsigned_forged_or_stale_deliveries_are_401_and_change_nothing(hook, ta
     before = table_items()
     if tamper == "forged":
         body = b'{"type": "booking.created"}'
-        answer = send.raw(body, {"webhook-id": "m", "webhook-timestamp": str(int(time.time())),
-                                 "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="})
+        answer = send.raw(
+            body,
+            {
+                "webhook-id": "m",
+                "webhook-timestamp": str(int(time.time())),
+                "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            },
+        )
     elif tamper == "missing":
         answer = send.raw(b'{"type": "booking.created"}', {"Content-Type": "application/json"})
     elif tamper == "stale":
@@ -112,8 +142,10 @@ def test_unsigned_forged_or_stale_deliveries_are_401_and_change_nothing(hook, ta
         body = json.dumps(event).encode()
         ts = int(time.time())
         signature = standard.sign(send.secret, "m1", ts, body)
-        answer = send.raw(body.replace(b"bk-1", b"bk-2"), {"webhook-id": "m1", "webhook-timestamp": str(ts),
-                                                          "webhook-signature": signature})
+        answer = send.raw(
+            body.replace(b"bk-1", b"bk-2"),
+            {"webhook-id": "m1", "webhook-timestamp": str(ts), "webhook-signature": signature},
+        )
     assert answer.status == 401 and answer.body["error"]["code"] == "unauthenticated"
     assert table_items() == before
 
@@ -148,8 +180,9 @@ def test_an_unreadable_body_is_400_and_an_unknown_integration_404(hook):
     assert bad.status == 400 and bad.body["error"]["code"] == "invalid_input"
     from tests.functional.helpers import Answer  # noqa: F401
 
-    response = hook["w"].client.http.post("/webhooks/01ARZ3NDEKTSV4RRFFQ69G5FAV", body=b"{}",
-                                          headers={"Content-Type": "application/json"})
+    response = hook["w"].client.http.post(
+        "/webhooks/01ARZ3NDEKTSV4RRFFQ69G5FAV", body=b"{}", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 404
 
 
@@ -166,8 +199,10 @@ def test_a_booking_for_an_unknown_student_fails_is_listed_and_applies_on_replay(
     assert student["id"]
     still = w.admin.post(f"/integrations/{hook['integration']['id']}/deliveries/{answer.body['delivery_id']}/replay")
     assert still.status == 200 and still.body["status"] == "failed" and "not enrolled" in still.body["reason"]
-    enrolled = w.staff.post(f"/schedules/{hook['schedule']['id']}/enrollments", {
-        "student_id": student["id"], "initial_balance": 2, "responsible_staff_id": w.ids["staff_id"]})
+    enrolled = w.staff.post(
+        f"/schedules/{hook['schedule']['id']}/enrollments",
+        {"student_id": student["id"], "initial_balance": 2, "responsible_staff_id": w.ids["staff_id"]},
+    )
     assert enrolled.status == 201, enrolled.body
     replayed = w.admin.post(f"/integrations/{hook['integration']['id']}/deliveries/{answer.body['delivery_id']}/replay")
     assert replayed.status == 200 and replayed.body["status"] == "applied" and replayed.body["replays"] == 2
@@ -191,8 +226,9 @@ def test_a_cancellation_is_late_by_its_own_time(hook, hours_before, charged):
     start = at(hours_before).replace(microsecond=0)
     assert send.standard(booking(hook["w"], start=start)).body["status"] == "applied"
     cancelled_at = at(0).isoformat()
-    answer = send.standard(booking(hook["w"], "booking.cancelled", start=start, cancelled_at=cancelled_at,
-                                   cancelled_by="student"))
+    answer = send.standard(
+        booking(hook["w"], "booking.cancelled", start=start, cancelled_at=cancelled_at, cancelled_by="student")
+    )
     assert answer.body["status"] == "applied"
     assert balance(hook) == (4 if charged else 5)
     roster = hook["w"].staff.get(f"/sessions/{sessions(hook)[0]['id']}/attendance").body["items"]
@@ -229,9 +265,13 @@ def test_a_cancellation_before_its_booking_gives_the_same_result_as_in_order(hoo
 def test_a_cancellation_dated_in_the_future_fails_in_either_order_and_the_booking_stands(hook, order):
     send = hook["send"]
     start = at(30).replace(microsecond=0)
-    made = lambda: send.standard(booking(hook["w"], start=start))  # noqa: E731
-    cancel = lambda: send.standard(booking(hook["w"], "booking.cancelled", start=start,  # noqa: E731
-                                           cancelled_at=at(1).isoformat()))
+
+    def made():
+        return send.standard(booking(hook["w"], start=start))
+
+    def cancel():
+        return send.standard(booking(hook["w"], "booking.cancelled", start=start, cancelled_at=at(1).isoformat()))
+
     if order == "in order":
         first, second = made(), cancel()
         booked, cancelled = first, second
@@ -274,8 +314,10 @@ def test_a_reschedule_moves_the_session_and_its_marks(hook):
 def test_non_ascii_names_are_verified_over_their_exact_bytes(hook, world):
     w = world
     student = w.staff.post("/students", {"name": "Zoë Müller-Ødegård", "email": "zoe@ü.example"}).body
-    enrolled = w.staff.post(f"/schedules/{hook['schedule']['id']}/enrollments", {
-        "student_id": student["id"], "initial_balance": 1, "responsible_staff_id": w.ids["staff_id"]})
+    enrolled = w.staff.post(
+        f"/schedules/{hook['schedule']['id']}/enrollments",
+        {"student_id": student["id"], "initial_balance": 1, "responsible_staff_id": w.ids["staff_id"]},
+    )
     assert enrolled.status == 201, enrolled.body
     event = booking(w, booking_id="bk-ü")
     event["data"]["student"] = {"name": "Zoë Müller-Ødegård", "email": "zoe@ü.example"}
@@ -293,8 +335,9 @@ def test_a_retired_integration_refuses_deliveries(hook):
 def test_integrations_refuse_unknown_schedules_and_other_companies(hook, client):
     from tests.functional.helpers import build_world
 
-    bad = hook["w"].admin.post("/integrations", {"provider": "calcom", "name": "x",
-                                                 "event_types": {"12": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}})
+    bad = hook["w"].admin.post(
+        "/integrations", {"provider": "calcom", "name": "x", "event_types": {"12": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}}
+    )
     assert bad.status == 400 and bad.body["error"]["details"][0]["field"] == "event_types.12"
     acuity = hook["w"].admin.post("/integrations", {"provider": "acuity", "name": "x"})
     assert acuity.status == 400 and {d["field"] for d in acuity.body["error"]["details"]} == {"account_id", "secret"}
@@ -305,10 +348,15 @@ def test_integrations_refuse_unknown_schedules_and_other_companies(hook, client)
 
 # --- values the HTTP API would refuse (issue 12): a failed delivery or a 400, never a 5xx ------------
 
+
 def booked_items(h) -> list[dict]:
     """The company's sessions and bookings in the table (a refused delivery makes neither)."""
-    return [i for i in table_items() if i.get("company_id", {}).get("S") == h["w"].company_id
-            and i.get("type", {}).get("S") in ("session", "booking")]
+    return [
+        i
+        for i in table_items()
+        if i.get("company_id", {}).get("S") == h["w"].company_id
+        and i.get("type", {}).get("S") in ("session", "booking")
+    ]
 
 
 def assert_kept_as_failed(h, answer, reason_has: str):

@@ -13,6 +13,7 @@ now: two have started (attended, no-show and a late cancellation apply), one sta
 hours (a cancellation now is late under a 24-hour rule) and one in 30 hours (a cancellation
 now is early); attended and no-show on the last two are refused (session_not_started).
 """
+
 from collections import Counter
 from datetime import timedelta
 
@@ -32,9 +33,13 @@ SEEN: Counter = Counter()  # what the marks did over every example: the run must
 
 
 class AttendanceMachine(RuleBasedStateMachine):
-    @initialize(cancelled=st.sampled_from(["credit", "deduct"]), no_show=st.sampled_from(["deduct", "hold"]),
-                late=st.sampled_from([None, 24]), overdraft=st.integers(0, 2),
-                balances=st.lists(st.integers(0, 3), min_size=2, max_size=2))
+    @initialize(
+        cancelled=st.sampled_from(["credit", "deduct"]),
+        no_show=st.sampled_from(["deduct", "hold"]),
+        late=st.sampled_from([None, 24]),
+        overdraft=st.integers(0, 2),
+        balances=st.lists(st.integers(0, 3), min_size=2, max_size=2),
+    )
     def setup(self, cancelled, no_show, late, overdraft, balances):
         # A fresh table per example keeps moto's transactions (which copy the table) quick.
         engine.delete_table()
@@ -42,23 +47,43 @@ class AttendanceMachine(RuleBasedStateMachine):
         self.actor = Actor(new_company_id(), "machine", "staff")
         staff = people.create_staff(self.actor, name="S", email="s@x.example", role="staff", user_id=None)
         schedule = schedules.create_schedule(
-            self.actor, name="M", kind="group", teacher_id=staff.staff_id, capacity=5, timezone="UTC",
-            recurrence=None, policy={"cancelled": cancelled, "no_show": no_show, "late_cancel_hours": late,
-                                     "overdraft": overdraft}, low_balance_threshold=None)
+            self.actor,
+            name="M",
+            kind="group",
+            teacher_id=staff.staff_id,
+            capacity=5,
+            timezone="UTC",
+            recurrence=None,
+            policy={"cancelled": cancelled, "no_show": no_show, "late_cancel_hours": late, "overdraft": overdraft},
+            low_balance_threshold=None,
+        )
         self.floor = -overdraft
         self.late_hours = late
         self.schedule_id = schedule.schedule_id
         self.students = []
         for balance in balances:
             student = people.create_student(self.actor, name="N", email="n@x.example", user_id=None)
-            enrollments.enroll(self.actor, self.schedule_id, student_id=student.student_id, initial_balance=balance,
-                               responsible_staff_id=staff.staff_id, low_balance_threshold=None)
+            enrollments.enroll(
+                self.actor,
+                self.schedule_id,
+                student_id=student.student_id,
+                initial_balance=balance,
+                responsible_staff_id=staff.staff_id,
+                low_balance_threshold=None,
+            )
             self.students.append(student.student_id)
         self.sessions = []
         now = clock.now().replace(second=0, microsecond=0)
         for hours in SESSION_HOURS:
-            made = sessions.create_one_off(self.actor, self.schedule_id, starts_at=now + timedelta(hours=hours),
-                                           ends_at=None, duration_minutes=60, teacher_id=None, student_id=None)
+            made = sessions.create_one_off(
+                self.actor,
+                self.schedule_id,
+                starts_at=now + timedelta(hours=hours),
+                ends_at=None,
+                duration_minutes=60,
+                teacher_id=None,
+                student_id=None,
+            )
             self.sessions.append(ids.session_id(made.schedule_id, made.session_key))
 
     def _try(self, fn):
@@ -70,15 +95,23 @@ class AttendanceMachine(RuleBasedStateMachine):
             pass  # refusals (409 and the like) are fine; the invariants say nothing changed wrongly
         return None
 
-    @rule(i=st.integers(0, len(SESSION_HOURS) - 1), j=st.integers(0, 1),
-          status=st.sampled_from(["attended", "cancelled", "no_show"]), stated=st.booleans(),
-          override=st.sampled_from([None, True, False]))
+    @rule(
+        i=st.integers(0, len(SESSION_HOURS) - 1),
+        j=st.integers(0, 1),
+        status=st.sampled_from(["attended", "cancelled", "no_show"]),
+        stated=st.booleans(),
+        override=st.sampled_from([None, True, False]),
+    )
     def mark(self, i, j, status, stated, override):
         # A cancellation is made now: its time given by staff (which must lie between the
         # enrollment's start and now), or left out (then it is now). Whether it is late
         # depends on which session it is: see SESSION_HOURS.
-        inp = attendance.MarkInput(status=status, charge=override, reason="r" if override is not None else None,
-                                   cancelled_at=clock.now_iso() if status == "cancelled" and stated else None)
+        inp = attendance.MarkInput(
+            status=status,
+            charge=override,
+            reason="r" if override is not None else None,
+            cancelled_at=clock.now_iso() if status == "cancelled" and stated else None,
+        )
         view = self._try(lambda: attendance.record(self.actor, self.sessions[i], self.students[j], inp))
         if view is not None and view.mark is not None and view.changed:
             SEEN[status] += 1
@@ -95,13 +128,19 @@ class AttendanceMachine(RuleBasedStateMachine):
 
     @rule(j=st.integers(0, 1), n=st.integers(1, 3))
     def top_up(self, j, n):
-        self._try(lambda: enrollments.top_up(self.actor, ids.enrollment_id(self.schedule_id, self.students[j]),
-                                             sessions=n, note=None))
+        self._try(
+            lambda: enrollments.top_up(
+                self.actor, ids.enrollment_id(self.schedule_id, self.students[j]), sessions=n, note=None
+            )
+        )
 
     @rule(j=st.integers(0, 1), delta=st.integers(-3, 3).filter(bool))
     def adjust(self, j, delta):
-        self._try(lambda: enrollments.adjust(self.actor, ids.enrollment_id(self.schedule_id, self.students[j]),
-                                             delta=delta, reason="r"))
+        self._try(
+            lambda: enrollments.adjust(
+                self.actor, ids.enrollment_id(self.schedule_id, self.students[j]), delta=delta, reason="r"
+            )
+        )
 
     @invariant()
     def balances_equal_their_ledgers_and_marks_are_charged_once(self):
@@ -122,10 +161,12 @@ class AttendanceMachine(RuleBasedStateMachine):
             assert balance >= min(self.floor, 0)
             for session_id in self.sessions:
                 key = ids.parse_session_id(session_id)[1]
-                mark = next((m for m in of("mark") if m["student_id"]["S"] == student
-                             and m["session_key"]["S"] == key), None)
-                moved = sum(int(x["delta"]["N"]) for x in entries
-                            if x.get("reference", {}).get("S") == f"session:{session_id}")
+                mark = next(
+                    (m for m in of("mark") if m["student_id"]["S"] == student and m["session_key"]["S"] == key), None
+                )
+                moved = sum(
+                    int(x["delta"]["N"]) for x in entries if x.get("reference", {}).get("S") == f"session:{session_id}"
+                )
                 assert moved == (-1 if mark is not None and mark["charged"]["BOOL"] else 0), (session_id, moved)
 
 
@@ -133,8 +174,13 @@ def test_random_sequences_keep_every_balance_equal_to_its_ledger(store):
     SEEN.clear()
     run_state_machine_as_test(
         AttendanceMachine,
-        settings=settings(max_examples=20, stateful_step_count=20, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]))
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=20,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
     # The sequences did mark (not only refuse): attendance on the started sessions and
     # cancellations landed, and attendance before a start was refused. (Late and early
     # cancellations are counted too, but not required: a run of 20 examples need not reach both.)

@@ -4,6 +4,7 @@ touching an item another in-flight transaction holds is cancelled (TransactionCo
 Teachers marking their own sessions at the same moment never conflict (a mark's
 transaction shares no item with another session's marks); students of one session do
 (its check), and are retried until they land, never charged twice, never lost."""
+
 import random
 import threading
 import time
@@ -38,18 +39,40 @@ def _school(groups: int, per_group: int):
     staff = people.create_staff(actor, name="Sam", email="sam@x.example", role="staff", user_id=None)
     classes = []
     for g in range(groups):
-        teacher = people.create_staff(actor, name=f"T{g}", email=f"t{g}@x.example", role="teacher",
-                                      user_id=f"teacher-{g}")
-        schedule = schedules.create_schedule(actor, name=f"G{g}", kind="group", teacher_id=teacher.staff_id,
-                                             capacity=per_group, timezone="UTC", recurrence=None, policy=None,
-                                             low_balance_threshold=None)
-        session = sessions.create_one_off(actor, schedule.schedule_id, starts_at=START - timedelta(hours=g),
-                                          ends_at=None, duration_minutes=60, teacher_id=None, student_id=None)
+        teacher = people.create_staff(
+            actor, name=f"T{g}", email=f"t{g}@x.example", role="teacher", user_id=f"teacher-{g}"
+        )
+        schedule = schedules.create_schedule(
+            actor,
+            name=f"G{g}",
+            kind="group",
+            teacher_id=teacher.staff_id,
+            capacity=per_group,
+            timezone="UTC",
+            recurrence=None,
+            policy=None,
+            low_balance_threshold=None,
+        )
+        session = sessions.create_one_off(
+            actor,
+            schedule.schedule_id,
+            starts_at=START - timedelta(hours=g),
+            ends_at=None,
+            duration_minutes=60,
+            teacher_id=None,
+            student_id=None,
+        )
         students = []
         for i in range(per_group):
             student = people.create_student(actor, name=f"S{g}-{i}", email=f"s{g}{i}@x.example", user_id=None)
-            enrollments.enroll(actor, schedule.schedule_id, student_id=student.student_id, initial_balance=20,
-                               responsible_staff_id=staff.staff_id, low_balance_threshold=None)
+            enrollments.enroll(
+                actor,
+                schedule.schedule_id,
+                student_id=student.student_id,
+                initial_balance=20,
+                responsible_staff_id=staff.staff_id,
+                low_balance_threshold=None,
+            )
             students.append(student.student_id)
         classes.append((Actor(actor.company_id, f"teacher-{g}", "teacher"), session.session_id, students))
     return actor, classes
@@ -81,6 +104,7 @@ def test_teachers_marking_their_own_sessions_at_once_never_conflict(contention):
         def job():
             for student in students:
                 attendance.record(actor, session_id, student, attendance.MarkRequest(status="attended"))
+
         return job
 
     errors = _all_at_once([teacher_marks(*c) for c in classes])
@@ -112,6 +136,7 @@ def test_twenty_students_of_one_session_marked_at_once_all_land_once(contention)
                         time.sleep(exc.retry_after * random.uniform(0.1, 0.5))
                 else:
                     raise AssertionError(f"{student}'s {status} never landed")
+
         return job
 
     errors = _all_at_once([student_marks(s) for s in students])
@@ -124,6 +149,7 @@ def test_twenty_students_of_one_session_marked_at_once_all_land_once(contention)
     items = check_invariants()  # each balance equals its ledger; every charge taken once
     marks = {m["student_id"]["S"]: m for m in items if m.get("type", {}).get("S") == "mark"}
     assert set(marks) == set(students) and {m["status"]["S"] for m in marks.values()} == {"attended"}
-    balances = {i["student_id"]["S"]: int(i["balance"]["N"]) for i in items
-                if i.get("type", {}).get("S") == "enrollment"}
+    balances = {
+        i["student_id"]["S"]: int(i["balance"]["N"]) for i in items if i.get("type", {}).get("S") == "enrollment"
+    }
     assert set(balances.values()) == {19}  # attended, credited, attended, no-show, attended: one charge

@@ -14,6 +14,7 @@ timeout), on a fresh table holding the same records:
 
 The invariants (tests/invariants.py) are checked from the raw table after every step.
 """
+
 import copy
 import json
 import time
@@ -60,6 +61,7 @@ def hours_ago(hours: int) -> datetime:
 
 # --- reading the raw items --------------------------------------------------------------
 
+
 def of_type(items: list[dict], kind: str) -> list[dict]:
     return [i for i in items if i.get("type", {}).get("S") == kind]
 
@@ -77,8 +79,9 @@ def enrollments_of(items: list[dict], student_id: str) -> list[dict]:
 
 
 def ledger_of(items: list[dict], student_id: str) -> list[tuple[str, int]]:
-    entries = sorted((e for e in of_type(items, "ledger") if text(e, "student_id") == student_id),
-                     key=lambda e: number(e, "seq"))
+    entries = sorted(
+        (e for e in of_type(items, "ledger") if text(e, "student_id") == student_id), key=lambda e: number(e, "seq")
+    )
     return [(text(e, "kind"), number(e, "delta")) for e in entries]
 
 
@@ -89,11 +92,14 @@ def balance_of(items: list[dict], student_id: str) -> int:
 
 def marks_of(items: list[dict]) -> dict[str, tuple[str, bool, str | None]]:
     """student id -> (status, charged, cancelled_by) of every stored mark."""
-    return {text(m, "student_id"): (text(m, "status"), m["charged"]["BOOL"], text(m, "cancelled_by"))
-            for m in of_type(items, "mark")}
+    return {
+        text(m, "student_id"): (text(m, "status"), m["charged"]["BOOL"], text(m, "cancelled_by"))
+        for m in of_type(items, "mark")
+    }
 
 
 # --- the use cases ------------------------------------------------------------------------
+
 
 @dataclass
 class Case:
@@ -128,8 +134,10 @@ def add_student(w: World, name: str) -> str:
 
 
 def enroll(w: World, schedule: dict, student_id: str, balance: int = 5) -> str:
-    made = w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
-        "student_id": student_id, "initial_balance": balance, "responsible_staff_id": w.ids["staff_id"]})
+    made = w.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": student_id, "initial_balance": balance, "responsible_staff_id": w.ids["staff_id"]},
+    )
     assert made.status == 201, made.body
     return made.body["id"]
 
@@ -148,14 +156,17 @@ def expect_ok(answer: Answer, status: int = 200) -> None:
 
 # enroll: POST /schedules/{id}/enrollments
 
+
 def prepare_enroll(client) -> dict:
     w, schedule = world_with_schedule(client)
     return {"w": w, "schedule": schedule, "student": w.ids["student_id"]}
 
 
 def send_enroll(c: dict) -> Answer:
-    return c["w"].staff.post(f"/schedules/{c['schedule']['id']}/enrollments", {
-        "student_id": c["student"], "initial_balance": 5, "responsible_staff_id": c["w"].ids["staff_id"]})
+    return c["w"].staff.post(
+        f"/schedules/{c['schedule']['id']}/enrollments",
+        {"student_id": c["student"], "initial_balance": 5, "responsible_staff_id": c["w"].ids["staff_id"]},
+    )
 
 
 def done_enroll(c: dict, answer: Answer, items: list[dict]) -> None:
@@ -167,15 +178,21 @@ def done_enroll(c: dict, answer: Answer, items: list[dict]) -> None:
 
 # top-up and adjustment: POST /enrollments/{id}/top-ups, /adjustments
 
+
 def prepare_enrolled(client) -> dict:
     w, schedule = world_with_schedule(client)
-    return {"w": w, "schedule": schedule, "student": w.ids["student_id"],
-            "eid": enroll(w, schedule, w.ids["student_id"])}
+    return {
+        "w": w,
+        "schedule": schedule,
+        "student": w.ids["student_id"],
+        "eid": enroll(w, schedule, w.ids["student_id"]),
+    }
 
 
 def send_top_up(c: dict) -> Answer:
-    return c["w"].staff.post(f"/enrollments/{c['eid']}/top-ups", {"sessions": 3, "note": "paid"},
-                             headers=c.get("headers"))
+    return c["w"].staff.post(
+        f"/enrollments/{c['eid']}/top-ups", {"sessions": 3, "note": "paid"}, headers=c.get("headers")
+    )
 
 
 def done_top_up(c: dict, answer: Answer, items: list[dict]) -> None:
@@ -196,6 +213,7 @@ def done_adjust(c: dict, answer: Answer, items: list[dict]) -> None:
 
 # mark and clear: PUT and DELETE /sessions/{id}/attendance/{student_id}
 
+
 def prepare_session(client) -> dict:
     c = prepare_enrolled(client)
     c["session"] = add_session(c["w"], c["schedule"])
@@ -203,8 +221,9 @@ def prepare_session(client) -> dict:
 
 
 def send_mark(c: dict) -> Answer:
-    return c["w"].teacher.put(f"/sessions/{c['session']}/attendance/{c['student']}", {"status": "attended"},
-                              headers=c.get("headers"))
+    return c["w"].teacher.put(
+        f"/sessions/{c['session']}/attendance/{c['student']}", {"status": "attended"}, headers=c.get("headers")
+    )
 
 
 def done_mark(c: dict, answer: Answer, items: list[dict]) -> None:
@@ -234,19 +253,26 @@ def done_clear(c: dict, answer: Answer, items: list[dict]) -> None:
 
 # bulk mark and school cancellation: a group of two
 
+
 def prepare_group(client) -> dict:
     w, schedule = world_with_schedule(client, kind="group")
     first, second = w.ids["student_id"], add_student(w, "Bea")
     for student in (first, second):
         enroll(w, schedule, student)
-    return {"w": w, "schedule": schedule, "first": first, "second": second,
-            "session": add_session(w, schedule)}
+    return {"w": w, "schedule": schedule, "first": first, "second": second, "session": add_session(w, schedule)}
 
 
 def send_bulk(c: dict) -> Answer:
-    return c["w"].teacher.post(f"/sessions/{c['session']}/attendance", {"records": [
-        {"student_id": c["first"], "status": "attended"}, {"student_id": c["second"], "status": "no_show"}]},
-        headers=c.get("headers"))
+    return c["w"].teacher.post(
+        f"/sessions/{c['session']}/attendance",
+        {
+            "records": [
+                {"student_id": c["first"], "status": "attended"},
+                {"student_id": c["second"], "status": "no_show"},
+            ]
+        },
+        headers=c.get("headers"),
+    )
 
 
 def done_bulk(c: dict, answer: Answer, items: list[dict]) -> None:
@@ -273,9 +299,9 @@ def send_cancel(c: dict) -> Answer:
 def done_cancel(c: dict, answer: Answer, items: list[dict]) -> None:
     expect_ok(answer)
     assert answer.body["session"]["status"] == "cancelled"
-    assert sorted((m["student_id"], m["status"], m["cancelled_by"], m["charged"], m["balance"])
-                  for m in answer.body["marks"]) == sorted(
-        [(c["first"], "cancelled", "school", False, 5), (c["second"], "cancelled", "school", False, 5)])
+    assert sorted(
+        (m["student_id"], m["status"], m["cancelled_by"], m["charged"], m["balance"]) for m in answer.body["marks"]
+    ) == sorted([(c["first"], "cancelled", "school", False, 5), (c["second"], "cancelled", "school", False, 5)])
     [session] = of_type(items, "session")
     assert text(session, "status") == "cancelled"
     assert marks_of(items) == {c["first"]: ("cancelled", False, "school"), c["second"]: ("cancelled", False, "school")}
@@ -293,21 +319,35 @@ def signed(c: dict, kind: str) -> tuple[bytes, dict]:
     """A signed delivery, made once: repeating it sends the very same bytes and headers. The
     booking starts at c["start"]."""
     w, start = c["w"], c["start"]
-    event = {"type": kind, "timestamp": datetime.now(timezone.utc).isoformat(), "data": {
-        "booking_id": "bk-1", "event_type": "piano-30",
-        "student": {"name": "Stella Student", "email": f"stella@{w.company_id}.example"},
-        "teacher": {"name": "Tina Teacher", "email": f"teacher@{w.company_id}.example"},
-        "start": start.isoformat(), "end": (start + timedelta(minutes=30)).isoformat(), "status": "booked"}}
+    event = {
+        "type": kind,
+        "timestamp": datetime.now(timezone.utc).isoformat(),
+        "data": {
+            "booking_id": "bk-1",
+            "event_type": "piano-30",
+            "student": {"name": "Stella Student", "email": f"stella@{w.company_id}.example"},
+            "teacher": {"name": "Tina Teacher", "email": f"teacher@{w.company_id}.example"},
+            "start": start.isoformat(),
+            "end": (start + timedelta(minutes=30)).isoformat(),
+            "status": "booked",
+        },
+    }
     body, msg_id, at = json.dumps(event).encode(), f"msg_{uuid.uuid4().hex}", int(time.time())
-    return body, {"Content-Type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(at),
-                  "webhook-signature": standard.sign(c["sender"].secret, msg_id, at, body)}
+    return body, {
+        "Content-Type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(at),
+        "webhook-signature": standard.sign(c["sender"].secret, msg_id, at, body),
+    }
 
 
 def prepare_hook(client, start: datetime = START) -> dict:
     c = prepare_enrolled(client)
     c["start"] = start
-    made = c["w"].admin.post("/integrations", {"provider": "standard", "name": "Booking page",
-                                               "event_types": {"piano-30": c["schedule"]["id"]}})
+    made = c["w"].admin.post(
+        "/integrations",
+        {"provider": "standard", "name": "Booking page", "event_types": {"piano-30": c["schedule"]["id"]}},
+    )
     assert made.status == 201, made.body
     c["sender"] = Sender(client, made.body)
     c["delivery"] = signed(c, "booking.created")
@@ -323,7 +363,10 @@ def done_booking(c: dict, answer: Answer, items: list[dict]) -> None:
     assert (answer.body["status"], answer.body["repeat"]) == ("applied", False)
     [session] = of_type(items, "session")
     assert (text(session, "origin"), text(session, "student_id"), text(session, "starts_at")) == (
-        "booking", c["student"], stored(c["start"]))
+        "booking",
+        c["student"],
+        stored(c["start"]),
+    )
     assert [(text(b, "booking_id"), text(b, "state")) for b in of_type(items, "booking")] == [("bk-1", "booked")]
     assert [text(d, "status") for d in of_type(items, "delivery")] == ["applied"]
     assert ledger_of(items, c["student"]) == [("initial", 5)]
@@ -349,6 +392,7 @@ def done_no_show(c: dict, answer: Answer, items: list[dict]) -> None:
 
 # creating people, schedules and sessions: the answer names what was made, once
 
+
 def prepare_world(client) -> dict:
     return {"w": build_world(client)}
 
@@ -367,10 +411,22 @@ def done_student(c: dict, answer: Answer, items: list[dict]) -> None:
 
 def send_recurring_schedule(c: dict) -> Answer:
     today = datetime.now(timezone.utc).date()
-    return c["w"].staff.post("/schedules", {
-        "name": "Choir", "kind": "group", "capacity": 8, "teacher_id": c["w"].ids["teacher_id"],
-        "timezone": "Europe/Berlin", "recurrence": {"weekdays": ["MO", "TH"], "start_time": "18:00",
-                                                     "duration_minutes": 60, "start_date": today.isoformat()}})
+    return c["w"].staff.post(
+        "/schedules",
+        {
+            "name": "Choir",
+            "kind": "group",
+            "capacity": 8,
+            "teacher_id": c["w"].ids["teacher_id"],
+            "timezone": "Europe/Berlin",
+            "recurrence": {
+                "weekdays": ["MO", "TH"],
+                "start_time": "18:00",
+                "duration_minutes": 60,
+                "start_date": today.isoformat(),
+            },
+        },
+    )
 
 
 def done_recurring_schedule(c: dict, answer: Answer, items: list[dict]) -> None:
@@ -395,7 +451,9 @@ def done_session(c: dict, answer: Answer, items: list[dict]) -> None:
     expect_ok(answer, 201)
     [session] = of_type(items, "session")
     assert (text(session, "session_key"), text(session, "starts_at")) == (
-        answer.body["id"].split(".")[1], "2027-03-01T17:00:00.000Z")
+        answer.body["id"].split(".")[1],
+        "2027-03-01T17:00:00.000Z",
+    )
 
 
 def prepare_to_move(client) -> dict:
@@ -421,6 +479,7 @@ def done_move(c: dict, answer: Answer, items: list[dict]) -> None:
 
 # changing settings: an enrollment, the company, an integration's secret, a notification
 
+
 def send_end_enrollment(c: dict) -> Answer:
     return c["w"].staff.patch(f"/enrollments/{c['eid']}", {"status": "ended"})
 
@@ -442,7 +501,10 @@ def done_company(c: dict, answer: Answer, items: list[dict]) -> None:
     assert (answer.body["name"], answer.body["version"]) == ("Renamed", 2)
     [company] = of_type(items, "company")
     assert (text(company, "name"), number(company, "version"), number(company, "low_balance_threshold")) == (
-        "Renamed", 2, 3)
+        "Renamed",
+        2,
+        3,
+    )
     assert [text(t, "scope") for t in of_type(items, "threshold_change")] == ["COMPANY"]
 
 
@@ -452,8 +514,9 @@ def prepare_integration(client) -> dict:
 
 
 def send_rotation(c: dict) -> Answer:
-    return c["w"].admin.post(f"/integrations/{c['sender'].integration['id']}/secret",
-                             {"secret": "whsec_" + "A" * 43 + "="})
+    return c["w"].admin.post(
+        f"/integrations/{c['sender'].integration['id']}/secret", {"secret": "whsec_" + "A" * 43 + "="}
+    )
 
 
 def done_rotation(c: dict, answer: Answer, items: list[dict]) -> None:
@@ -509,6 +572,7 @@ def prepare_booked_to_cancel(client) -> dict:
 
 # more settings and connections: a schedule's change, a new integration, a replayed delivery
 
+
 def send_schedule_change(c: dict) -> Answer:
     return c["w"].staff.patch(f"/schedules/{c['schedule']['id']}", {"name": "Cello II", "low_balance_threshold": 4})
 
@@ -543,8 +607,9 @@ def prepare_failed_delivery(client) -> dict:
 def prepare_replayable(client) -> dict:
     w, schedule = world_with_schedule(client)
     c = {"w": w, "schedule": schedule, "student": w.ids["student_id"], "start": START}
-    made = w.admin.post("/integrations", {"provider": "standard", "name": "Booking page",
-                                          "event_types": {"piano-30": schedule["id"]}})
+    made = w.admin.post(
+        "/integrations", {"provider": "standard", "name": "Booking page", "event_types": {"piano-30": schedule["id"]}}
+    )
     c["sender"] = Sender(client, made.body)
     c["delivery"] = signed(c, "booking.created")
     failed = send_delivery(c)
@@ -569,6 +634,7 @@ def done_replay(c: dict, answer: Answer, items: list[dict]) -> None:
 
 
 # the jobs that are not about emails: sessions made ahead, and the stream's counters
+
 
 def prepare_recurring(client) -> dict:
     c = prepare_world(client)
@@ -620,6 +686,7 @@ def done_drain(c: dict, result: Any, items: list[dict]) -> None:
 
 # the low-balance job: jobs.run("low-balance", day)
 
+
 @pytest.fixture(autouse=True)
 def cold_logins(monkeypatch):
     """Every request reads its caller's login, as a container new to it does: one more
@@ -654,7 +721,8 @@ def done_job(c: dict, result: Any, items: list[dict], emails: list[tuple[str, st
     assert isinstance(result, dict), result
     notes = of_type(items, "notification")
     assert [(text(n, "staff_id"), text(n, "kind"), number(n, "balance"), text(n, "email")) for n in notes] == [
-        (c["w"].ids["staff_id"], "low_balance", 1, "sent")]
+        (c["w"].ids["staff_id"], "low_balance", 1, "sent")
+    ]
     assert len(emails) == 1, emails
     [(to, body)] = emails
     assert to == f"staff@{c['w'].company_id}.example" and "Stella Student (Cello): 1 session(s) left" in body
@@ -667,7 +735,7 @@ def job_through_ses(backend) -> "Case":
         c["sent_before"] = len(backend.sent_messages)
 
     def done(c: dict, result: Any, items: list[dict]) -> None:
-        sent = backend.sent_messages[c["sent_before"]:]
+        sent = backend.sent_messages[c["sent_before"] :]
         done_job(c, result, items, [(m.destinations["ToAddresses"][0], m.body) for m in sent])
 
     return Case(prepare_low, run_job, done, atomic=False, begin=begin)
@@ -679,6 +747,7 @@ def done_job_in_outbox(c: dict, result: Any, items: list[dict]) -> None:
 
 def with_key(case: Case) -> Case:
     """The same use case, sent with an Idempotency-Key: its answer is recorded once."""
+
     def prepare(client) -> dict:
         return {**case.prepare(client), "headers": {"Idempotency-Key": "retry-me"}}
 
@@ -706,7 +775,7 @@ def restore(items: list[dict]) -> None:
     client = engine.boto_client()
     kept = comparable(items)
     for start in range(0, len(kept), 25):
-        pending = {config.table_name(): [{"PutRequest": {"Item": i}} for i in kept[start:start + 25]]}
+        pending = {config.table_name(): [{"PutRequest": {"Item": i}} for i in kept[start : start + 25]]}
         while pending:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
 
@@ -803,8 +872,7 @@ def test_a_top_up_survives_a_store_failure_at_every_request_and_adds_its_session
 
 
 @every_kind
-def test_a_top_up_with_an_idempotency_key_survives_a_store_failure_at_every_request_and_adds_once(
-        client, make_error):
+def test_a_top_up_with_an_idempotency_key_survives_a_store_failure_at_every_request_and_adds_once(client, make_error):
     exercise(client, with_key(Case(prepare_enrolled, send_top_up, done_top_up, atomic=True)), make_error)
 
 
@@ -819,8 +887,7 @@ def test_a_mark_survives_a_store_failure_at_every_request_and_charges_once(clien
 
 
 @every_kind
-def test_a_mark_with_an_idempotency_key_survives_a_store_failure_at_every_request_and_charges_once(
-        client, make_error):
+def test_a_mark_with_an_idempotency_key_survives_a_store_failure_at_every_request_and_charges_once(client, make_error):
     exercise(client, with_key(Case(prepare_session, send_mark, done_mark, atomic=True)), make_error)
 
 
@@ -836,13 +903,15 @@ def test_a_bulk_mark_survives_a_store_failure_at_every_request_and_marks_each_st
 
 @every_kind
 def test_a_bulk_mark_with_an_idempotency_key_survives_a_store_failure_at_every_request_and_marks_once(
-        client, make_error):
+    client, make_error
+):
     exercise(client, with_key(Case(prepare_group, send_bulk, done_bulk, atomic=False)), make_error)
 
 
 @every_kind
 def test_a_school_cancellation_survives_a_store_failure_at_every_request_and_reverses_each_charge_once(
-        client, make_error):
+    client, make_error
+):
     exercise(client, Case(prepare_group_marked, send_cancel, done_cancel, atomic=False), make_error)
 
 
@@ -858,7 +927,8 @@ def test_a_no_show_delivery_survives_a_store_failure_at_every_request_and_charge
 
 @every_kind
 def test_the_low_balance_job_survives_a_store_failure_at_every_request_and_notifies_and_emails_once(
-        client, ses, make_error):
+    client, ses, make_error
+):
     exercise(client, job_through_ses(ses), make_error)
 
 
@@ -877,10 +947,13 @@ def test_creating_a_student_survives_a_store_failure_at_every_request_and_makes_
 
 
 @every_kind
-def test_a_recurring_schedule_survives_a_store_failure_at_every_request_and_makes_its_sessions_once(
-        client, make_error):
-    exercise(client, Case(prepare_world, send_recurring_schedule, done_recurring_schedule, atomic=False),
-             make_error, lasting=False)
+def test_a_recurring_schedule_survives_a_store_failure_at_every_request_and_makes_its_sessions_once(client, make_error):
+    exercise(
+        client,
+        Case(prepare_world, send_recurring_schedule, done_recurring_schedule, atomic=False),
+        make_error,
+        lasting=False,
+    )
 
 
 @every_kind
@@ -889,8 +962,7 @@ def test_a_one_off_session_survives_a_store_failure_at_every_request_and_is_made
 
 
 @every_kind
-def test_moving_a_marked_session_survives_a_store_failure_at_every_request_and_moves_its_marks(
-        client, make_error):
+def test_moving_a_marked_session_survives_a_store_failure_at_every_request_and_moves_its_marks(client, make_error):
     exercise(client, Case(prepare_to_move, send_move, done_move, atomic=True), make_error)
 
 
@@ -925,31 +997,29 @@ def test_changing_a_schedule_survives_a_store_failure_at_every_request_and_chang
 
 
 @every_kind
-def test_connecting_a_booking_system_survives_a_store_failure_at_every_request_and_connects_once(
-        client, make_error):
-    exercise(client, Case(prepare_world, send_integration, done_integration, atomic=True), make_error,
-             lasting=False)
+def test_connecting_a_booking_system_survives_a_store_failure_at_every_request_and_connects_once(client, make_error):
+    exercise(client, Case(prepare_world, send_integration, done_integration, atomic=True), make_error, lasting=False)
 
 
 @every_kind
-def test_replaying_a_failed_delivery_survives_a_store_failure_at_every_request_and_applies_once(
-        client, make_error):
+def test_replaying_a_failed_delivery_survives_a_store_failure_at_every_request_and_applies_once(client, make_error):
     exercise(client, Case(prepare_replayable, send_replay, done_replay, atomic=True), make_error)
 
 
 @every_kind
 def test_the_session_horizon_job_survives_a_store_failure_at_every_request_and_makes_each_session_once(
-        client, make_error):
+    client, make_error
+):
     exercise(client, Case(prepare_recurring, run_horizon, done_horizon, atomic=False), make_error)
 
 
 @every_kind
-def test_the_stream_handler_survives_a_store_failure_at_every_request_and_counts_each_change_once(
-        client, make_error):
+def test_the_stream_handler_survives_a_store_failure_at_every_request_and_counts_each_change_once(client, make_error):
     exercise(client, Case(prepare_undrained, drain, done_drain, atomic=False, fresh=True), make_error)
 
 
 # --- the invariant check itself -------------------------------------------------------------
+
 
 def test_the_invariant_check_reports_a_balance_off_its_ledger_a_double_charge_and_a_miscounted_counter(client):
     c = prepare_group_marked(client)  # the first student attended: charged once, balance 4

@@ -1,6 +1,7 @@
 """A 300-student group: moving, substituting and school-cancelling a session with 300 marks
 works in bounded steps (no transaction over DynamoDB's 100 actions), and a repeat, or the
 daily job, finishes what an interrupted request left."""
+
 from datetime import datetime, timedelta, timezone
 from unittest import mock
 
@@ -46,19 +47,41 @@ def _build() -> dict:
     staff = people.create_staff(actor, name="Sam", email="sam@x.example", role="staff", user_id=None)
     teacher = people.create_staff(actor, name="Tia", email="tia@x.example", role="teacher", user_id=None)
     other = people.create_staff(actor, name="Omar", email="omar@x.example", role="teacher", user_id=None)
-    schedule = schedules.create_schedule(actor, name="Orchestra", kind="group", teacher_id=teacher.staff_id,
-                                         capacity=STUDENTS, timezone="UTC", recurrence=None, policy=None,
-                                         low_balance_threshold=None)
-    session = sessions.create_one_off(actor, schedule.schedule_id, starts_at=START, ends_at=None,
-                                      duration_minutes=90, teacher_id=None, student_id=None)
+    schedule = schedules.create_schedule(
+        actor,
+        name="Orchestra",
+        kind="group",
+        teacher_id=teacher.staff_id,
+        capacity=STUDENTS,
+        timezone="UTC",
+        recurrence=None,
+        policy=None,
+        low_balance_threshold=None,
+    )
+    session = sessions.create_one_off(
+        actor,
+        schedule.schedule_id,
+        starts_at=START,
+        ends_at=None,
+        duration_minutes=90,
+        teacher_id=None,
+        student_id=None,
+    )
     students = []
     for i in range(STUDENTS):
         student = people.create_student(actor, name=f"Player {i}", email=f"p{i}@x.example", user_id=None)
-        enrollments.enroll(actor, schedule.schedule_id, student_id=student.student_id, initial_balance=4,
-                           responsible_staff_id=staff.staff_id, low_balance_threshold=None)
+        enrollments.enroll(
+            actor,
+            schedule.schedule_id,
+            student_id=student.student_id,
+            initial_balance=4,
+            responsible_staff_id=staff.staff_id,
+            low_balance_threshold=None,
+        )
         students.append(student.student_id)
-    marked = attendance.record_many(actor, session.session_id,
-                                    [(s, attendance.MarkRequest(status="attended")) for s in students])
+    marked = attendance.record_many(
+        actor, session.session_id, [(s, attendance.MarkRequest(status="attended")) for s in students]
+    )
     assert all(o.error is None for o in marked.outcomes)
     return {"actor": actor, "session": session, "students": students, "other": other}
 
@@ -147,7 +170,8 @@ def test_the_school_cancelling_a_session_of_300_reverses_every_charge_in_bounded
     assert len(result.outcomes) == STUDENTS and {o.balance for o in result.outcomes} == {4}
     items = check_invariants()
     assert {(m["status"]["S"], m["cancelled_by"]["S"], m["charged"]["BOOL"]) for m in _of(items, "mark")} == {
-        ("cancelled", "school", False)}
+        ("cancelled", "school", False)
+    }
     assert {int(e["balance"]["N"]) for e in _of(items, "enrollment")} == {4}
     # Repeating it changes nothing and writes nothing.
     with TransactionSizes() as again:

@@ -1,4 +1,5 @@
 """The balance/ledger transaction against the store itself."""
+
 import threading
 
 import pytest
@@ -69,9 +70,14 @@ def test_concurrent_top_ups_in_threads_all_land(school):
     assert [e.seq for e in entries] == list(range(1, 14))
 
 
-changes = st.lists(st.one_of(st.tuples(st.just("top_up"), st.integers(1, 5)),
-                             st.tuples(st.just("adjust"), st.integers(-6, 6).filter(lambda d: d != 0))),
-                   min_size=1, max_size=12)
+changes = st.lists(
+    st.one_of(
+        st.tuples(st.just("top_up"), st.integers(1, 5)),
+        st.tuples(st.just("adjust"), st.integers(-6, 6).filter(lambda d: d != 0)),
+    ),
+    min_size=1,
+    max_size=12,
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -80,9 +86,14 @@ def test_any_sequence_of_changes_keeps_balance_equal_to_ledger_and_never_below_z
     actor = school["actor"]
     # Each example enrolls a student of its own in a 1:1 schedule of its own: a 1:1 schedule
     # holds one active student (issue 12), and the school's own is taken by its student.
-    made = enrollments.enroll(actor, _fresh_schedule(actor, school["teacher"].staff_id),
-                              student_id=_fresh_student(actor), initial_balance=2,
-                              responsible_staff_id=school["staff"].staff_id, low_balance_threshold=None)
+    made = enrollments.enroll(
+        actor,
+        _fresh_schedule(actor, school["teacher"].staff_id),
+        student_id=_fresh_student(actor),
+        initial_balance=2,
+        responsible_staff_id=school["staff"].staff_id,
+        low_balance_threshold=None,
+    )
     eid = made.enrollment_id
     expected = 2
     for kind, amount in steps:
@@ -103,9 +114,17 @@ def test_any_sequence_of_changes_keeps_balance_equal_to_ledger_and_never_below_z
 def _fresh_schedule(actor, teacher_id):
     from chalicelib.services import schedules
 
-    return schedules.create_schedule(actor, name="Harp", kind="one_to_one", teacher_id=teacher_id, capacity=None,
-                                     timezone="UTC", recurrence=None, policy=None,
-                                     low_balance_threshold=None).schedule_id
+    return schedules.create_schedule(
+        actor,
+        name="Harp",
+        kind="one_to_one",
+        teacher_id=teacher_id,
+        capacity=None,
+        timezone="UTC",
+        recurrence=None,
+        policy=None,
+        low_balance_threshold=None,
+    ).schedule_id
 
 
 def _fresh_student(actor):

@@ -1,5 +1,6 @@
 """The daily low-balance job: who is told, once per crossing, at a cost that follows the
 low enrollments, with SES exercised through moto."""
+
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -36,21 +37,36 @@ def school(store):
     admin = Actor(new_company_id(), "admin-sub", "admin")
     company.put_company(admin, name="School", timezone="UTC", low_balance_threshold=2)
     boss = people.create_staff(admin, name="Ada Admin", email="ada@x.example", role="admin", user_id="admin-sub")
-    staff = [people.create_staff(admin, name=f"Staff {i}", email=f"staff{i}@x.example", role="staff",
-                                 user_id=f"staff-{i}") for i in range(2)]
+    staff = [
+        people.create_staff(admin, name=f"Staff {i}", email=f"staff{i}@x.example", role="staff", user_id=f"staff-{i}")
+        for i in range(2)
+    ]
     teacher = people.create_staff(admin, name="T", email="t@x.example", role="teacher", user_id=None)
-    schedule = schedules.create_schedule(admin, name="Violin", kind="group", teacher_id=teacher.staff_id,
-                                         capacity=50, timezone="UTC", recurrence=None, policy=None,
-                                         low_balance_threshold=None)
+    schedule = schedules.create_schedule(
+        admin,
+        name="Violin",
+        kind="group",
+        teacher_id=teacher.staff_id,
+        capacity=50,
+        timezone="UTC",
+        recurrence=None,
+        policy=None,
+        low_balance_threshold=None,
+    )
     return {"actor": admin, "admin": boss, "staff": staff, "schedule": schedule}
 
 
 def enroll(school, balance, staff_index=0, own_threshold=None, name="Kid"):
     actor = school["actor"]
     student = people.create_student(actor, name=name, email="kid@x.example", user_id=None)
-    made = enrollments.enroll(actor, school["schedule"].schedule_id, student_id=student.student_id,
-                              initial_balance=balance, responsible_staff_id=school["staff"][staff_index].staff_id,
-                              low_balance_threshold=own_threshold)
+    made = enrollments.enroll(
+        actor,
+        school["schedule"].schedule_id,
+        student_id=student.student_id,
+        initial_balance=balance,
+        responsible_staff_id=school["staff"][staff_index].staff_id,
+        low_balance_threshold=own_threshold,
+    )
     return made.enrollment_id
 
 
@@ -67,12 +83,27 @@ def test_a_thousand_enrollments_ten_low_notifies_those_ten_reading_only_them(sch
     for i in range(1000):
         low = i % 100 == 0
         student_id = ids.new_id()
-        bulk.append(Enrollment.of(records.Enrollment(
-            company_id=cid, schedule_id=sch.schedule_id, student_id=student_id, student_name=f"Student {i}",
-            schedule_name=sch.name, initial_balance=1 if low else 9, balance=1 if low else 9, seq=1,
-            status="active", responsible_staff_id=school["staff"][(i // 100) % 2].staff_id,
-            low_balance_threshold=None, threshold=2, created_at="2027-01-01T00:00:00.000Z",
-            updated_at="2027-01-01T00:00:00.000Z", version=1)))
+        bulk.append(
+            Enrollment.of(
+                records.Enrollment(
+                    company_id=cid,
+                    schedule_id=sch.schedule_id,
+                    student_id=student_id,
+                    student_name=f"Student {i}",
+                    schedule_name=sch.name,
+                    initial_balance=1 if low else 9,
+                    balance=1 if low else 9,
+                    seq=1,
+                    status="active",
+                    responsible_staff_id=school["staff"][(i // 100) % 2].staff_id,
+                    low_balance_threshold=None,
+                    threshold=2,
+                    created_at="2027-01-01T00:00:00.000Z",
+                    updated_at="2027-01-01T00:00:00.000Z",
+                    version=1,
+                )
+            )
+        )
     with Item.batch_write() as writer:
         for item in bulk:
             writer.save(item)

@@ -2,6 +2,7 @@
 handed on twice, two requests with one Idempotency-Key read "no answer yet" at once, a
 booking system sending one delivery twice at the same moment, a move retried with its
 If-Match after it was interrupted, a request that never left the machine."""
+
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -67,10 +68,18 @@ def _both_read_first(monkeypatch, module, name, reads=2):
 
 def test_a_stream_batch_handed_on_twice_is_counted_once(school):
     actor = school["actor"]
-    session = sessions.create_one_off(actor, school["schedule"].schedule_id, starts_at=START, ends_at=None,
-                                      duration_minutes=60, teacher_id=None, student_id=None)
-    attendance.record(actor, session.session_id, school["student"].student_id,
-                      attendance.MarkRequest(status="attended"))
+    session = sessions.create_one_off(
+        actor,
+        school["schedule"].schedule_id,
+        starts_at=START,
+        ends_at=None,
+        duration_minutes=60,
+        teacher_id=None,
+        student_id=None,
+    )
+    attendance.record(
+        actor, session.session_id, school["student"].student_id, attendance.MarkRequest(status="attended")
+    )
     batches: list[list[dict]] = []
     stream.drain(batches.append)  # what Lambda would hand on, kept aside
     first = [counters.apply_stream_records(b)["applied"] for b in batches]
@@ -80,8 +89,13 @@ def test_a_stream_batch_handed_on_twice_is_counted_once(school):
 
 
 def _claim(actor, key, body: bytes):
-    return uow.Idempotency(actor.company_id, actor.subject, key, uow.fingerprint("POST", "/x", body),
-                           render=lambda result: (201, '{"first": true}'))
+    return uow.Idempotency(
+        actor.company_id,
+        actor.subject,
+        key,
+        uow.fingerprint("POST", "/x", body),
+        render=lambda result: (201, '{"first": true}'),
+    )
 
 
 def test_two_requests_with_one_key_get_one_effect_and_the_same_answer(school, monkeypatch):
@@ -89,22 +103,39 @@ def test_two_requests_with_one_key_get_one_effect_and_the_same_answer(school, mo
     newcomer = people.create_student(actor, name="Nia", email="nia@x.example", user_id=None)
     # A 1:1 schedule holds one active student (issue 12) and the school's own has its
     # student: the newcomer is enrolled in a second 1:1 schedule.
-    second = schedules.create_schedule(actor, name="Viola", kind="one_to_one", teacher_id=school["teacher"].staff_id,
-                                       capacity=None, timezone="UTC", recurrence=None, policy=None,
-                                       low_balance_threshold=None)
+    second = schedules.create_schedule(
+        actor,
+        name="Viola",
+        kind="one_to_one",
+        teacher_id=school["teacher"].staff_id,
+        capacity=None,
+        timezone="UTC",
+        recurrence=None,
+        policy=None,
+        low_balance_threshold=None,
+    )
     _both_read_first(monkeypatch, uow, "_get_record")
 
     def enroll():
-        return enrollments.enroll(actor, second.schedule_id, student_id=newcomer.student_id,
-                                  initial_balance=3, responsible_staff_id=school["staff"].staff_id,
-                                  low_balance_threshold=None, claim=_claim(actor, "same-key", b"{}"))
+        return enrollments.enroll(
+            actor,
+            second.schedule_id,
+            student_id=newcomer.student_id,
+            initial_balance=3,
+            responsible_staff_id=school["staff"].staff_id,
+            low_balance_threshold=None,
+            claim=_claim(actor, "same-key", b"{}"),
+        )
 
     answers = _together([enroll, enroll])
     assert [a[0] for a in answers] == ["ok", "ok"], answers
     kinds = sorted(type(a[1]).__name__ for a in answers)
     assert kinds == ["Enrollment", "Replayed"]  # one made it, the other is answered with its answer
-    made = [i for i in table_items() if i.get("type", {}).get("S") == "enrollment"
-            and i["student_id"]["S"] == newcomer.student_id]
+    made = [
+        i
+        for i in table_items()
+        if i.get("type", {}).get("S") == "enrollment" and i["student_id"]["S"] == newcomer.student_id
+    ]
     assert len(made) == 1
 
 
@@ -115,8 +146,7 @@ def test_one_delivery_sent_twice_at_once_is_applied_once_and_answered_twice(clie
     _both_read_first(monkeypatch, integration_store, "get_delivery")
 
     def deliver():
-        return webhooks.receive(integration_id, {k.lower(): v for k, v in headers.items()}, body,
-                                "application/json")
+        return webhooks.receive(integration_id, {k.lower(): v for k, v in headers.items()}, body, "application/json")
 
     answers = _together([deliver, deliver])
     assert [a[0] for a in answers] == ["ok", "ok"], answers
@@ -131,8 +161,7 @@ def test_a_delivery_meeting_a_busy_store_is_answered_503_not_kept_as_failed(clie
     with inject(throttling, fail_at=range(1, 50), operations=["TransactWriteItems"]):
         answer = cases.send_delivery(c)
     assert (answer.status, answer.error_code) == (503, "store_unavailable")  # the provider retries
-    assert [i for i in table_items() if i.get("type", {}).get("S") == "delivery"
-            and i["status"]["S"] == "failed"] == []
+    assert [i for i in table_items() if i.get("type", {}).get("S") == "delivery" and i["status"]["S"] == "failed"] == []
     assert cases.send_delivery(c).body["status"] == "applied"
 
 
@@ -141,18 +170,41 @@ def test_a_move_interrupted_part_way_resumes_when_retried_with_its_if_match(stor
     actor = Actor(new_company_id(), "admin-sub", "admin")
     staff = people.create_staff(actor, name="S", email="s@x.example", role="staff", user_id=None)
     teacher = people.create_staff(actor, name="T", email="t@x.example", role="teacher", user_id=None)
-    schedule = schedules.create_schedule(actor, name="G", kind="group", teacher_id=teacher.staff_id, capacity=10,
-                                         timezone="UTC", recurrence=None, policy=None, low_balance_threshold=None)
-    session = sessions.create_one_off(actor, schedule.schedule_id, starts_at=START, ends_at=None,
-                                      duration_minutes=60, teacher_id=None, student_id=None)
+    schedule = schedules.create_schedule(
+        actor,
+        name="G",
+        kind="group",
+        teacher_id=teacher.staff_id,
+        capacity=10,
+        timezone="UTC",
+        recurrence=None,
+        policy=None,
+        low_balance_threshold=None,
+    )
+    session = sessions.create_one_off(
+        actor,
+        schedule.schedule_id,
+        starts_at=START,
+        ends_at=None,
+        duration_minutes=60,
+        teacher_id=None,
+        student_id=None,
+    )
     students = []
     for i in range(3):
         student = people.create_student(actor, name=f"P{i}", email=f"p{i}@x.example", user_id=None)
-        enrollments.enroll(actor, schedule.schedule_id, student_id=student.student_id, initial_balance=4,
-                           responsible_staff_id=staff.staff_id, low_balance_threshold=None)
+        enrollments.enroll(
+            actor,
+            schedule.schedule_id,
+            student_id=student.student_id,
+            initial_balance=4,
+            responsible_staff_id=staff.staff_id,
+            low_balance_threshold=None,
+        )
         students.append(student.student_id)
-    attendance.record_many(actor, session.session_id, [(s, attendance.MarkRequest(status="attended"))
-                                                       for s in students])
+    attendance.record_many(
+        actor, session.session_id, [(s, attendance.MarkRequest(status="attended")) for s in students]
+    )
     later = {"starts_at": START + timedelta(hours=1)}
     moved = clock.iso(later["starts_at"])
     with inject(throttling, fail_at=range(2, 100), operations=["TransactWriteItems"]):
@@ -166,8 +218,11 @@ def test_a_move_interrupted_part_way_resumes_when_retried_with_its_if_match(stor
 
 def test_a_request_that_never_left_is_a_plain_503_not_an_unknown_outcome(school):
     actor, eid = school["actor"], school["enrollment_id"]
-    with inject(lambda op: EndpointConnectionError(endpoint_url="https://dynamodb"), fail_at=range(1, 50),
-                operations=["TransactWriteItems"]) as injector:
+    with inject(
+        lambda op: EndpointConnectionError(endpoint_url="https://dynamodb"),
+        fail_at=range(1, 50),
+        operations=["TransactWriteItems"],
+    ) as injector:
         with pytest.raises(StoreUnavailable) as refused:
             enrollments.top_up(actor, eid, sessions=2, note=None)
     assert not isinstance(refused.value, OutcomeUnknown)  # nothing was sent: nothing may have been saved

@@ -2,6 +2,7 @@
 checked against a brute-force recomputation from the raw sessions, marks and ledger on a
 randomized history of months (marks, corrections, clears, school cancellations, moves,
 substitutes, top-ups)."""
+
 import random
 from datetime import date, datetime, timedelta, timezone
 
@@ -53,22 +54,40 @@ class School:
         each of its sessions is booked for one student)."""
         if capacity is None and kind == "group":
             capacity = 6
-        return schedules.create_schedule(self.actor, name=f"{kind}-{teacher.name}", kind=kind,
-                                         teacher_id=teacher.staff_id, capacity=capacity,
-                                         timezone=self.tz, recurrence=None, policy={"overdraft": 100},
-                                         low_balance_threshold=None)
+        return schedules.create_schedule(
+            self.actor,
+            name=f"{kind}-{teacher.name}",
+            kind=kind,
+            teacher_id=teacher.staff_id,
+            capacity=capacity,
+            timezone=self.tz,
+            recurrence=None,
+            policy={"overdraft": 100},
+            low_balance_threshold=None,
+        )
 
     def student(self, name, schedule, balance=50):
         s = people.create_student(self.actor, name=name, email=f"{name}@x.example", user_id=None)
-        enrollments.enroll(self.actor, schedule.schedule_id, student_id=s.student_id, initial_balance=balance,
-                           responsible_staff_id=self.staff.staff_id, low_balance_threshold=None)
+        enrollments.enroll(
+            self.actor,
+            schedule.schedule_id,
+            student_id=s.student_id,
+            initial_balance=balance,
+            responsible_staff_id=self.staff.staff_id,
+            low_balance_threshold=None,
+        )
         return s
 
     def session(self, schedule, day: date, hour=17, student=None):
-        made = sessions.create_one_off(self.actor, schedule.schedule_id,
-                                       starts_at=datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc),
-                                       ends_at=None, duration_minutes=60, teacher_id=None,
-                                       student_id=student.student_id if student else None)
+        made = sessions.create_one_off(
+            self.actor,
+            schedule.schedule_id,
+            starts_at=datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc),
+            ends_at=None,
+            duration_minutes=60,
+            teacher_id=None,
+            student_id=student.student_id if student else None,
+        )
         return ids.session_id(made.schedule_id, made.session_key)
 
     def mark(self, session_id, student, status, hours_before=48):
@@ -188,7 +207,11 @@ def test_utilization_of_a_group_and_a_one_to_one(school):
     # range holds them and the sessions of the last days.
     first = TODAY - timedelta(days=7)
     rows = {r["kind"]: r for r in _report(reports.schedules, school.actor, first, TODAY, today=TODAY).rows}
-    assert (rows["group"]["seats_offered"], rows["group"]["seats_used"], rows["group"]["seat_utilization"]) == (8, 3, 0.375)
+    assert (rows["group"]["seats_offered"], rows["group"]["seats_used"], rows["group"]["seat_utilization"]) == (
+        8,
+        3,
+        0.375,
+    )
     assert (rows["one_to_one"]["sessions_held"], rows["one_to_one"]["held_ratio"]) == (3, 0.75)
     assert (rows["one_to_one"]["sessions_used"], rows["one_to_one"]["sessions_sold"]) == (3, 10)
     overview = _report(reports.overview, school.actor, first, TODAY, today=TODAY).rows[0]
@@ -203,6 +226,7 @@ def test_a_future_session_is_scheduled_but_not_held_yet(school):
 
 
 # --- the property test: counters against a brute-force recomputation ---------------------
+
 
 def brute_force(cid: str, first: str, last: str, as_of: str, settings: rules.Settings):
     items = table_items()
@@ -227,9 +251,14 @@ def brute_force(cid: str, first: str, last: str, as_of: str, settings: rules.Set
         day = local_day(m["starts_at"]["S"], tz)
         status, by_whom = m["status"]["S"], m.get("cancelled_by", {}).get("S")
         name = {"attended": "attended", "no_show": "no_show"}.get(status) or (
-            "cancelled_school" if by_whom == "school" else "cancelled_student")
-        for dim, entity in (("student", m["student_id"]["S"]), ("teacher", m["teacher_id"]["S"]),
-                            ("schedule", m["schedule_id"]["S"]), ("company", "-")):
+            "cancelled_school" if by_whom == "school" else "cancelled_student"
+        )
+        for dim, entity in (
+            ("student", m["student_id"]["S"]),
+            ("teacher", m["teacher_id"]["S"]),
+            ("schedule", m["schedule_id"]["S"]),
+            ("company", "-"),
+        ):
             bump(dim, entity, day, name)
             bump(dim, entity, day, "charged", int(m["charged"]["BOOL"]))
     for e in of("ledger"):
@@ -239,10 +268,14 @@ def brute_force(cid: str, first: str, last: str, as_of: str, settings: rules.Set
     rows = {dim: [{"entity": k[0], "day": k[1], **v} for k, v in table.items()] for dim, table in by.items()}
 
     def streak(student_id):
-        mine = sorted((m for m in marks if m["student_id"]["S"] == student_id),
-                      key=lambda m: m["starts_at"]["S"], reverse=True)
-        return rules.no_show_streak((m["status"]["S"], m.get("cancelled_by", {}).get("S")) for m in mine
-                                    if m["starts_at"]["S"] <= f"{as_of}T23:59:59.999Z")
+        mine = sorted(
+            (m for m in marks if m["student_id"]["S"] == student_id), key=lambda m: m["starts_at"]["S"], reverse=True
+        )
+        return rules.no_show_streak(
+            (m["status"]["S"], m.get("cancelled_by", {}).get("S"))
+            for m in mine
+            if m["starts_at"]["S"] <= f"{as_of}T23:59:59.999Z"
+        )
 
     return rows, streak
 
@@ -256,10 +289,19 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
         teachers_ = [school.teacher(f"t{i}") for i in range(3)]
         # Groups of 5 with 3 students; 1:1 schedules of 2 students, so booked per student
         # (a 1:1 holds one student unless it has a capacity, and then each session names its own).
-        scheds = [school.schedule(teachers_[i % 3], kind=("group" if i % 2 == 0 else "one_to_one"),
-                                  capacity=(5 if i % 2 == 0 else 2)) for i in range(4)]
-        roster = {s.schedule_id: [school.student(f"s{s.schedule_id[-4:]}{j}", s, balance=rng.randint(0, 30))
-                                  for j in range(3 if s.kind == "group" else 2)] for s in scheds}
+        scheds = [
+            school.schedule(
+                teachers_[i % 3], kind=("group" if i % 2 == 0 else "one_to_one"), capacity=(5 if i % 2 == 0 else 2)
+            )
+            for i in range(4)
+        ]
+        roster = {
+            s.schedule_id: [
+                school.student(f"s{s.schedule_id[-4:]}{j}", s, balance=rng.randint(0, 30))
+                for j in range(3 if s.kind == "group" else 2)
+            ]
+            for s in scheds
+        }
         made = []
         start = TODAY - timedelta(days=120)
         for _ in range(60):
@@ -273,8 +315,11 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
             action = rng.random()
             try:
                 if action < 0.62:
-                    inp = attendance.MarkInput(status=rng.choice(["attended", "attended", "no_show", "cancelled"]),
-                                               charge=rng.choice([None, None, None, True, False]), reason="r")
+                    inp = attendance.MarkInput(
+                        status=rng.choice(["attended", "attended", "no_show", "cancelled"]),
+                        charge=rng.choice([None, None, None, True, False]),
+                        reason="r",
+                    )
                     attendance.record(school.actor, sid, student.student_id, inp)
                 elif action < 0.75:
                     attendance.clear(school.actor, sid, student.student_id)
@@ -282,32 +327,56 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
                     attendance.cancel_session(school.actor, sid, "closed")
                 elif action < 0.87:
                     new_day = start + timedelta(days=rng.randint(0, 140), hours=rng.randint(0, 23))
-                    sessions.update_session(school.actor, sid, {"starts_at": datetime(
-                        new_day.year, new_day.month, new_day.day, rng.randint(0, 23), tzinfo=timezone.utc)}, None)
+                    sessions.update_session(
+                        school.actor,
+                        sid,
+                        {
+                            "starts_at": datetime(
+                                new_day.year, new_day.month, new_day.day, rng.randint(0, 23), tzinfo=timezone.utc
+                            )
+                        },
+                        None,
+                    )
                 elif action < 0.93:
                     sessions.update_session(school.actor, sid, {"teacher_id": rng.choice(teachers_).staff_id}, None)
                 else:
-                    enrollments.top_up(school.actor, ids.enrollment_id(sched.schedule_id, student.student_id),
-                                       sessions=rng.randint(1, 5), note=None)
+                    enrollments.top_up(
+                        school.actor,
+                        ids.enrollment_id(sched.schedule_id, student.student_id),
+                        sessions=rng.randint(1, 5),
+                        note=None,
+                    )
             except OptClassError:
                 pass
         first, last = TODAY - timedelta(days=rng.randint(40, 90)), TODAY + timedelta(days=rng.randint(0, 10))
         as_of = min(last, TODAY)
         settings = rules.Settings()
-        raw, streak_of = brute_force(school.actor.company_id, first.isoformat(), last.isoformat(), as_of.isoformat(),
-                                     settings)
+        raw, streak_of = brute_force(
+            school.actor.company_id, first.isoformat(), last.isoformat(), as_of.isoformat(), settings
+        )
         expected = rules.tally(raw["teacher"], first.isoformat(), last.isoformat(), as_of.isoformat())
         got = {r["teacher_id"]: r for r in _report(reports.teachers, school.actor, first, last, today=TODAY).rows}
         for tid, t in expected.items():
             rate, flagged = rules.teacher_flag(t, settings)
-            assert (got[tid]["sessions_scheduled"], got[tid]["sessions_held"], got[tid]["cancelled_by_school"],
-                    got[tid]["student_cancellations"], got[tid]["no_shows"], got[tid]["flagged"]) == \
-                   (t.sessions, t.held, t.cancelled, t.cancelled_student, t.no_show, flagged), (example, tid)
+            assert (
+                got[tid]["sessions_scheduled"],
+                got[tid]["sessions_held"],
+                got[tid]["cancelled_by_school"],
+                got[tid]["student_cancellations"],
+                got[tid]["no_shows"],
+                got[tid]["flagged"],
+            ) == (t.sessions, t.held, t.cancelled, t.cancelled_student, t.no_show, flagged), (example, tid)
         expected = rules.tally(raw["schedule"], first.isoformat(), last.isoformat(), as_of.isoformat())
         for r in _report(reports.schedules, school.actor, first, last, today=TODAY).rows:
             t = expected.get(r["schedule_id"], rules.Tally())
-            assert (r["sessions_scheduled"], r["sessions_held"], r["attended"], r["no_show"], r["sessions_used"],
-                    r["sessions_sold"]) == (t.sessions, t.held, t.attended, t.no_show, t.charged, t.sold)
+            assert (
+                r["sessions_scheduled"],
+                r["sessions_held"],
+                r["attended"],
+                r["no_show"],
+                r["sessions_used"],
+                r["sessions_sold"],
+            ) == (t.sessions, t.held, t.attended, t.no_show, t.charged, t.sold)
             if r["kind"] == "group":
                 assert r["seats_offered"] == t.seats_offered
         expected = rules.tally(raw["student"], first.isoformat(), last.isoformat(), as_of.isoformat())
@@ -317,13 +386,23 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
         for r in _report(reports.students, school.actor, first, last, today=TODAY).rows:
             sid = r["student_id"]
             t = expected.get(sid, rules.Tally())
-            assert (r["attended"], r["no_show"], r["cancelled_by_student"], r["cancelled_by_school"]) == \
-                   (t.attended, t.no_show, t.cancelled_student, t.cancelled_school), (example, sid)
+            assert (r["attended"], r["no_show"], r["cancelled_by_student"], r["cancelled_by_school"]) == (
+                t.attended,
+                t.no_show,
+                t.cancelled_student,
+                t.cancelled_school,
+            ), (example, sid)
             streak = streak_of(sid) if recent.get(sid) and recent[sid].rated >= settings.min_marks else 0
             risk = rules.at_risk(recent.get(sid), before.get(sid), streak, settings)
             assert r["reasons"] == risk.reasons, (example, sid, r, risk)
-        total = rules.tally(raw["company"], first.isoformat(), last.isoformat(), as_of.isoformat()).get("-", rules.Tally())
+        total = rules.tally(raw["company"], first.isoformat(), last.isoformat(), as_of.isoformat()).get(
+            "-", rules.Tally()
+        )
         overview = _report(reports.overview, school.actor, first, last, today=TODAY).rows[0]
-        assert (overview["sessions_scheduled"], overview["sessions_held"], overview["attended"],
-                overview["sessions_used"], overview["sessions_sold"]) == \
-               (total.sessions, total.held, total.attended, total.charged, total.sold)
+        assert (
+            overview["sessions_scheduled"],
+            overview["sessions_held"],
+            overview["attended"],
+            overview["sessions_used"],
+            overview["sessions_sold"],
+        ) == (total.sessions, total.held, total.attended, total.charged, total.sold)

@@ -1,5 +1,6 @@
 """The operator's upgrade of a table written by the earlier layout: fields filled once,
 counters rebuilt exactly."""
+
 from chalicelib import config
 from chalicelib.store import engine, stream
 from tests.functional.helpers import build_world
@@ -13,22 +14,32 @@ def _strip(name: str, kinds: tuple[str, ...]) -> int:
     stripped = 0
     for item in table_items():
         if item.get("type", {}).get("S") in kinds and name in item:
-            client.update_item(TableName=config.table_name(), Key={"PK": item["PK"], "SK": item["SK"]},
-                               UpdateExpression="REMOVE #f", ExpressionAttributeNames={"#f": name})
+            client.update_item(
+                TableName=config.table_name(),
+                Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression="REMOVE #f",
+                ExpressionAttributeNames={"#f": name},
+            )
             stripped += 1
     return stripped
 
 
 def _marked_world(client):
     w = build_world(client)
-    schedule = w.staff.post("/schedules", {"name": "Oboe", "kind": "one_to_one", "timezone": "Asia/Tokyo",
-                                           "teacher_id": w.ids["teacher_id"]}).body
-    w.staff.post(f"/schedules/{schedule['id']}/enrollments", {
-        "student_id": w.ids["student_id"], "initial_balance": 5, "responsible_staff_id": w.ids["staff_id"]})
+    schedule = w.staff.post(
+        "/schedules",
+        {"name": "Oboe", "kind": "one_to_one", "timezone": "Asia/Tokyo", "teacher_id": w.ids["teacher_id"]},
+    ).body
+    w.staff.post(
+        f"/schedules/{schedule['id']}/enrollments",
+        {"student_id": w.ids["student_id"], "initial_balance": 5, "responsible_staff_id": w.ids["staff_id"]},
+    )
     # Started an hour ago: attendance is recorded once a session has started (issue 12).
     session = w.staff.post(f"/schedules/{schedule['id']}/sessions", {"starts_at": hours_from_now(-1)}).body
-    assert w.teacher.put(f"/sessions/{session['id']}/attendance/{w.ids['student_id']}",
-                         {"status": "attended"}).status == 200
+    assert (
+        w.teacher.put(f"/sessions/{session['id']}/attendance/{w.ids['student_id']}", {"status": "attended"}).status
+        == 200
+    )
     return w
 
 
@@ -47,7 +58,8 @@ def test_fill_gives_every_item_its_company_and_every_mark_its_zone_once(client):
     assert mark["timezone"]["S"] == "Asia/Tokyo"
     again = upgrade_table.fill(None)
     assert {k: v for k, v in again.items() if k not in ("seats", "runs")} == dict.fromkeys(
-        [k for k in again if k not in ("seats", "runs")], 0)  # seats and runs are written over as they must be
+        [k for k in again if k not in ("seats", "runs")], 0
+    )  # seats and runs are written over as they must be
     check_invariants()  # filling in the zone moved no count to another day
 
 
@@ -56,9 +68,12 @@ def test_recount_rebuilds_counters_that_were_counted_twice(client):
     check_invariants()  # the stream applied: counters right
     counters = [i for i in table_items() if i.get("type", {}).get("S") == "stats"]
     for item in counters:  # as if the earlier code and the stream had both counted
-        engine.boto_client().update_item(TableName=config.table_name(), Key={"PK": item["PK"], "SK": item["SK"]},
-                                         UpdateExpression="ADD sessions :one", ExpressionAttributeValues={
-                                             ":one": {"N": "1"}})
+        engine.boto_client().update_item(
+            TableName=config.table_name(),
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="ADD sessions :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
     result = upgrade_table.recount()
     assert result["counters_deleted"] == len(counters) + 1 and result["items_counted"] >= 4
     check_invariants()
@@ -74,15 +89,27 @@ def test_fill_gives_logins_their_role_schedules_their_count_and_seals_plain_secr
         key = {"PK": item["PK"], "SK": item["SK"]}
         kind = item.get("type", {}).get("S")
         if kind == "user_ref":
-            client_.update_item(TableName=config.table_name(), Key=key, UpdateExpression="REMOVE #f",
-                                ExpressionAttributeNames={"#f": "role"})
+            client_.update_item(
+                TableName=config.table_name(),
+                Key=key,
+                UpdateExpression="REMOVE #f",
+                ExpressionAttributeNames={"#f": "role"},
+            )
         elif kind == "schedule":
-            client_.update_item(TableName=config.table_name(), Key=key, UpdateExpression="REMOVE #f",
-                                ExpressionAttributeNames={"#f": "active_enrollments"})
+            client_.update_item(
+                TableName=config.table_name(),
+                Key=key,
+                UpdateExpression="REMOVE #f",
+                ExpressionAttributeNames={"#f": "active_enrollments"},
+            )
         elif kind == "integration":  # as an earlier version stored it
-            client_.update_item(TableName=config.table_name(), Key=key, UpdateExpression="SET #f = :p",
-                                ExpressionAttributeNames={"#f": "secret"},
-                                ExpressionAttributeValues={":p": {"S": "plain-secret-1"}})
+            client_.update_item(
+                TableName=config.table_name(),
+                Key=key,
+                UpdateExpression="SET #f = :p",
+                ExpressionAttributeNames={"#f": "secret"},
+                ExpressionAttributeValues={":p": {"S": "plain-secret-1"}},
+            )
     stream.drain(lambda batch: None)
     done = upgrade_table.fill(None)
     assert done["role"] >= 3 and done["active_enrollments"] == 1 and done["secrets_sealed"] == 1
@@ -143,8 +170,10 @@ def test_fill_gives_sessions_written_before_seats_their_students_seats(client):
     [oboe] = [s for s in w.staff.get("/schedules").body["items"] if s["name"] == "Oboe"]
     assert w.staff.post(f"/schedules/{oboe['id']}/sessions", {"starts_at": hours_from_now(30)}).status == 201
     drain_stream()
-    before = (w.student.get("/me/sessions?when=upcoming").body["items"],
-              w.student.get("/me/sessions?when=past").body["items"])
+    before = (
+        w.student.get("/me/sessions?when=upcoming").body["items"],
+        w.student.get("/me/sessions?when=past").body["items"],
+    )
     assert len(before[0]) == 1 and len(before[1]) == 1
     client_ = engine.boto_client()
     seats = [i for i in table_items() if i.get("type", {}).get("S") == "seat"]
@@ -154,8 +183,10 @@ def test_fill_gives_sessions_written_before_seats_their_students_seats(client):
     stream.drain(lambda batch: None)  # those deletes are the test's, not the app's
     assert w.student.get("/me/sessions?when=upcoming").body["items"] == []
     assert upgrade_table.fill(None)["seats"] == 1
-    assert (w.student.get("/me/sessions?when=upcoming").body["items"],
-            w.student.get("/me/sessions?when=past").body["items"]) == before
+    assert (
+        w.student.get("/me/sessions?when=upcoming").body["items"],
+        w.student.get("/me/sessions?when=past").body["items"],
+    ) == before
     again = sorted((i["PK"]["S"], i["SK"]["S"]) for i in table_items() if i.get("type", {}).get("S") == "seat")
     assert again == sorted((i["PK"]["S"], i["SK"]["S"]) for i in seats)
     assert upgrade_table.fill(None)["seats"] == 1  # again: the same seats, written over
@@ -164,7 +195,7 @@ def test_fill_gives_sessions_written_before_seats_their_students_seats(client):
 def test_fill_gives_students_with_marks_their_no_show_run(client):
     from tests.invariants import drain_stream
 
-    w = _marked_world(client)
+    _marked_world(client)
     drain_stream()
     runs = [i for i in table_items() if i.get("type", {}).get("S") == "no_show_run"]
     assert len(runs) == 1 and runs[0]["entries"]["S"].endswith("|e")  # the one mark: attended

@@ -1,4 +1,5 @@
 """Token verification: HS256 in the local stage, RS256 against a JWKS in deployed stages."""
+
 import json
 import threading
 import time
@@ -31,12 +32,15 @@ def test_time_claims_that_are_not_numbers_are_refused(claim, value):
         auth.authenticate(f"Bearer {raw}")
 
 
-@pytest.mark.parametrize("header,message", [
-    (None, "required"),
-    ("Basic abc", "Bearer"),
-    ("Bearer ", "Bearer"),
-    ("Bearer not.a.jwt", "not valid"),
-])
+@pytest.mark.parametrize(
+    "header,message",
+    [
+        (None, "required"),
+        ("Basic abc", "Bearer"),
+        ("Bearer ", "Bearer"),
+        ("Bearer not.a.jwt", "not valid"),
+    ],
+)
 def test_malformed_authorization_is_refused(header, message):
     with pytest.raises(Unauthenticated, match=message):
         auth.authenticate(header)
@@ -59,17 +63,21 @@ def test_token_without_expiry_is_refused():
 
 
 def test_alg_none_is_refused():
-    raw = jwt.encode({"sub": "u", "company_id": "acme", "role": "admin", "exp": time.time() + 60}, None,
-                     algorithm="none")
+    raw = jwt.encode(
+        {"sub": "u", "company_id": "acme", "role": "admin", "exp": time.time() + 60}, None, algorithm="none"
+    )
     with pytest.raises(Unauthenticated):
         auth.authenticate(f"Bearer {raw}")
 
 
-@pytest.mark.parametrize("claims,message", [
-    ({"company_id": "acme", "role": "owner"}, "role"),
-    ({"role": "staff"}, "company"),
-    ({"company_id": "acme#S#x", "role": "staff"}, "company"),
-])
+@pytest.mark.parametrize(
+    "claims,message",
+    [
+        ({"company_id": "acme", "role": "owner"}, "role"),
+        ({"role": "staff"}, "company"),
+        ({"company_id": "acme#S#x", "role": "staff"}, "company"),
+    ],
+)
 def test_tokens_with_unusable_claims_are_refused(claims, message):
     raw = jwt.encode({"sub": "u-1", "exp": time.time() + 60, **claims}, DEV_SECRET, algorithm="HS256")
     with pytest.raises(Unauthenticated, match=message):
@@ -83,6 +91,7 @@ def test_no_dev_secret_means_no_local_token_is_accepted(monkeypatch):
 
 
 # --- RS256 against a JWKS served by the test -------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def keys():
@@ -128,8 +137,15 @@ def deployed(monkeypatch, jwks_server):
 
 
 def _rs256(keys, kid="k1", **claims):
-    base = {"sub": "4f1c-uuid", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600,
-            "token_use": "id", "custom:company_id": "acme", "cognito:groups": ["teacher", "staff"]}
+    base = {
+        "sub": "4f1c-uuid",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "exp": int(time.time()) + 600,
+        "token_use": "id",
+        "custom:company_id": "acme",
+        "cognito:groups": ["teacher", "staff"],
+    }
     base.update(claims)
     base = {k: v for k, v in base.items() if v is not None}
     return jwt.encode(base, keys[kid], algorithm="RS256", headers={"kid": kid})
@@ -141,9 +157,12 @@ def test_cognito_id_token_is_verified_against_the_jwks(deployed, keys):
 
 
 def test_a_cognito_token_must_say_what_it_is_and_be_for_this_client(deployed, keys):
-    for claims, message in (({"token_use": None}, "token_use"), ({"token_use": "refresh"}, "token_use"),
-                            ({"token_use": "access", "aud": None, "client_id": "other-client"}, "app client"),
-                            ({"token_use": "access", "aud": AUDIENCE, "client_id": None}, "app client")):
+    for claims, message in (
+        ({"token_use": None}, "token_use"),
+        ({"token_use": "refresh"}, "token_use"),
+        ({"token_use": "access", "aud": None, "client_id": "other-client"}, "app client"),
+        ({"token_use": "access", "aud": AUDIENCE, "client_id": None}, "app client"),
+    ):
         with pytest.raises(Unauthenticated, match=message):
             auth.authenticate(f"Bearer {_rs256(keys, **claims)}")
 
@@ -166,11 +185,14 @@ def test_access_token_names_the_client_in_client_id(deployed, keys):
     assert p.company_id == "acme"
 
 
-@pytest.mark.parametrize("claims,message", [
-    ({"iss": "https://evil.example"}, "not valid"),
-    ({"aud": "someone-else"}, "audience"),
-    ({"exp": int(time.time()) - 600}, "expired"),
-])
+@pytest.mark.parametrize(
+    "claims,message",
+    [
+        ({"iss": "https://evil.example"}, "not valid"),
+        ({"aud": "someone-else"}, "audience"),
+        ({"exp": int(time.time()) - 600}, "expired"),
+    ],
+)
 def test_rs256_tokens_with_wrong_issuer_audience_or_expiry_are_refused(deployed, keys, claims, message):
     with pytest.raises(Unauthenticated, match=message):
         auth.authenticate(f"Bearer {_rs256(keys, **claims)}")
@@ -178,8 +200,12 @@ def test_rs256_tokens_with_wrong_issuer_audience_or_expiry_are_refused(deployed,
 
 def test_rs256_token_with_unknown_key_id_is_refused(deployed, keys):
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    raw = jwt.encode({"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 60},
-                     other, algorithm="RS256", headers={"kid": "k9"})
+    raw = jwt.encode(
+        {"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 60},
+        other,
+        algorithm="RS256",
+        headers={"kid": "k9"},
+    )
     with pytest.raises(Unauthenticated, match="unknown"):
         auth.authenticate(f"Bearer {raw}")
 
@@ -191,8 +217,18 @@ def test_hs256_token_is_refused_in_a_deployed_stage(deployed):
 
 def test_rs256_token_signed_by_another_key_with_a_known_kid_is_refused(deployed, keys):
     forged = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    raw = jwt.encode({"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 60,
-                      "custom:company_id": "acme", "cognito:groups": ["admin"]}, forged, algorithm="RS256",
-                     headers={"kid": "k1"})
+    raw = jwt.encode(
+        {
+            "sub": "u",
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "exp": int(time.time()) + 60,
+            "custom:company_id": "acme",
+            "cognito:groups": ["admin"],
+        },
+        forged,
+        algorithm="RS256",
+        headers={"kid": "k1"},
+    )
     with pytest.raises(Unauthenticated, match="not valid"):
         auth.authenticate(f"Bearer {raw}")

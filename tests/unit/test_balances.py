@@ -12,6 +12,7 @@ This file proves, on the pure rules of `chalicelib/domain/balances.py` and with 
 - the ledger's arithmetic (floors, overdraft, zero changes), `charge_delta` and the exclusive
   edge of the late-cancellation window.
 """
+
 import itertools
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -65,40 +66,89 @@ LATER = at(-3)  # when the same request is asked again
 
 
 def schedule(policy: Policy) -> Schedule:
-    return Schedule(company_id=COMPANY, schedule_id=SCHEDULE, name="Piano", kind="group",
-                    teacher_id=TEACHER, teacher_name="Tess", timezone="UTC", policy=policy,
-                    created_at=CREATED, updated_at=CREATED)
+    return Schedule(
+        company_id=COMPANY,
+        schedule_id=SCHEDULE,
+        name="Piano",
+        kind="group",
+        teacher_id=TEACHER,
+        teacher_name="Tess",
+        timezone="UTC",
+        policy=policy,
+        created_at=CREATED,
+        updated_at=CREATED,
+    )
 
 
 def session(**changes) -> Session:
-    base = Session(company_id=COMPANY, schedule_id=SCHEDULE, session_key="R20270110", kind="group",
-                   teacher_id=TEACHER, teacher_name="Tess", starts_at=START,
-                   ends_at=iso(START_DT + timedelta(hours=1)), status="scheduled",
-                   origin="recurrence", created_at=CREATED, updated_at=CREATED, seats=8)
+    base = Session(
+        company_id=COMPANY,
+        schedule_id=SCHEDULE,
+        session_key="R20270110",
+        kind="group",
+        teacher_id=TEACHER,
+        teacher_name="Tess",
+        starts_at=START,
+        ends_at=iso(START_DT + timedelta(hours=1)),
+        status="scheduled",
+        origin="recurrence",
+        created_at=CREATED,
+        updated_at=CREATED,
+        seats=8,
+    )
     return replace(base, **changes)
 
 
 def enrollment() -> Enrollment:
-    return Enrollment(company_id=COMPANY, schedule_id=SCHEDULE, student_id=STUDENT,
-                      student_name="Ada", schedule_name="Piano", initial_balance=10, balance=10,
-                      seq=1, status="active", responsible_staff_id=TEACHER, created_at=CREATED,
-                      updated_at=CREATED)
+    return Enrollment(
+        company_id=COMPANY,
+        schedule_id=SCHEDULE,
+        student_id=STUDENT,
+        student_name="Ada",
+        schedule_name="Piano",
+        initial_balance=10,
+        balance=10,
+        seq=1,
+        status="active",
+        responsible_staff_id=TEACHER,
+        created_at=CREATED,
+        updated_at=CREATED,
+    )
 
 
-def ask(status: str, hours: float | None = None, charge: bool | None = None,
-        reason: str | None = None, note: str | None = None, by: str = "student") -> MarkRequest:
+def ask(
+    status: str,
+    hours: float | None = None,
+    charge: bool | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    by: str = "student",
+) -> MarkRequest:
     """A request; `hours` is when the cancellation was made, in hours before the start."""
     if charge is not None and reason is None:
         reason = "staff charged" if charge else "staff waived"
-    return MarkRequest(status=status, note=note, cancelled_at=None if hours is None else at(hours),
-                       charge=charge, reason=reason, cancelled_by=by)
+    return MarkRequest(
+        status=status,
+        note=note,
+        cancelled_at=None if hours is None else at(hours),
+        charge=charge,
+        reason=reason,
+        cancelled_by=by,
+    )
 
 
-def apply(current: Mark | None, request: MarkRequest, policy: Policy, now: str = NOW,
-          the_session: Session | None = None):
-    return record_mark(current, request, schedule=schedule(policy),
-                       session=the_session or session(), enrollment=enrollment(),
-                       recorded_by=RECORDER, now=now)
+def apply(
+    current: Mark | None, request: MarkRequest, policy: Policy, now: str = NOW, the_session: Session | None = None
+):
+    return record_mark(
+        current,
+        request,
+        schedule=schedule(policy),
+        session=the_session or session(),
+        enrollment=enrollment(),
+        recorded_by=RECORDER,
+        now=now,
+    )
 
 
 def marked(request: MarkRequest, policy: Policy, now: str = EARLY) -> Mark:
@@ -108,11 +158,16 @@ def marked(request: MarkRequest, policy: Policy, now: str = EARLY) -> Mark:
 
 # --- the oracle: the product rules, written independently of `decide` --------------------------
 
-def expected_charge(status: str, policy: Policy, cancelled_hours_before: float | None,
-                    override: bool | None) -> tuple[bool, bool, bool]:
+
+def expected_charge(
+    status: str, policy: Policy, cancelled_hours_before: float | None, override: bool | None
+) -> tuple[bool, bool, bool]:
     """(charged, held, late) of a student's mark, straight from PRODUCT.md."""
-    late = (status == "cancelled" and policy.late_cancel_hours is not None
-            and cancelled_hours_before < policy.late_cancel_hours)
+    late = (
+        status == "cancelled"
+        and policy.late_cancel_hours is not None
+        and cancelled_hours_before < policy.late_cancel_hours
+    )
     if status == "attended":
         charged, held = True, False
     elif status == "cancelled":
@@ -133,24 +188,29 @@ def expected_move(charged_before: bool, charged_after: bool) -> tuple[int, str |
 # --- the whole policy matrix ------------------------------------------------------------------
 
 TIMINGS = {"well_before": 48, "late": 2, "after_start": -1}
-MATRIX = list(itertools.product(("attended", "cancelled", "no_show"), ("credit", "deduct"),
-                                ("deduct", "hold"), (None, 24), TIMINGS, (None, True, False)))
+MATRIX = list(
+    itertools.product(
+        ("attended", "cancelled", "no_show"),
+        ("credit", "deduct"),
+        ("deduct", "hold"),
+        (None, 24),
+        TIMINGS,
+        (None, True, False),
+    )
+)
 
 
 def _matrix_id(case) -> str:
     status, cancelled, no_show, window, timing, override = case
-    return (f"{status}-cancelled:{cancelled}-no_show:{no_show}-window:{window}-{timing}"
-            f"-override:{override}")
+    return f"{status}-cancelled:{cancelled}-no_show:{no_show}-window:{window}-{timing}-override:{override}"
 
 
 def test_the_matrix_covers_every_combination_once():
     assert len(MATRIX) == len(set(MATRIX)) == 3 * 2 * 2 * 2 * 3 * 3
 
 
-@pytest.mark.parametrize("status,cancelled,no_show,window,timing,override", MATRIX,
-                         ids=[_matrix_id(c) for c in MATRIX])
-def test_every_policy_combination_charges_what_the_rules_say(status, cancelled, no_show, window,
-                                                             timing, override):
+@pytest.mark.parametrize("status,cancelled,no_show,window,timing,override", MATRIX, ids=[_matrix_id(c) for c in MATRIX])
+def test_every_policy_combination_charges_what_the_rules_say(status, cancelled, no_show, window, timing, override):
     policy = Policy(cancelled=cancelled, no_show=no_show, late_cancel_hours=window)
     hours = TIMINGS[timing]
     charged, held, late = expected_charge(status, policy, hours, override)
@@ -185,8 +245,7 @@ def test_a_late_cancellation_is_charged_even_under_credit():
 
 def test_an_early_cancellation_under_credit_is_free():
     move = apply(None, ask("cancelled", hours=48), CREDIT_24)
-    assert (move.after.charged, move.after.late, move.delta, move.ledger_kind) == (
-        False, False, 0, None)
+    assert (move.after.charged, move.after.late, move.delta, move.ledger_kind) == (False, False, 0, None)
 
 
 def test_a_cancellation_exactly_at_the_window_edge_is_not_late():
@@ -217,18 +276,20 @@ def test_a_no_show_under_deduct_is_charged_and_under_hold_is_held_not_charged():
     deducted = apply(None, ask("no_show"), CREDIT_24)
     held = apply(None, ask("no_show"), CREDIT_24_HOLD)
     assert (deducted.after.charged, deducted.after.held, deducted.delta) == (True, False, -1)
-    assert (held.after.charged, held.after.held, held.delta, held.ledger_kind) == (
-        False, True, 0, None)
+    assert (held.after.charged, held.after.held, held.delta, held.ledger_kind) == (False, True, 0, None)
 
 
-@pytest.mark.parametrize("policy", [
-    Policy(cancelled=c, no_show=n, late_cancel_hours=w)
-    for c, n, w in itertools.product(("credit", "deduct"), ("deduct", "hold"), (None, 24))])
+@pytest.mark.parametrize(
+    "policy",
+    [
+        Policy(cancelled=c, no_show=n, late_cancel_hours=w)
+        for c, n, w in itertools.product(("credit", "deduct"), ("deduct", "hold"), (None, 24))
+    ],
+)
 @pytest.mark.parametrize("hours", list(TIMINGS.values()))
 def test_a_cancellation_by_the_school_is_never_charged_whatever_the_policy(policy, hours):
     move = apply(None, ask("cancelled", hours=hours, by="school"), policy)
-    assert (move.after.charged, move.after.held, move.delta, move.ledger_kind) == (
-        False, False, 0, None)
+    assert (move.after.charged, move.after.held, move.delta, move.ledger_kind) == (False, False, 0, None)
     assert move.after.cancelled_by == "school"
 
 
@@ -236,15 +297,12 @@ def test_a_staff_override_decides_instead_of_the_policy_and_settles_a_hold():
     charged = apply(None, ask("no_show", charge=True, reason="no notice given"), CREDIT_24_HOLD)
     waived = apply(None, ask("attended", charge=False, reason="trial lesson"), CREDIT_24)
     assert (charged.after.charged, charged.after.held, charged.delta) == (True, False, -1)
-    assert (charged.after.charge_override, charged.after.override_reason) == (
-        True, "no notice given")
-    assert (waived.after.charged, waived.delta, waived.after.override_reason) == (
-        False, 0, "trial lesson")
+    assert (charged.after.charge_override, charged.after.override_reason) == (True, "no notice given")
+    assert (waived.after.charged, waived.delta, waived.after.override_reason) == (False, 0, "trial lesson")
 
 
 def test_decide_applies_the_same_rules_directly():
-    school = decide("cancelled", DEDUCT, starts_at=START_DT, cancelled_at=START_DT,
-                    cancelled_by="school")
+    school = decide("cancelled", DEDUCT, starts_at=START_DT, cancelled_at=START_DT, cancelled_by="school")
     overridden = decide("no_show", CREDIT_24_HOLD, starts_at=START_DT, override=True)
     waived = decide("attended", CREDIT_24, starts_at=START_DT, override=False)
     assert (school.charged, school.held, school.late) == (False, False, False)
@@ -313,15 +371,14 @@ def test_a_change_of_mark_moves_the_balance_by_the_difference_once(current_name,
         kept = current.cancelled_at if same_status else None
         cancelled_at = request.cancelled_at or kept or NOW
     charged, held, late = expected_charge(
-        request.status, policy, None if cancelled_at is None else hours_before(cancelled_at),
-        override)
+        request.status, policy, None if cancelled_at is None else hours_before(cancelled_at), override
+    )
     delta, kind = expected_move(bool(current and current.charged), charged)
 
     move = apply(current, request, policy)
 
     after = move.after
-    assert (after.status, after.charged, after.held, after.late) == (
-        request.status, charged, held, late)
+    assert (after.status, after.charged, after.held, after.late) == (request.status, charged, held, late)
     assert (after.charge_override, after.override_reason) == (override, reason)
     assert after.cancelled_at == cancelled_at
     assert after.cancelled_by == ("student" if request.status == "cancelled" else None)
@@ -337,8 +394,7 @@ def test_marking_the_very_same_thing_twice_changes_nothing():
     first = apply(None, ask("attended", note="on time"), CREDIT_24)
     second = apply(first.after, ask("attended", note="on time"), CREDIT_24, now=LATER)
     assert first.changed is True
-    assert (second.changed, second.delta, second.ledger_kind, second.after) == (
-        False, 0, None, first.after)
+    assert (second.changed, second.delta, second.ledger_kind, second.after) == (False, 0, None, first.after)
 
 
 def test_charged_to_uncharged_gives_a_session_back_as_a_reversal():
@@ -370,8 +426,7 @@ def test_an_override_is_kept_when_the_same_status_is_asked_again():
 def test_a_new_override_replaces_the_earlier_one_for_the_same_status():
     current = marked(ask("attended", charge=False, reason="trial lesson"), CREDIT_24)
     move = apply(current, ask("attended", charge=True, reason="not a trial after all"), CREDIT_24)
-    assert (move.after.charge_override, move.after.override_reason) == (
-        True, "not a trial after all")
+    assert (move.after.charge_override, move.after.override_reason) == (True, "not a trial after all")
     assert (move.after.charged, move.delta, move.ledger_kind) == (True, -1, "attendance")
 
 
@@ -412,12 +467,16 @@ def test_a_new_note_alone_is_a_change_that_moves_no_balance():
 def test_a_recorded_mark_names_its_session_student_and_recorder():
     mark = marked(ask("attended"), CREDIT_24)
     assert (mark.company_id, mark.schedule_id, mark.session_key, mark.student_id) == (
-        COMPANY, SCHEDULE, "R20270110", STUDENT)
-    assert (mark.starts_at, mark.teacher_id, mark.recorded_by, mark.recorded_at) == (
-        START, TEACHER, RECORDER, EARLY)
+        COMPANY,
+        SCHEDULE,
+        "R20270110",
+        STUDENT,
+    )
+    assert (mark.starts_at, mark.teacher_id, mark.recorded_by, mark.recorded_at) == (START, TEACHER, RECORDER, EARLY)
 
 
 # --- clearing a mark ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", [n for n in CURRENT if n != "none"])
 def test_clearing_a_mark_gives_back_the_charge_it_took(name):
@@ -436,8 +495,14 @@ CANCELLED_SESSION = session(status="cancelled", cancelled_at=at(30), cancel_reas
 
 
 def school_cancel(current: Mark | None, policy: Policy, the_session: Session = CANCELLED_SESSION):
-    return school_cancel_mark(current, schedule=schedule(policy), session=the_session,
-                              enrollment=enrollment(), recorded_by=RECORDER, now=at(29))
+    return school_cancel_mark(
+        current,
+        schedule=schedule(policy),
+        session=the_session,
+        enrollment=enrollment(),
+        recorded_by=RECORDER,
+        now=at(29),
+    )
 
 
 @pytest.mark.parametrize("name", CURRENT)
@@ -445,8 +510,7 @@ def test_a_school_cancellation_turns_any_mark_into_an_uncharged_school_cancellat
     current, policy = current_mark(name)
     move = school_cancel(current, policy)
     after = move.after
-    assert (after.status, after.cancelled_by, after.charged, after.held) == (
-        "cancelled", "school", False, False)
+    assert (after.status, after.cancelled_by, after.charged, after.held) == ("cancelled", "school", False, False)
     assert (after.charge_override, after.note) == (None, "teacher ill")
     assert (move.delta, move.ledger_kind) == expected_move(bool(current and current.charged), False)
     assert move.changed is True
@@ -470,6 +534,7 @@ def test_a_school_cancellation_gives_back_the_charge_of_an_attended_mark():
 
 # --- a session moved or given another teacher ---------------------------------------------------
 
+
 def test_a_mark_already_at_the_sessions_time_and_teacher_needs_no_retiming():
     mark = marked(ask("attended"), CREDIT_24)
     assert retimed_mark(mark, session()) is None
@@ -491,6 +556,7 @@ def test_a_substituted_teacher_is_written_onto_the_mark():
 
 
 # --- the ledger's arithmetic --------------------------------------------------------------------
+
 
 def test_a_ten_session_package_with_four_charges_has_six_left():
     balance, seq = 10, 1
@@ -538,8 +604,9 @@ def test_a_zero_change_is_invalid():
         plan_change(3, 1, 0)
 
 
-@pytest.mark.parametrize("before,after,delta", [
-    (False, True, -1), (True, False, 1), (True, True, 0), (False, False, 0)])
+@pytest.mark.parametrize(
+    "before,after,delta", [(False, True, -1), (True, False, 1), (True, True, 0), (False, False, 0)]
+)
 def test_the_charge_delta_is_the_charge_given_back_minus_the_charge_taken(before, after, delta):
     assert charge_delta(before, after) == delta
 

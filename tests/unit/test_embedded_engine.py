@@ -2,6 +2,7 @@
 ClientRequestToken idempotency, truthful streams after a cancelled transaction, and the
 transaction contention model. Plain boto3 against `mock_aws()`, on a small table of our own.
 """
+
 import time
 
 import boto3
@@ -30,10 +31,11 @@ def ddb(monkeypatch):
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
             TableName=TABLE,
-            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
-                       {"AttributeName": "SK", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
-                                  {"AttributeName": "SK", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
@@ -55,13 +57,20 @@ def put(pk, sk="A", **attrs):
 
 
 def add(pk, sk="A", by=1):
-    return {"Update": {"TableName": TABLE, "Key": key(pk, sk), "UpdateExpression": "ADD n :by",
-                       "ExpressionAttributeValues": {":by": {"N": str(by)}}}}
+    return {
+        "Update": {
+            "TableName": TABLE,
+            "Key": key(pk, sk),
+            "UpdateExpression": "ADD n :by",
+            "ExpressionAttributeValues": {":by": {"N": str(by)}},
+        }
+    }
 
 
 def must_not_exist(pk, sk="A"):
-    return {"ConditionCheck": {"TableName": TABLE, "Key": key(pk, sk),
-                               "ConditionExpression": "attribute_not_exists(PK)"}}
+    return {
+        "ConditionCheck": {"TableName": TABLE, "Key": key(pk, sk), "ConditionExpression": "attribute_not_exists(PK)"}
+    }
 
 
 def counter(client, pk, sk="A"):
@@ -85,8 +94,9 @@ def stream_records(client):
     streams = streams_client()
     arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
     return streams.get_records(ShardIterator=iterator)["Records"]
 
 
@@ -170,10 +180,15 @@ def test_cancelled_transaction_leaves_no_stream_records(ddb):
     before = stream_records(ddb)
 
     with pytest.raises(ClientError) as excinfo:
-        ddb.transact_write_items(TransactItems=[
-            put("E", v="after"), put("NEW"), add("C"),
-            {"Delete": {"TableName": TABLE, "Key": key("Y")}}, must_not_exist("X"),
-        ])
+        ddb.transact_write_items(
+            TransactItems=[
+                put("E", v="after"),
+                put("NEW"),
+                add("C"),
+                {"Delete": {"TableName": TABLE, "Key": key("Y")}},
+                must_not_exist("X"),
+            ]
+        )
 
     assert error_code(excinfo) == "TransactionCanceledException"
     assert stream_records(ddb) == before
@@ -197,8 +212,9 @@ def test_committed_transaction_leaves_one_record_per_item_numbered_on(ddb):
 
 
 def test_update_item_that_creates_its_item_leaves_one_record(ddb):
-    ddb.update_item(TableName=TABLE, Key=key("C"), UpdateExpression="ADD n :one",
-                    ExpressionAttributeValues={":one": {"N": "1"}})
+    ddb.update_item(
+        TableName=TABLE, Key=key("C"), UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}}
+    )
     ddb.put_item(TableName=TABLE, Item=key("D"))
 
     records = stream_records(ddb)
@@ -213,8 +229,11 @@ def test_records_after_a_cancelled_transaction_are_read_by_a_later_iterator(ddb)
     arn = ddb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
     shard_id = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     ddb.put_item(TableName=TABLE, Item=key("X"))
-    first = streams.get_records(ShardIterator=streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"])
+    first = streams.get_records(
+        ShardIterator=streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
+            "ShardIterator"
+        ]
+    )
     with pytest.raises(ClientError):
         ddb.transact_write_items(TransactItems=[put("A"), must_not_exist("X")])
     ddb.put_item(TableName=TABLE, Item=key("B"))
@@ -309,8 +328,9 @@ def test_single_writes_on_a_held_item_conflict_and_change_nothing(ddb):
     ddb.transact_write_items(TransactItems=[add("C")])
     writes = [
         lambda: ddb.put_item(TableName=TABLE, Item={**key("C"), "n": {"N": "99"}}),
-        lambda: ddb.update_item(TableName=TABLE, Key=key("C"), UpdateExpression="ADD n :one",
-                                ExpressionAttributeValues={":one": {"N": "1"}}),
+        lambda: ddb.update_item(
+            TableName=TABLE, Key=key("C"), UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}}
+        ),
         lambda: ddb.delete_item(TableName=TABLE, Key=key("C")),
     ]
     for write in writes:
@@ -328,8 +348,12 @@ def test_reads_other_than_transact_get_items_are_never_refused(ddb):
     ddb.transact_write_items(TransactItems=[add("C")])
 
     assert counter(ddb, "C") == 1
-    assert ddb.query(TableName=TABLE, KeyConditionExpression="PK = :pk",
-                     ExpressionAttributeValues={":pk": {"S": "C"}})["Count"] == 1
+    assert (
+        ddb.query(TableName=TABLE, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": "C"}})[
+            "Count"
+        ]
+        == 1
+    )
     assert ddb.scan(TableName=TABLE)["Count"] == 1
     got = ddb.batch_get_item(RequestItems={TABLE: {"Keys": [key("C")]}})
     assert len(got["Responses"][TABLE]) == 1
@@ -341,8 +365,12 @@ def test_transact_get_items_on_a_held_item_is_cancelled(ddb):
     ddb.transact_write_items(TransactItems=[add("C")])
 
     with pytest.raises(ClientError) as excinfo:
-        ddb.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": key("FREE")}},
-                                              {"Get": {"TableName": TABLE, "Key": key("C")}}])
+        ddb.transact_get_items(
+            TransactItems=[
+                {"Get": {"TableName": TABLE, "Key": key("FREE")}},
+                {"Get": {"TableName": TABLE, "Key": key("C")}},
+            ]
+        )
     assert error_code(excinfo) == "TransactionCanceledException"
     assert reasons(excinfo) == ["None", "TransactionConflict"]
 
@@ -389,9 +417,12 @@ def test_holds_are_cleared_when_the_table_is_recreated(ddb):
     ddb.transact_write_items(TransactItems=[add("C")])
     description = ddb.describe_table(TableName=TABLE)["Table"]
     ddb.delete_table(TableName=TABLE)
-    ddb.create_table(TableName=TABLE, KeySchema=description["KeySchema"],
-                     AttributeDefinitions=description["AttributeDefinitions"],
-                     BillingMode="PAY_PER_REQUEST")
+    ddb.create_table(
+        TableName=TABLE,
+        KeySchema=description["KeySchema"],
+        AttributeDefinitions=description["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
     ddb.transact_write_items(TransactItems=[add("C")])
 

@@ -26,14 +26,17 @@ def test_cursor_round_trips_for_its_own_partition():
     assert decode_cursor(encode_cursor(key), "PK", "C#a#S#1") == key
 
 
-@pytest.mark.parametrize("cursor", [
-    "%%%",
-    base64.urlsafe_b64encode(b"[1,2]").decode(),
-    base64.urlsafe_b64encode(json.dumps({"PK": "C#b#S#1", "SK": "x"}).encode()).decode(),
-    base64.urlsafe_b64encode(json.dumps({"PK": "C#a#S#1", "SK": "x", "Evil": "y"}).encode()).decode(),
-    base64.urlsafe_b64encode(json.dumps({"PK": "C#a#S#1", "SK": 5}).encode()).decode(),
-    base64.urlsafe_b64encode(json.dumps({"PK": "C#a#S#1"}).encode()).decode(),
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "%%%",
+        base64.urlsafe_b64encode(b"[1,2]").decode(),
+        base64.urlsafe_b64encode(json.dumps({"PK": "C#b#S#1", "SK": "x"}).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps({"PK": "C#a#S#1", "SK": "x", "Evil": "y"}).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps({"PK": "C#a#S#1", "SK": 5}).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps({"PK": "C#a#S#1"}).encode()).decode(),
+    ],
+)
 def test_tampered_or_foreign_cursors_are_refused(cursor):
     with pytest.raises(InvalidInput):
         decode_cursor(cursor, "PK", "C#a#S#1")

@@ -1,5 +1,6 @@
 """The layers keep to their jobs: services speak the school's language and never touch
 PynamoDB or the item types; the domain is pure; only the store talks to DynamoDB."""
+
 import ast
 from pathlib import Path
 
@@ -16,7 +17,7 @@ def imported_modules(path: Path, package: tuple[str, ...] | None = None) -> set[
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
-            base = list(package[:len(package) - node.level + 1]) if node.level else []
+            base = list(package[: len(package) - node.level + 1]) if node.level else []
             module = ".".join(base + ([node.module] if node.module else []))
             found.add(module)
             found |= {f"{module}.{alias.name}" for alias in node.names}
@@ -29,31 +30,41 @@ def _files(folder: str) -> list[Path]:
 
 @pytest.mark.parametrize("path", _files("services"), ids=lambda p: p.name)
 def test_a_service_imports_neither_pynamodb_nor_the_item_types(path):
-    bad = {m for m in imported_modules(path)
-           if m.split(".")[0] in ("pynamodb", "boto3", "botocore") or m.startswith("chalicelib.store.models")}
+    bad = {
+        m
+        for m in imported_modules(path)
+        if m.split(".")[0] in ("pynamodb", "boto3", "botocore") or m.startswith("chalicelib.store.models")
+    }
     assert bad == set()
 
 
 @pytest.mark.parametrize("path", _files("domain"), ids=lambda p: p.name)
 def test_the_domain_is_pure(path):
-    bad = {m for m in imported_modules(path)
-           if m.split(".")[0] in ("pynamodb", "boto3", "botocore", "chalice")
-           or m.startswith(("chalicelib.store", "chalicelib.services", "chalicelib.api"))}
+    bad = {
+        m
+        for m in imported_modules(path)
+        if m.split(".")[0] in ("pynamodb", "boto3", "botocore", "chalice")
+        or m.startswith(("chalicelib.store", "chalicelib.services", "chalicelib.api"))
+    }
     assert bad == set()
 
 
 @pytest.mark.parametrize("path", _files("api"), ids=lambda p: p.name)
 def test_routes_reach_the_store_only_through_the_unit_of_work(path):
-    bad = {m for m in imported_modules(path)
-           if m.split(".")[0] in ("pynamodb", "boto3", "botocore") or m.startswith("chalicelib.store.models")}
+    bad = {
+        m
+        for m in imported_modules(path)
+        if m.split(".")[0] in ("pynamodb", "boto3", "botocore") or m.startswith("chalicelib.store.models")
+    }
     assert bad == set()
 
 
 def test_the_check_sees_an_import_of_the_item_types(tmp_path):
     """The rule above would catch a service that reached for the items."""
     fake = tmp_path / "probe.py"
-    fake.write_text("from ..store.models import Mark\nfrom ..store import models\n"
-                    "from pynamodb.attributes import NumberAttribute\n")
+    fake.write_text(
+        "from ..store.models import Mark\nfrom ..store import models\nfrom pynamodb.attributes import NumberAttribute\n"
+    )
     found = imported_modules(fake, package=("chalicelib", "services"))
     assert {"chalicelib.store.models.Mark", "chalicelib.store.models", "pynamodb.attributes"} <= found
 

@@ -1,5 +1,6 @@
 """The no-show run kept per student (services/runs.py): worked out from the latest marks,
 and counted as the at-risk rule counts the latest marks."""
+
 from chalicelib.domain import records
 from chalicelib.domain.reports import no_show_streak
 from chalicelib.services.runs import CAP, run_of, streak_from
@@ -8,10 +9,23 @@ NOW = "2027-06-15T12:00:00.000Z"
 
 
 def mark(day: int, status: str, by: str | None = None) -> records.Mark:
-    return records.Mark(company_id="c", schedule_id="s", schedule_name="S", session_key=f"k{day:03d}",
-                        student_id="p", student_name="P", kind="group", teacher_id="t",
-                        starts_at=f"2027-06-{day:02d}T17:00:00.000Z", status=status, charged=True, held=False,
-                        recorded_by="x", recorded_at=NOW, cancelled_by=by)
+    return records.Mark(
+        company_id="c",
+        schedule_id="s",
+        schedule_name="S",
+        session_key=f"k{day:03d}",
+        student_id="p",
+        student_name="P",
+        kind="group",
+        teacher_id="t",
+        starts_at=f"2027-06-{day:02d}T17:00:00.000Z",
+        status=status,
+        charged=True,
+        held=False,
+        recorded_by="x",
+        recorded_at=NOW,
+        cancelled_by=by,
+    )
 
 
 def latest_first(*marks):
@@ -19,17 +33,26 @@ def latest_first(*marks):
 
 
 def test_the_run_stops_at_the_mark_that_ended_it_and_skips_school_cancellations():
-    marks = latest_first(mark(14, "no_show"), mark(12, "cancelled", "school"), mark(10, "no_show"),
-                         mark(8, "attended"), mark(6, "no_show"))
+    marks = latest_first(
+        mark(14, "no_show"),
+        mark(12, "cancelled", "school"),
+        mark(10, "no_show"),
+        mark(8, "attended"),
+        mark(6, "no_show"),
+    )
     run = run_of(marks, NOW, "c", "p")
     assert [code for _, code in run.entries] == ["n", "s", "n", "e"] and not run.complete
-    assert streak_from(run, "2027-06-15T23:59:59.999Z", 10) == 2 == no_show_streak(
-        [(m.status, m.cancelled_by) for m in marks])
+    assert (
+        streak_from(run, "2027-06-15T23:59:59.999Z", 10)
+        == 2
+        == no_show_streak([(m.status, m.cancelled_by) for m in marks])
+    )
 
 
 def test_a_cancellation_made_ahead_stays_in_the_run_and_a_report_as_of_today_counts_past_it():
-    marks = latest_first(mark(20, "cancelled", "student"), mark(14, "no_show"), mark(13, "no_show"),
-                         mark(11, "attended"))
+    marks = latest_first(
+        mark(20, "cancelled", "student"), mark(14, "no_show"), mark(13, "no_show"), mark(11, "attended")
+    )
     run = run_of(marks, NOW, "c", "p")
     assert [code for _, code in run.entries] == ["e", "n", "n", "e"]
     assert streak_from(run, "2027-06-15T23:59:59.999Z", 10) == 2  # the 20th is still to come

@@ -1,6 +1,7 @@
 """The one table definition serves the models, the local bootstrap and the template; the
 rest of the merge template (pool, key, secret, policies, abuse bounds) is what the stack
 needs of it, for every deployed stage."""
+
 import glob
 import json
 import os
@@ -10,12 +11,21 @@ import pytest
 
 from chalicelib.store import schema
 from chalicelib.store.models import Item
-from infra.generate import (FUNCTIONS, ROOT, function_policy, log_group_name, merge_template, policy_path,
-                            stage_environment)
+from infra.generate import (
+    FUNCTIONS,
+    ROOT,
+    function_policy,
+    log_group_name,
+    merge_template,
+    policy_path,
+    stage_environment,
+)
 
 STAGES = ("dev", "prod")
-SCOPED = re.compile(r"^arn:\$\{AWS::Partition\}:(?P<service>[a-z]+):"
-                    r"\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<rest>.+)$")
+SCOPED = re.compile(
+    r"^arn:\$\{AWS::Partition\}:(?P<service>[a-z]+):"
+    r"\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<rest>.+)$"
+)
 
 
 def test_models_declare_exactly_the_schema_indexes():
@@ -32,8 +42,13 @@ def test_merge_template_table_is_the_schema_with_the_stage_table_name():
         props = table["Properties"]
         assert props["TableName"] == stage_environment(stage)["OPTCLASS_TABLE"]
         definition = schema.table_definition(props["TableName"])
-        for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
-                    "BillingMode"):
+        for key in (
+            "KeySchema",
+            "AttributeDefinitions",
+            "GlobalSecondaryIndexes",
+            "LocalSecondaryIndexes",
+            "BillingMode",
+        ):
             assert props[key] == definition[key]
         assert props["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expires_at"}
 
@@ -76,8 +91,9 @@ def test_the_committed_policy_files_are_the_generated_ones_and_every_function_ha
         assert set(glob.glob(os.path.join(ROOT, ".chalice", f"policy-{stage}-*.json"))) == files
         for fn in FUNCTIONS:
             with open(policy_path(stage, fn.name)) as f:
-                assert json.load(f) == function_policy(stage, fn.name, for_file=True), \
+                assert json.load(f) == function_policy(stage, fn.name, for_file=True), (
                     f"run: python -m infra.generate --stage {stage} --write-policy"
+                )
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -101,7 +117,8 @@ def test_each_function_policy_names_only_what_that_function_needs(stage):
                 assert all(a.startswith(f"{service}:") for a in statement["Action"])
                 if service == "dynamodb":
                     allowed = {f"table/{table}", f"table/{table}/index/*"} | (
-                        {f"table/{table}/stream/*"} if "stream" in fn.needs else set())
+                        {f"table/{table}/stream/*"} if "stream" in fn.needs else set()
+                    )
                     assert rest in allowed
                 elif service == "ses":
                     assert rest in (f"identity/{sender}", f"identity/{sender.split('@')[1]}")
@@ -109,16 +126,33 @@ def test_each_function_policy_names_only_what_that_function_needs(stage):
                     assert service == "logs" and rest == f"log-group:{log_group_name(stage, fn)}:*"
         table_statement = policy["Statement"][0]
         assert table_statement["Action"] == sorted(
-            ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
-             "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"])
-        stream = {a for a in _actions(policy) if a in ("dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                                                       "dynamodb:DescribeStream", "dynamodb:ListStreams")}
+            [
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:Query",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:ConditionCheckItem",
+            ]
+        )
+        stream = {
+            a
+            for a in _actions(policy)
+            if a
+            in ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams")
+        }
         assert bool(stream) == (fn.name == "report-counters")
         assert ("ses:SendEmail" in _actions(policy)) == (fn.name == "low-balance")
-        assert (_actions(policy) & {"kms:Decrypt", "kms:GenerateDataKey"} == {"kms:Decrypt", "kms:GenerateDataKey"}) \
-            == (fn.name == "api_handler")
-    assert services == {"api_handler": {"dynamodb", "kms", "logs"}, "session-horizon": {"dynamodb", "logs"},
-                        "low-balance": {"dynamodb", "ses", "logs"}, "report-counters": {"dynamodb", "logs"}}
+        assert (
+            _actions(policy) & {"kms:Decrypt", "kms:GenerateDataKey"} == {"kms:Decrypt", "kms:GenerateDataKey"}
+        ) == (fn.name == "api_handler")
+    assert services == {
+        "api_handler": {"dynamodb", "kms", "logs"},
+        "session-horizon": {"dynamodb", "logs"},
+        "low-balance": {"dynamodb", "ses", "logs"},
+        "report-counters": {"dynamodb", "logs"},
+    }
 
 
 def test_the_policy_files_say_the_same_as_the_template_where_a_file_can():
@@ -130,8 +164,10 @@ def test_the_policy_files_say_the_same_as_the_template_where_a_file_can():
             assert _actions(in_file) - _actions(in_stack) == {"logs:CreateLogGroup"}
             for statement in in_file["Statement"]:  # any region and account, but only the named things
                 service = statement["Action"][0].split(":")[0]
-                assert all(r.startswith(f"arn:aws:{service}:*:*:") and r != f"arn:aws:{service}:*:*:*"
-                           for r in statement["Resource"]), statement
+                assert all(
+                    r.startswith(f"arn:aws:{service}:*:*:") and r != f"arn:aws:{service}:*:*:*"
+                    for r in statement["Resource"]
+                ), statement
 
 
 def test_the_policies_never_scan_or_use_wildcard_actions_on_the_table():
@@ -168,11 +204,13 @@ def test_every_function_learns_the_pool_client_key_and_cursor_secret_from_the_st
         variables = resources[fn.logical_id]["Properties"]["Environment"]["Variables"]
         assert variables["OPTCLASS_USER_POOL_ARN"] == {"Fn::GetAtt": ["OptClassUserPool", "Arn"]}
         assert variables["OPTCLASS_JWT_ISSUER"] == {
-            "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${OptClassUserPool}"}
+            "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${OptClassUserPool}"
+        }
         assert variables["OPTCLASS_JWT_AUDIENCE"] == {"Ref": "OptClassAppClient"}
         assert variables["OPTCLASS_KMS_KEY_ID"] == {"Fn::GetAtt": ["OptClassKey", "Arn"]}
         assert variables["OPTCLASS_CURSOR_SECRET"] == {
-            "Fn::Sub": "{{resolve:secretsmanager:${OptClassCursorSecret}:SecretString}}"}
+            "Fn::Sub": "{{resolve:secretsmanager:${OptClassCursorSecret}:SecretString}}"
+        }
     authorizer = resources["RestAPI"]["Properties"]["DefinitionBody"]["securityDefinitions"]["OptClassUserPool"]
     assert authorizer["x-amazon-apigateway-authorizer"]["providerARNs"] == [{"Fn::GetAtt": ["OptClassUserPool", "Arn"]}]
 
@@ -196,8 +234,9 @@ def test_the_stage_is_throttled_and_every_function_has_reserved_concurrency():
     [setting] = resources["RestAPI"]["Properties"]["MethodSettings"]
     assert (setting["ResourcePath"], setting["HttpMethod"]) == ("/*", "*")
     assert 0 < setting["ThrottlingRateLimit"] <= setting["ThrottlingBurstLimit"] <= 1000
-    reserved = {fn.logical_id: resources[fn.logical_id]["Properties"]["ReservedConcurrentExecutions"]
-                for fn in FUNCTIONS}
+    reserved = {
+        fn.logical_id: resources[fn.logical_id]["Properties"]["ReservedConcurrentExecutions"] for fn in FUNCTIONS
+    }
     assert all(0 < n <= 100 for n in reserved.values())
     assert reserved["SessionHorizon"] == reserved["LowBalance"] == 1  # one daily run at a time
     assert sum(reserved.values()) + 100 <= 1000  # Lambda keeps 100 unreserved; 1,000 is the default limit
@@ -205,9 +244,14 @@ def test_the_stage_is_throttled_and_every_function_has_reserved_concurrency():
 
 def test_the_gateway_answers_in_the_contracts_error_shape_and_never_echoes_the_request():
     responses = merge_template("prod")["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
-    expected = {"MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"), "RESOURCE_NOT_FOUND": ("404", "not_found"),
-                "UNAUTHORIZED": ("401", "unauthenticated"), "ACCESS_DENIED": ("403", "forbidden"),
-                "DEFAULT_4XX": (None, "bad_request"), "DEFAULT_5XX": (None, "server_error")}
+    expected = {
+        "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),
+        "RESOURCE_NOT_FOUND": ("404", "not_found"),
+        "UNAUTHORIZED": ("401", "unauthenticated"),
+        "ACCESS_DENIED": ("403", "forbidden"),
+        "DEFAULT_4XX": (None, "bad_request"),
+        "DEFAULT_5XX": (None, "server_error"),
+    }
     for kind, (status, code) in expected.items():
         response = responses[kind]
         assert response.get("StatusCode") == status, kind
@@ -228,8 +272,10 @@ def test_what_the_stack_gives_each_function_is_what_a_deployed_stage_needs_to_st
         "OPTCLASS_JWT_ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
         "OPTCLASS_JWT_AUDIENCE": "1example23456789abcdefghij",
         "OPTCLASS_KMS_KEY_ID": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "OPTCLASS_CURSOR_SECRET": "x" * merge_template("prod")["Resources"]["OptClassCursorSecret"]["Properties"]
-        ["GenerateSecretString"]["PasswordLength"],
+        "OPTCLASS_CURSOR_SECRET": "x"
+        * merge_template("prod")["Resources"]["OptClassCursorSecret"]["Properties"]["GenerateSecretString"][
+            "PasswordLength"
+        ],
     }
     variables = merge_template("prod")["Resources"][fn.logical_id]["Properties"]["Environment"]["Variables"]
     assert set(variables) == set(resolved)

@@ -1,4 +1,5 @@
 """How store failures are sorted: retried reads, resent transactions, re-run steps, and bugs."""
+
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from chalicelib.store.failures import ConditionFailed, Contended, TransientStoreError, classify

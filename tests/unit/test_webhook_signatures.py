@@ -1,5 +1,6 @@
 """Signature schemes against known values: the Standard Webhooks test vector, and the
 exact-bytes property of every scheme."""
+
 import json
 from pathlib import Path
 
@@ -20,12 +21,13 @@ def test_the_standard_webhooks_test_vector_verifies_at_its_own_time():
 
 def test_the_standard_vector_is_stale_at_any_other_time():
     with pytest.raises(SignatureRefused, match="5 minutes"):
-        standard.verify([VECTOR["secret"]], VECTOR["headers"], VECTOR["payload"].encode(),
-                        now=VECTOR["timestamp"] + 301)
+        standard.verify(
+            [VECTOR["secret"]], VECTOR["headers"], VECTOR["payload"].encode(), now=VECTOR["timestamp"] + 301
+        )
 
 
 def test_a_re_serialised_body_no_longer_verifies():
-    body = 'Zoë Müller'.encode()
+    body = "Zoë Müller".encode()
     respaced = json.dumps(json.loads(json.dumps({"n": "Zoë Müller"}))).encode()
     assert calcom.sign("k", body) != calcom.sign("k", respaced)
     with pytest.raises(SignatureRefused):
