@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
-# Test processes: one per core (pytest-xdist); each test module runs whole in one of them.
+# Test processes: one per core (pytest-xdist). Tests are dealt out one by one; a module whose
+# fixtures build something shared (the package, a browser, a fuzzed stack) keeps to one process.
 JOBS ?= auto
 
-.PHONY: run test check install clean package bench
+.PHONY: run test check lint install clean package bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,14 +28,20 @@ install: $(STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/python tools/run_local.py
 
-test: $(STAMP)
-	bash tools/ensure_chromium.sh
-	$(BIN)/ruff check app.py chalicelib tools bench tests
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+LINTED := app.py chalicelib tools bench infra tests
 
-# The edit-test loop: lint and the unit tests.
-check: $(STAMP)
-	$(BIN)/ruff check app.py chalicelib tools bench tests
+# Lint, format and types: what `make check` and `make test` both start with.
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
+test: lint
+	bash tools/ensure_chromium.sh
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+
+# The edit-test loop: lint, types and the unit tests.
+check: lint
 	$(BIN)/python -m pytest -n $(JOBS) tests/unit
 
 # The CloudFormation (SAM) template of the prod stage, with the table, the scheduled

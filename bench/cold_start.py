@@ -31,8 +31,12 @@ import time
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common import table
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "build" / "package"
@@ -166,7 +170,7 @@ def serve_jwks(keys: Keys) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
 
 
-def start_dynamodb() -> tuple[object, str]:
+def start_dynamodb() -> tuple["ThreadedMotoServer", str]:
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -41,7 +41,7 @@ class RequestLog(logging.StreamHandler):
     """The app's request log lines, by request id (the bench reads retries from them).
     A stdout StreamHandler in Chalice's eyes, so the app leaves the logger as it is."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(sys.stdout)
         self.lines: dict[str, dict] = {}
 

@@ -56,7 +56,7 @@ def seed(history_marks: int) -> str:
         for i, t in enumerate(teachers)
     ]
     rng = random.Random(7)
-    totals: dict = {}
+    totals: stats.Counts = {}
     first_day = REPORT_END - timedelta(days=28 + 365 * 3)
     with Item.batch_write() as writer:
         for i in range(history_marks):
@@ -98,15 +98,17 @@ def seed(history_marks: int) -> str:
                 cancelled_by=mark.cancelled_by,
                 charged=mark.charged,
             )
-            for key, fields in stats.mark_counts(facts).items():
-                target = totals.setdefault(key, {})
+            for counted, fields in stats.mark_counts(facts).items():
+                target = totals.setdefault(counted, {})
                 for name, value in fields.items():
                     target[name] = target.get(name, 0) + value
         # The counters as the stream handler would have kept them (the seed writes around it).
-        for (dimension, entity, day), fields in totals.items():
+        for (dimension, entity, counted_day), fields in totals.items():
             writer.save(
                 Stats.of(
-                    records.Counters(company_id=actor.company_id, dimension=dimension, entity=entity, day=day, **fields)
+                    records.Counters(
+                        company_id=actor.company_id, dimension=dimension, entity=entity, day=counted_day, **fields
+                    )
                 )
             )
     return actor.company_id

@@ -5,10 +5,14 @@ level, on an in-process app over moto.
 """
 
 from datetime import datetime, timedelta, timezone
+from typing import TypedDict
 
 from common import Http, counting, ops, table, token  # noqa: I001
 
 from moto import mock_aws
+
+# A call's caller when not the default one ("as"), and its headers.
+Extra = TypedDict("Extra", {"as": Http, "Idempotency-Key": str}, total=False)
 
 
 def main() -> None:
@@ -49,7 +53,7 @@ def main() -> None:
             started = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()  # attendance once it starts
             _, session = staff.call("POST", f"/schedules/{sch}/sessions", {"starts_at": started})
             mark = f"/sessions/{session['id']}/attendance/{sid}"
-            scenario = [
+            scenario: list[tuple[str, str, dict[str, object] | None, Extra]] = [
                 ("GET", "/health", None, {}),
                 ("GET", "/company", None, {}),
                 ("PUT", "/company", {"name": "Bench 2"}, {}),
@@ -103,10 +107,10 @@ def main() -> None:
                 caller.call("GET", "/me" if caller is portal else "/schedules")
             rows = []
             with counting() as counter:
-                for method, path, body, headers in scenario:
+                for method, path, body, extra in scenario:
                     counter.reset()
-                    headers = dict(headers)
-                    caller = headers.pop("as", None) or (admin if path.startswith(("/staff", "/company")) else staff)
+                    headers = {"Idempotency-Key": extra["Idempotency-Key"]} if "Idempotency-Key" in extra else {}
+                    caller = extra.get("as") or (admin if path.startswith(("/staff", "/company")) else staff)
                     if method == "GET":  # read once first: a warm container (logins, the company's zone)
                         caller.call(method, path, body, headers)
                         counter.reset()

@@ -5,11 +5,17 @@ environment first and the code reads it when it needs it.
 """
 
 import os
+from typing import overload
 
 LOCAL_STAGE = "local"
 
 
+@overload
+def _get(name: str) -> str | None: ...
+@overload
+def _get(name: str, default: str) -> str: ...
 def _get(name: str, default: str | None = None) -> str | None:
+    """The variable's value; `default` when it is unset or empty."""
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
@@ -48,7 +54,8 @@ def deployment_problems() -> list[str]:
     ):
         if not _get(name):
             problems.append(f"{name} is not set")
-    if (_get("OPTCLASS_CURSOR_SECRET") or "") and len(_get("OPTCLASS_CURSOR_SECRET")) < 32:
+    cursor_key = _get("OPTCLASS_CURSOR_SECRET") or ""
+    if cursor_key and len(cursor_key) < 32:
         problems.append("OPTCLASS_CURSOR_SECRET is shorter than 32 characters")
     return problems
 

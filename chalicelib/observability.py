@@ -14,6 +14,10 @@ import logging
 import os
 import sys
 import threading
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.metrics import Metrics
 
 
 class _Stdout(logging.StreamHandler):
@@ -37,7 +41,14 @@ if not _logger.handlers:
     _logger.propagate = False
 
 NAMESPACE = "OptClass"
-_metrics = {"instance": None, "pending": 0}
+
+
+class _MetricsState(TypedDict):
+    instance: "Metrics | None"  # made on first use (Powertools is imported only then)
+    pending: int  # metrics added since the last flush
+
+
+_metrics: _MetricsState = {"instance": None, "pending": 0}
 _lock = threading.Lock()
 
 
@@ -45,12 +56,13 @@ def log_event(kind: str, **fields) -> None:
     _logger.info(json.dumps({"kind": kind, **fields}, default=str, separators=(",", ":")))
 
 
-def _instance():
-    if _metrics["instance"] is None:
+def _instance() -> "Metrics":
+    instance = _metrics["instance"]
+    if instance is None:
         from aws_lambda_powertools.metrics import Metrics
 
-        _metrics["instance"] = Metrics(namespace=NAMESPACE, service="optclass")
-    return _metrics["instance"]
+        instance = _metrics["instance"] = Metrics(namespace=NAMESPACE, service="optclass")
+    return instance
 
 
 def count(name: str, value: int = 1) -> None:

@@ -24,6 +24,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -114,6 +115,19 @@ KEY_ACTIONS = sorted(["kms:Decrypt", "kms:GenerateDataKey"])
 
 KEY_ALIAS = "alias/optclass-{stage}-secrets"
 
+# A statement's resource: an ARN, or CloudFormation's `Fn::Sub` (a string) or `Fn::GetAtt` (a list) of one.
+PolicyResource = str | dict[str, str] | dict[str, list[str]]
+
+
+class Statement(TypedDict):
+    """One statement of an IAM policy document."""
+
+    Sid: str
+    Effect: str
+    Action: list[str]
+    Resource: list[PolicyResource]
+    Condition: NotRequired[dict[str, dict[str, str]]]
+
 
 def function_policy(stage: str, name: str, *, for_file: bool = False) -> dict:
     """The one IAM policy of function `name`: the table's items and indexes; its stream
@@ -130,12 +144,12 @@ def function_policy(stage: str, name: str, *, for_file: bool = False) -> dict:
     fn, env = function(name), stage_environment(stage)
     table = env["OPTCLASS_TABLE"]
 
-    def arn(service: str, resource: str):
+    def arn(service: str, resource: str) -> str | dict[str, str]:
         if for_file:
             return f"arn:aws:{service}:*:*:{resource}"
         return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"}
 
-    statements = [
+    statements: list[Statement] = [
         {
             "Sid": "OptClassTable",
             "Effect": "Allow",
@@ -165,12 +179,22 @@ def function_policy(stage: str, name: str, *, for_file: bool = False) -> dict:
             }
         )
     if "key" in fn.needs:
-        key = {"Sid": "SecretsKey", "Effect": "Allow", "Action": KEY_ACTIONS}
+        key: Statement
         if for_file:
-            key["Resource"] = ["arn:aws:kms:*:*:key/*"]
-            key["Condition"] = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": KEY_ALIAS.format(stage=stage)}}
+            key = {
+                "Sid": "SecretsKey",
+                "Effect": "Allow",
+                "Action": KEY_ACTIONS,
+                "Resource": ["arn:aws:kms:*:*:key/*"],
+                "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": KEY_ALIAS.format(stage=stage)}},
+            }
         else:
-            key["Resource"] = [{"Fn::GetAtt": ["OptClassKey", "Arn"]}]
+            key = {
+                "Sid": "SecretsKey",
+                "Effect": "Allow",
+                "Action": KEY_ACTIONS,
+                "Resource": [{"Fn::GetAtt": ["OptClassKey", "Arn"]}],
+            }
         statements.append(key)
     group = f"log-group:{log_group_name(stage, fn)}"
     if for_file:  # Lambda creates the group on the first write

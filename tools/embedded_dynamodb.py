@@ -16,6 +16,10 @@ that loses writes that DynamoDB would keep. So, for the embedded engine only:
   before the failure, and the journal's restore records more, where DynamoDB records
   nothing; the touched streams are cut back to their length before the transaction. And an
   UpdateItem that creates its item leaves one INSERT record, not moto's two.
+- every Query and Scan starts from moto's `Table.all_items()`, which sorts the whole table
+  comparing DynamoType objects (each comparison re-derives both values); the engine sorts
+  by the keys' plain values instead, the same order (a key attribute has one type, and
+  numbers compare as numbers), so a query costs a pass over the table, not a sort of it.
 
 Three behaviours of DynamoDB that moto lacks, which the application must be tested against:
 
@@ -45,6 +49,7 @@ import os
 import threading
 import time
 import types
+from typing import TypedDict
 
 _OPERATIONS = (
     "put_item",
@@ -67,10 +72,23 @@ _clock = time.monotonic  # holds and tokens age by this; it never jumps with the
 IDEMPOTENCY_WINDOW_SECONDS = 600.0
 CONFLICT_MESSAGE = "Transaction is ongoing for the item"
 
+
+class _Contention(TypedDict):
+    enabled: bool
+    hold_seconds: float
+    epoch: int
+
+
+class _Stats(TypedDict):
+    transactions: int
+    conflicts: int
+    conflicts_by_item: collections.Counter[str]  # "PK|SK" of a held item -> refusals naming it
+
+
 # The contention model's switch. `epoch` moves on every switch, so that holds taken under an
 # earlier setting (with another hold time) are ignored rather than tracked down.
-_contention = {"enabled": False, "hold_seconds": 0.0, "epoch": 0}
-_stats = {"transactions": 0, "conflicts": 0, "conflicts_by_item": collections.Counter()}
+_contention: _Contention = {"enabled": False, "hold_seconds": 0.0, "epoch": 0}
+_stats: _Stats = {"transactions": 0, "conflicts": 0, "conflicts_by_item": collections.Counter()}
 
 
 def _locked(original):
@@ -288,13 +306,13 @@ def enable_contention(hold_seconds: float) -> None:
     if not math.isfinite(hold_seconds) or hold_seconds < 0:
         raise ValueError(f"hold_seconds must be a finite number >= 0, not {hold_seconds!r}")
     with _lock:
-        _contention.update(enabled=True, hold_seconds=hold_seconds, epoch=_contention["epoch"] + 1)
+        _contention.update({"enabled": True, "hold_seconds": hold_seconds, "epoch": _contention["epoch"] + 1})
 
 
 def disable_contention() -> None:
     """Back to moto's behaviour: no item is ever held (the default)."""
     with _lock:
-        _contention.update(enabled=False, epoch=_contention["epoch"] + 1)
+        _contention.update({"enabled": False, "epoch": _contention["epoch"] + 1})
 
 
 def contention_stats() -> dict:
@@ -313,7 +331,7 @@ def contention_stats() -> dict:
 
 def reset_contention_stats() -> None:
     with _lock:
-        _stats.update(transactions=0, conflicts=0, conflicts_by_item=collections.Counter())
+        _stats.update({"transactions": 0, "conflicts": 0, "conflicts_by_item": collections.Counter()})
 
 
 def _contention_from_environment():
@@ -497,6 +515,23 @@ def _patch_handler():
         setattr(DynamoHandler, name, _handled_single_write(getattr(DynamoHandler, name), attrs_field))
 
 
+def _plain(value):
+    """A key attribute's value as it sorts: numbers as numbers, strings and bytes as they are."""
+    return value.cast_value if value.type == "N" else value.value
+
+
+def _all_items_sorted_by_plain_keys(table) -> list:
+    items = []
+    for hash_set in table.items.values():
+        if table.range_key_attr:
+            items.extend(hash_set.values())
+        else:
+            items.append(hash_set)
+    if table.range_key_attr:
+        return sorted(items, key=lambda x: (_plain(x.hash_key), _plain(x.range_key)))
+    return sorted(items, key=lambda x: _plain(x.hash_key))
+
+
 def make_serializable() -> None:
     """Install the patches (once; later calls only re-read OPTCLASS_CONTENTION_MS)."""
     from moto.dynamodb import models
@@ -516,8 +551,13 @@ def make_serializable() -> None:
             setattr(DynamoDBBackend, name, _locked(original))
         for name in _STREAM_OPERATIONS:
             setattr(DynamoDBStreamsBackend, name, _locked(getattr(DynamoDBStreamsBackend, name)))
-        DynamoDBBackend.transact_write_items = _journaled_transact_write_items(
-            models, DynamoDBBackend.transact_write_items
+        setattr(
+            DynamoDBBackend,
+            "transact_write_items",
+            _journaled_transact_write_items(models, DynamoDBBackend.transact_write_items),
         )
         _patch_handler()
-        DynamoDBBackend._optclass_serialized = True
+        from moto.dynamodb.models.table import Table
+
+        setattr(Table, "all_items", _all_items_sorted_by_plain_keys)
+        setattr(DynamoDBBackend, "_optclass_serialized", True)

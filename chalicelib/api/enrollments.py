@@ -2,18 +2,20 @@
 
 from chalice import Blueprint
 
+from .. import ids
+from ..domain import records
 from ..services import enrollments
 from .routing import STAFF_ROLES, TEACHING_ROLES, route
-from .schemas import (
-    AdjustmentIn,
-    EnrollmentIn,
-    EnrollmentOut,
-    EnrollmentPatch,
-    LedgerEntryOut,
-    TopUpIn,
-)
+from .schemas.common import Overlay
+from .schemas.enrollments import AdjustmentIn, EnrollmentIn, EnrollmentOut, EnrollmentPatch, LedgerEntryOut, TopUpIn
 
 bp = Blueprint(__name__)
+
+
+def ledger_entry_out(x: records.LedgerEntry) -> LedgerEntryOut:
+    """A ledger entry, named by its enrollment and its place in that enrollment's ledger."""
+    enrollment_id = ids.enrollment_id(x.schedule_id, x.student_id)
+    return LedgerEntryOut.model_validate(Overlay(x, id=f"{enrollment_id}.{int(x.seq)}", enrollment_id=enrollment_id))
 
 
 @route(
@@ -116,6 +118,7 @@ def adjust(req):
     roles=STAFF_ROLES,
     summary="Every balance change, oldest first",
     response=LedgerEntryOut,
+    presenter=ledger_entry_out,
     many=True,
 )
 def ledger(req):

@@ -44,7 +44,7 @@ def error_body(code: str, message: str, details: list | None = None) -> dict:
 
 def error_response(exc: OptClassError) -> Response:
     status = status_of(exc)
-    headers = {"Content-Type": "application/json"}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     if isinstance(exc, StoreUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Unauthenticated):

@@ -5,7 +5,7 @@ from chalice import Blueprint, Response
 from ..services import health
 from . import openapi
 from .routing import PUBLIC, route
-from .schemas import HealthOut, OpenApiQuery
+from .schemas.health import HealthOut, OpenApiQuery
 
 bp = Blueprint(__name__)
 

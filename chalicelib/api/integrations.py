@@ -2,11 +2,13 @@
 
 from chalice import Blueprint
 
+from ..domain import records
 from ..errors import InvalidInput, Unauthenticated
 from ..services import integrations, webhooks
 from ..webhooks.events import SignatureRefused, Unreadable
 from .routing import ADMIN_ONLY, PUBLIC, route
-from .schemas import (
+from .schemas.common import Overlay
+from .schemas.integrations import (
     DeliveriesQuery,
     DeliveryOut,
     IntegrationIn,
@@ -21,6 +23,13 @@ bp = Blueprint(__name__)
 WEBHOOK_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
 
 
+def with_secret(made: tuple[records.Integration, str]) -> IntegrationWithSecretOut:
+    """The integration with the secret it was just given, shown this once (the record keeps
+    it sealed)."""
+    integration, secret = made
+    return IntegrationWithSecretOut.model_validate(Overlay(integration, secret=secret))
+
+
 @route(
     bp,
     "/integrations",
@@ -29,6 +38,7 @@ WEBHOOK_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded"
     summary="Connect a booking system; the secret is shown once",
     body=IntegrationIn,
     response=IntegrationWithSecretOut,
+    presenter=with_secret,
     status=201,
 )
 def create_integration(req):
@@ -69,6 +79,7 @@ def retire_integration(req):
     summary="Rotate the secret (shown once); the old one is accepted for 24 hours",
     body=SecretIn,
     response=IntegrationWithSecretOut,
+    presenter=with_secret,
 )
 def rotate_secret(req):
     return integrations.rotate_secret(req.actor, req.params["integration_id"], req.body.secret if req.body else None)

@@ -19,7 +19,7 @@ from .. import config, jobs
 from ..errors import NotFound, Unauthenticated
 from ..services import counters, notifications
 from .routing import ADMIN_ONLY, PUBLIC, route
-from .schemas import JobOut, JobQuery, OutboxOut
+from .schemas.local import JobOut, JobQuery, OutboxOut
 
 bp = Blueprint(__name__)
 
@@ -50,8 +50,9 @@ def _answer_unknown_routes_like_the_deployed_gateway() -> None:
                 json.dumps({"error": {"code": "not_found", "message": "no such route", "details": []}}).encode(),
             )
 
-    chalice_local.LocalGateway.handle_request = handle_request
-    chalice_local.LocalGateway._optclass_not_found = True
+    # Patched in place at run time (setattr: the class declares neither as assignable).
+    setattr(chalice_local.LocalGateway, "handle_request", handle_request)
+    setattr(chalice_local.LocalGateway, "_optclass_not_found", True)
 
 
 _answer_unknown_routes_like_the_deployed_gateway()

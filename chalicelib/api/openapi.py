@@ -4,12 +4,12 @@ pydantic models that validate requests and shape responses: it cannot drift from
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from .routing import ROUTES, RouteSpec
-from .schemas import ErrorOut
+from .schemas.common import ErrorOut
 
 TITLE = "OptClass API"
 VERSION = "1.0.0"
@@ -35,8 +35,11 @@ RAW_CONTENT = {
 }
 
 
-def _models() -> list[tuple[type[BaseModel], str]]:
-    wanted: dict[tuple[type[BaseModel], str], None] = {(ErrorOut, "serialization"): None}
+Mode = Literal["validation", "serialization"]  # pydantic.json_schema.JsonSchemaMode (imported late, below)
+
+
+def _models() -> list[tuple[type[BaseModel], Mode]]:
+    wanted: dict[tuple[type[BaseModel], Mode], None] = {(ErrorOut, "serialization"): None}
     for spec in ROUTES.values():
         if spec.body is not None:
             wanted[(spec.body, "validation")] = None
@@ -91,11 +94,11 @@ def _responses(spec: RouteSpec, refs: dict) -> dict:
             "content": {"application/json": {"schema": {"$ref": refs[(model, "serialization")]["$ref"]}}},
         }
     error = {"content": {"application/json": {"schema": {"$ref": refs[(ErrorOut, "serialization")]["$ref"]}}}}
-    for status, text in ERROR_STATUSES.items():
-        if status == "401" and spec.public and not spec.path.startswith("/webhooks"):
+    for code, text in ERROR_STATUSES.items():
+        if code == "401" and spec.public and not spec.path.startswith("/webhooks"):
             continue
-        if status not in responses:
-            responses[status] = {"description": text, **error}
+        if code not in responses:
+            responses[code] = {"description": text, **error}
     return responses
 
 

@@ -17,7 +17,7 @@ from pydantic import ConfigDict
 
 from ..errors import NotFound
 from .routing import PUBLIC, current_state, route
-from .schemas import Query
+from .schemas.common import Query
 
 bp = Blueprint(__name__)
 
@@ -64,7 +64,7 @@ def _assets() -> dict[str, str]:
 def _file(name: str, content_type: str) -> Response:
     with open(os.path.join(WEB_DIR, name), encoding="utf-8") as f:
         body = f.read()
-    headers = {
+    headers: dict[str, str | list[str]] = {
         "Content-Type": content_type,
         # Revalidate every time: a deploy must never leave an old script beside a new page.
         "Cache-Control": "no-cache",

@@ -4,7 +4,7 @@ from chalice import Blueprint
 
 from ..services import people
 from .routing import ADMIN_ONLY, STAFF_ROLES, route
-from .schemas import StaffIn, StaffOut, StudentIn, StudentOut
+from .schemas.people import StaffIn, StaffOut, StudentIn, StudentOut
 
 bp = Blueprint(__name__)
 

@@ -2,27 +2,32 @@
 
 import csv
 import io
+from typing import get_args
 
 from chalice import Blueprint, Response
 
 from ..services import reports
-from .routing import STAFF_ROLES, route
-from .schemas import (
-    OverviewReportOut,
+from .routing import STAFF_ROLES, Req, route
+from .schemas.reports import (
+    OverviewReport,
+    ReportOut,
     ReportQuery,
-    SchedulesReportOut,
-    StudentsReportOut,
-    TeachersReportOut,
+    ScheduleReportReport,
+    StudentReportReport,
+    TeacherReportReport,
 )
 
 bp = Blueprint(__name__)
 
 
-def _answer(req, name: str, model, report: reports.Report):
+def _answer(req: Req, name: str, model: type[ReportOut], report: reports.Report) -> reports.Report | Response:
+    """The report as JSON (the route's response model validates it), or as CSV: a column per
+    field of its rows, in their order."""
     if req.query.format != "csv":
         return report
-    rows = model.of(report).model_dump(mode="json", by_alias=True)["items"]
-    columns = list(model.model_fields["items"].annotation.__args__[0].model_fields)
+    rows = model.model_validate(report).model_dump(mode="json", by_alias=True)["items"]
+    (row_model,) = get_args(model.model_fields["items"].annotation)
+    columns = list(row_model.model_fields)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -64,13 +69,13 @@ def _text(text: str) -> str:
     "GET",
     roles=STAFF_ROLES,
     query=ReportQuery,
-    response=StudentsReportOut,
+    response=StudentReportReport,
     extra_media=("text/csv",),
     summary="Students: attendance and who is at risk (and why)",
 )
 def students(req):
     q = req.query
-    return _answer(req, "students", StudentsReportOut, reports.students(req.actor, q.from_, q.to))
+    return _answer(req, "students", StudentReportReport, reports.students(req.actor, q.from_, q.to))
 
 
 @route(
@@ -79,13 +84,13 @@ def students(req):
     "GET",
     roles=STAFF_ROLES,
     query=ReportQuery,
-    response=TeachersReportOut,
+    response=TeacherReportReport,
     extra_media=("text/csv",),
     summary="Teachers: sessions, school cancellations, and who cancels too often",
 )
 def teachers(req):
     q = req.query
-    return _answer(req, "teachers", TeachersReportOut, reports.teachers(req.actor, q.from_, q.to))
+    return _answer(req, "teachers", TeacherReportReport, reports.teachers(req.actor, q.from_, q.to))
 
 
 @route(
@@ -94,13 +99,13 @@ def teachers(req):
     "GET",
     roles=STAFF_ROLES,
     query=ReportQuery,
-    response=SchedulesReportOut,
+    response=ScheduleReportReport,
     extra_media=("text/csv",),
     summary="Schedules: utilization of groups and 1:1s, sessions used against sold",
 )
 def schedules(req):
     q = req.query
-    return _answer(req, "schedules", SchedulesReportOut, reports.schedules(req.actor, q.from_, q.to))
+    return _answer(req, "schedules", ScheduleReportReport, reports.schedules(req.actor, q.from_, q.to))
 
 
 @route(
@@ -109,10 +114,10 @@ def schedules(req):
     "GET",
     roles=STAFF_ROLES,
     query=ReportQuery,
-    response=OverviewReportOut,
+    response=OverviewReport,
     extra_media=("text/csv",),
     summary="The whole program",
 )
 def overview(req):
     q = req.query
-    return _answer(req, "overview", OverviewReportOut, reports.overview(req.actor, q.from_, q.to))
+    return _answer(req, "overview", OverviewReport, reports.overview(req.actor, q.from_, q.to))

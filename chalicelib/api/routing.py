@@ -7,6 +7,13 @@ query and body against their models, hands a write route's Idempotency-Key to it
 (the unit of work records the answer with the effect), runs a read route under the unit of
 work's retry policy, presents the result with the response model, and turns business
 exceptions into the contract's errors.
+
+A view returns what its use case answered: a record or a result, which the route's
+response model validates from its attributes, or, for a `many` route, a page or a list of
+them. Where the answer follows a rule of presentation, the route names a `presenter`
+beside the view, which turns each result into the response model (or into what it
+validates from); it runs on the answer an Idempotency-Key records too, so a replay shows
+exactly what the first answer did.
 """
 
 import contextvars
@@ -25,8 +32,9 @@ from ..services.context import ADMIN, STAFF, STUDENT, TEACHER, Actor, Caller
 from ..store import pages, unit_of_work
 from ..store.pages import Page
 from ..store.unit_of_work import Idempotency, Replayed
+from .auth import Identity
 from .errors import error_response
-from .schemas import ListQuery
+from .schemas.common import ListQuery
 
 PUBLIC: frozenset[str] = frozenset()
 ADMIN_ONLY = frozenset({ADMIN})
@@ -58,6 +66,7 @@ class RouteSpec:
     bootstrap: bool = False  # a login with no record may call it (setting up a new company)
     extra_media: tuple[str, ...] = ()  # other answers than JSON (CSV, HTML...), for the OpenAPI document
     alternate: tuple[tuple[int, Any], ...] = ()  # other statuses answered with a model of their own
+    presenter: Callable[[Any], Any] | None = None  # a result -> the response model, or what it validates from
 
 
 ROUTES: dict[tuple[str, str], RouteSpec] = {}
@@ -70,14 +79,14 @@ class RequestState:
 
     request: Any
     spec: RouteSpec | None
-    identity: Any | None  # api.auth.Identity
+    identity: Identity | None  # None on a public route
     role: str | None = None
 
 
 _state: contextvars.ContextVar[RequestState | None] = contextvars.ContextVar("optclass_request", default=None)
 
 
-def set_state(state: RequestState) -> None:
+def set_state(state: RequestState | None) -> None:
     _state.set(state)
 
 
@@ -91,7 +100,7 @@ class Req:
     the resolution into their own read, still to resolve), the parsed input, and the
     idempotency claim if any."""
 
-    actor: Actor | Caller
+    actor: Actor | Caller | None  # None on a public route
     params: dict[str, str]
     body: Any
     query: Any
@@ -183,18 +192,26 @@ def _body(spec: RouteSpec, raw: bytes) -> BaseModel | None:
 
 
 def present(spec: RouteSpec, result: Any) -> Any:
-    if spec.response is None:
+    """The JSON of a view's result: each item of a page or list, or the one result, as the
+    route's response model."""
+    model = spec.response
+    if model is None:
         return result
+
+    def shown(item: Any) -> dict[str, Any]:
+        if not isinstance(item, BaseModel) and spec.presenter is not None:
+            item = spec.presenter(item)
+        if not isinstance(item, BaseModel):
+            item = model.model_validate(item)  # from the attributes of a record or a result
+        if not isinstance(item, model):
+            raise TypeError(f"{spec.method} {spec.path} declares {model.__name__}, not {type(item).__name__}")
+        return item.model_dump(mode="json", by_alias=True)
+
     if isinstance(result, Page):
-        return {
-            "items": [spec.response.of(i).model_dump(mode="json", by_alias=True) for i in result.items],
-            "next": result.next,
-        }
+        return {"items": [shown(i) for i in result.items], "next": result.next}
     if isinstance(result, list):
-        return {"items": [spec.response.of(i).model_dump(mode="json", by_alias=True) for i in result], "next": None}
-    if isinstance(result, BaseModel):
-        return result.model_dump(mode="json", by_alias=True)
-    return spec.response.of(result).model_dump(mode="json", by_alias=True)
+        return {"items": [shown(i) for i in result], "next": None}
+    return shown(result)
 
 
 def _caller_of(spec: RouteSpec, state: RequestState) -> Actor | Caller:
@@ -202,6 +219,8 @@ def _caller_of(spec: RouteSpec, state: RequestState) -> Actor | Caller:
     use case folds it into its own read); 403 without a record or with a role the route does
     not take."""
     identity = state.identity
+    if identity is None:
+        raise RuntimeError("the request did not pass the authentication middleware")
     caller = identity.caller(spec.roles)
     if spec.folds_caller:
         return caller
@@ -219,22 +238,25 @@ def _caller_of(spec: RouteSpec, state: RequestState) -> Actor | Caller:
 
 
 def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Response:
+    actor = req.actor
     key = req.headers.get("idempotency-key") if spec.idempotent else None
     if key is not None:
+        if actor is None:
+            raise RuntimeError("an Idempotency-Key is kept per caller; route() refuses it on a public route")
         if not _IDEMPOTENCY_KEY.match(key):
             raise InvalidInput(
                 "Idempotency-Key must be 1 to 255 visible ASCII characters",
                 [{"field": "Idempotency-Key", "message": "invalid"}],
             )
         req.claim = Idempotency(
-            req.actor.company_id,
-            req.actor.subject,
+            actor.company_id,
+            actor.subject,
             key,
             unit_of_work.fingerprint(spec.method, path, req.raw_body),
             render=lambda r: (spec.status, json.dumps(present(spec, r))),
         )
     if spec.method == "GET":
-        result = unit_of_work.reading(lambda: fn(req), company_id=req.actor.company_id if req.actor else None)
+        result = unit_of_work.reading(lambda: fn(req), company_id=actor.company_id if actor else None)
     else:
         result = fn(req)  # a write use case runs its own steps under the unit of work
     if req.claim is not None and not req.claim.recorded and not isinstance(result, (Replayed, Response)):
@@ -271,9 +293,13 @@ def route(
     alternate: dict[int, type[BaseModel]] | None = None,
     folds_caller: bool = False,
     bootstrap: bool = False,
+    presenter: Callable[[Any], Any] | None = None,
 ) -> Callable:
-    """Register `fn(req) -> result` as `method path` on the blueprint."""
+    """Register `fn(req) -> result` as `method path` on the blueprint; `response` is the
+    model the result is answered as (`presenter`, if given, turns the result into it)."""
     method = method.upper()
+    if idempotent and roles is PUBLIC:
+        raise ValueError(f"{method} {path}: an Idempotency-Key is kept per caller; a public route has none")
     if many and query is None:
         query = ListQuery
 
@@ -297,6 +323,7 @@ def route(
             alternate=tuple((alternate or {}).items()),
             folds_caller=folds_caller,
             bootstrap=bootstrap,
+            presenter=presenter,
         )
         if (path, method) in ROUTES:
             raise ValueError(f"route {method} {path} declared twice")

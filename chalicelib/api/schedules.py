@@ -4,7 +4,7 @@ from chalice import Blueprint
 
 from ..services import schedules
 from .routing import STAFF_ROLES, TEACHING_ROLES, route
-from .schemas import ScheduleIn, ScheduleOut, SchedulePatch
+from .schemas.schedules import ScheduleIn, ScheduleOut, SchedulePatch
 
 bp = Blueprint(__name__)
 

@@ -4,17 +4,17 @@ school's cancellation of a whole session."""
 from chalice import Blueprint
 
 from ..services import attendance, sessions
+from .attendance import mark_out
 from .routing import STAFF_ROLES, TEACHING_ROLES, route
-from .schemas import (
-    CancelIn,
-    CancellationOut,
-    RangeQuery,
-    SessionIn,
-    SessionOut,
-    SessionPatch,
-)
+from .schemas.attendance import CancellationOut
+from .schemas.sessions import CancelIn, RangeQuery, SessionIn, SessionOut, SessionPatch
 
 bp = Blueprint(__name__)
+
+
+def cancellation_out(c: attendance.Cancellation) -> CancellationOut:
+    """The cancelled session, and each student's mark as the cancellation left it."""
+    return CancellationOut(session=SessionOut.model_validate(c.session), marks=[mark_out(v) for v in c.outcomes])
 
 
 @route(
@@ -73,6 +73,7 @@ def update_session(req):
     summary="The school cancels the session: everyone cancelled, nobody charged, charges reversed",
     body=CancelIn,
     response=CancellationOut,
+    presenter=cancellation_out,
     optional_body=True,
 )
 def cancel_session(req):

@@ -228,17 +228,18 @@ def record_mark(
     its note unless the request gives new ones; an override applies to its own status only.
     A cancellation is late or not by the time it was made (`cancelled_at`, else `now`).
     """
-    same_status = current is not None and current.status == request.status
+    same = current if current is not None and current.status == request.status else None  # already of that status
+    override: bool | None
     if request.charge is not None:
         override, override_reason = request.charge, request.reason
-    elif same_status:
-        override, override_reason = current.charge_override, current.override_reason
+    elif same is not None:
+        override, override_reason = same.charge_override, same.override_reason
     else:
         override, override_reason = None, None
     cancelled_at = None
     if request.status == CANCELLED:
         cancelled_at = (
-            request.cancelled_at or (current.cancelled_at if same_status and current.cancelled_at else None) or now
+            request.cancelled_at or (same.cancelled_at if same is not None and same.cancelled_at else None) or now
         )
     decision = decide(
         request.status,
@@ -291,16 +292,18 @@ def school_cancel_mark(
     never charged (a charge already taken is given back). Already so: no change."""
     if current is not None and current.cancelled_by == BY_SCHOOL:
         return Transition(before=current, after=current, delta=0, ledger_kind=None, ledger_note=None)
+    cancelled = record_mark(
+        None,
+        MarkRequest(status=CANCELLED, cancelled_by=BY_SCHOOL, cancelled_at=session.cancelled_at or now),
+        schedule=schedule,
+        session=session,
+        enrollment=enrollment,
+        recorded_by=recorded_by,
+        now=now,
+    ).after
+    assert cancelled is not None  # recorded over no mark: always a mark, never a clearing
     after = replace(
-        record_mark(
-            None,
-            MarkRequest(status=CANCELLED, cancelled_by=BY_SCHOOL, cancelled_at=session.cancelled_at or now),
-            schedule=schedule,
-            session=session,
-            enrollment=enrollment,
-            recorded_by=recorded_by,
-            now=now,
-        ).after,
+        cancelled,
         note=session.cancel_reason,
         version=current.version if current is not None else 0,
     )

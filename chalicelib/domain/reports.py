@@ -107,14 +107,13 @@ def at_risk(last: Tally | None, previous: Tally | None, no_show_streak: int, set
     )
     if last.rated < settings.min_marks:
         return out
-    if (
-        out.rate_previous_28 is not None
-        and (out.rate_previous_28 - out.rate_last_28) * 100 >= settings.decline_points - 1e-9
-    ):
+    rate_last = out.rate_last_28
+    assert rate_last is not None  # min_marks is at least 1 (api/schemas, the default 4): some marks are rated
+    if out.rate_previous_28 is not None and (out.rate_previous_28 - rate_last) * 100 >= settings.decline_points - 1e-9:
         out.reasons.append("declining")
     if no_show_streak >= settings.no_show_streak:
         out.reasons.append("no_show_streak")
-    if out.rate_last_28 * 100 < settings.rate_below:
+    if rate_last * 100 < settings.rate_below:
         out.reasons.append("low_rate")
     return out
 

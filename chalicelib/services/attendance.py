@@ -9,6 +9,7 @@ step per student; a school cancellation is one step for the session and then one
 """
 
 from dataclasses import dataclass, field, replace
+from typing import Protocol, overload
 
 from .. import clock, ids
 from ..domain import balances, records
@@ -106,6 +107,23 @@ def context_for(actor: Actor | Caller, session_id: str, student_id: str) -> tupl
     return found.context(student_id), who
 
 
+class _SessionRead(Protocol):
+    """A read of a session with its schedule (`store.SessionMarks`, `store.MarkContext`)."""
+
+    @property
+    def schedule(self) -> records.Schedule | None: ...
+    @property
+    def session(self) -> records.Session | None: ...
+
+
+def _read_with(read: _SessionRead) -> tuple[records.Schedule, records.Session]:
+    """The schedule and session a read found (`_read` answers NotFound without them, and so
+    does this)."""
+    if read.schedule is None or read.session is None:
+        raise NotFound("session")
+    return read.schedule, read.session
+
+
 def _commit_change(
     uow: UnitOfWork,
     actor: Actor,
@@ -114,20 +132,24 @@ def _commit_change(
     change: balances.Transition,
     check_session: bool = True,
 ) -> MarkView:
+    schedule, session = _read_with(ctx)
+    enrollment = ctx.enrollment
+    # Checked by every caller, or the one a mark being cleared was made under (never deleted).
+    assert enrollment is not None
     if not change.changed:
-        return _view(ctx.session, student_id, change.before, ctx.enrollment.balance, changed=False)
+        return _view(session, student_id, change.before, enrollment.balance, changed=False)
     after = store.write_mark(
         uow,
-        ctx.session,
-        ctx.enrollment,
+        session,
+        enrollment,
         change,
-        floor=balances.floor_of(ctx.schedule.policy),
+        floor=balances.floor_of(schedule.policy),
         actor=actor.label,
         at=clock.now_iso(),
         check_session=check_session,
     )
     shown = None if change.after is None else replace(change.after, version=change.after.version + 1)
-    return _view(ctx.session, student_id, shown, after.balance, delta=change.delta)
+    return _view(session, student_id, shown, after.balance, delta=change.delta)
 
 
 def record_in(
@@ -140,7 +162,8 @@ def record_in(
     check_session: bool = True,
 ) -> MarkView:
     """Stage a student's mark on the session in `ctx` (read already)."""
-    session, enrollment, current = ctx.session, ctx.enrollment, ctx.mark
+    schedule, session = _read_with(ctx)
+    enrollment, current = ctx.enrollment, ctx.mark
     if session.status == CANCELLED:
         raise SessionCancelled("the school cancelled this session; its attendance cannot be recorded")
     if session.student_id and session.student_id != student_id:
@@ -159,7 +182,7 @@ def record_in(
     change = balances.record_mark(
         current,
         request,
-        schedule=ctx.schedule,
+        schedule=schedule,
         session=session,
         enrollment=enrollment,
         recorded_by=actor.label,
@@ -168,6 +191,25 @@ def record_in(
     return _commit_change(uow, actor, ctx, student_id, change, check_session=check_session)
 
 
+@overload
+def record(
+    actor: Actor | Caller,
+    session_id: str,
+    student_id: str,
+    request: MarkRequest,
+    if_match: int | None = None,
+    claim: None = None,
+) -> MarkView: ...
+@overload
+def record(
+    actor: Actor | Caller,
+    session_id: str,
+    student_id: str,
+    request: MarkRequest,
+    if_match: int | None = None,
+    *,
+    claim: Idempotency | None,
+) -> MarkView | uow_.Replayed: ...
 def record(
     actor: Actor | Caller,
     session_id: str,
@@ -175,7 +217,7 @@ def record(
     request: MarkRequest,
     if_match: int | None = None,
     claim: Idempotency | None = None,
-) -> MarkView:
+) -> MarkView | uow_.Replayed:
     """Set a student's status for a session, charging or crediting by the schedule's policy."""
 
     def step(uow: UnitOfWork) -> MarkView:
@@ -216,25 +258,34 @@ def clear_in(
     """Stage the removal of a mark; a charge it took is given back. With `only_if`, a mark of
     another status (or none) is left alone and answered as it is."""
     ctx, actor = context_for(actor, session_id, student_id)
+    _, session = _read_with(ctx)
     balance = ctx.enrollment.balance if ctx.enrollment else 0
     if only_if is not None and (ctx.mark is None or ctx.mark.status != only_if):
-        return _view(ctx.session, student_id, ctx.mark, balance, changed=False)
+        return _view(session, student_id, ctx.mark, balance, changed=False)
     if ctx.mark is None:
         raise NotFound("mark of this student on this session")
-    if ctx.session.status == CANCELLED:
+    if session.status == CANCELLED:
         raise SessionCancelled("the school cancelled this session; its marks stay")
     if if_match is not None and ctx.mark.version != if_match:
         raise VersionMismatch(f"the mark is at version {ctx.mark.version}, not {if_match}")
     return _commit_change(uow, actor, ctx, student_id, balances.clear_mark(ctx.mark))
 
 
+@overload
+def clear(
+    actor: Actor | Caller, session_id: str, student_id: str, if_match: int | None = None, claim: None = None
+) -> MarkView: ...
+@overload
+def clear(
+    actor: Actor | Caller, session_id: str, student_id: str, if_match: int | None = None, *, claim: Idempotency | None
+) -> MarkView | uow_.Replayed: ...
 def clear(
     actor: Actor | Caller,
     session_id: str,
     student_id: str,
     if_match: int | None = None,
     claim: Idempotency | None = None,
-) -> MarkView:
+) -> MarkView | uow_.Replayed:
     view = uow_.run(
         lambda uow: clear_in(uow, actor, session_id, student_id, if_match),
         company_id=actor.company_id,
@@ -271,7 +322,8 @@ def record_many(
         first_read, who = uow_.reading(lambda: _read(actor, session_id, [sid for sid, _ in requests]), company_id=cid)
         for _, request in requests:
             _may_ask(who, request)
-        if first_read.session.status == CANCELLED:
+        _, first_session = _read_with(first_read)
+        if first_session.status == CANCELLED:
             raise SessionCancelled("the school cancelled this session; its attendance cannot be recorded")
         outcomes = []
         for student_id, request in requests:

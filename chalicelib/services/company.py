@@ -1,6 +1,7 @@
 """Company settings: name, time zone, the default low-balance threshold and report settings."""
 
 from dataclasses import replace
+from typing import Mapping, TypedDict
 
 from .. import clock, ids
 from ..domain import records
@@ -22,6 +23,29 @@ REPORT_SETTINGS = (
     "teacher_cancellation_threshold",
     "teacher_min_sessions",
 )
+
+
+class ReportSettings(TypedDict):
+    """The company's report thresholds (None: the default of chalicelib/domain/reports.py)."""
+
+    min_marks: int | None
+    decline_points: int | None
+    no_show_streak: int | None
+    rate_below: int | None
+    teacher_cancellation_threshold: int | None
+    teacher_min_sessions: int | None
+
+
+def _report_settings(given: Mapping[str, int | None]) -> ReportSettings:
+    """Each of REPORT_SETTINGS as given (None where not)."""
+    return ReportSettings(
+        min_marks=given.get("min_marks"),
+        decline_points=given.get("decline_points"),
+        no_show_streak=given.get("no_show_streak"),
+        rate_below=given.get("rate_below"),
+        teacher_cancellation_threshold=given.get("teacher_cancellation_threshold"),
+        teacher_min_sessions=given.get("teacher_min_sessions"),
+    )
 
 
 def get_company(actor: Actor) -> records.Company:
@@ -99,7 +123,7 @@ def put_company(
             timezone=timezone,
             low_balance_threshold=low_balance_threshold,
             updated_at=now,
-            **{k: report_settings.get(k) for k in REPORT_SETTINGS},
+            **_report_settings(report_settings),
         )
         stored = store.save_company(uow, company)  # over the version read
         if low_balance_threshold != before:
@@ -136,7 +160,7 @@ def _set_up(
             low_balance_threshold=low_balance_threshold,
             created_at=now,
             updated_at=now,
-            **{k: report_settings.get(k) for k in REPORT_SETTINGS},
+            **_report_settings(report_settings),
         )
         stored = uow.create(company, refusal=_already_set_up)
         admin = records.StaffMember(

@@ -22,6 +22,8 @@ from ..store.unit_of_work import UnitOfWork
 
 MAX_ACTIONS = 99  # per transaction: markers and counters together
 
+Counted = records.Session | records.Mark | records.LedgerEntry  # the items `stream.changes_of` keeps
+
 
 def _session_facts(session: records.Session | None) -> stats.SessionFacts | None:
     if session is None:
@@ -84,23 +86,32 @@ class _AlreadyNewer(Exception):
     """Another batch noted a later change as counted already."""
 
 
+def _changed(change: stream.Change) -> Counted:
+    """The item a change is about: as it is after (as it was, for a deletion)."""
+    item = change.after or change.before
+    assert item is not None  # `stream.changes_of` keeps no change without either
+    return item
+
+
 def _newest(changes: list[stream.Change]) -> dict[str, str]:
     """Per company, the time of the newest change of the batch."""
     out: dict[str, str] = {}
     for change in changes:
-        cid = (change.after or change.before).company_id
+        cid = _changed(change).company_id
         out[cid] = max(out.get(cid, ""), change.at)
     return out
 
 
 def _keyed(change: stream.Change) -> dict[tuple[str, str, str, str], dict[str, int]]:
-    item = change.after or change.before
+    item = _changed(change)
     return {(item.company_id, *key): fields for key, fields in change_counts(change).items()}
 
 
 def _chunks(changes: list[stream.Change]) -> list[list[stream.Change]]:
     """Consecutive changes whose markers and counters fit one transaction."""
-    out, current, keys = [], [], set()
+    out: list[list[stream.Change]] = []
+    current: list[stream.Change] = []
+    keys: set[tuple[str, str, str, str]] = set()
     for change in changes:
         mine = set(_keyed(change))
         if current and len(current) + 1 + len(keys | mine) > MAX_ACTIONS:

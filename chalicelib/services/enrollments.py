@@ -5,7 +5,7 @@ ledger entry, and (with an Idempotency-Key) the request's answer, in one transac
 """
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, overload
 
 from .. import clock, ids
 from ..domain import balances, records, thresholds
@@ -38,6 +38,28 @@ def _threshold(own: int | None, schedule: records.Schedule | None, company: reco
     )
 
 
+@overload
+def enroll(
+    actor: Actor,
+    schedule_id: str,
+    *,
+    student_id: str,
+    initial_balance: int,
+    responsible_staff_id: str,
+    low_balance_threshold: int | None,
+    claim: None = None,
+) -> records.Enrollment: ...
+@overload
+def enroll(
+    actor: Actor,
+    schedule_id: str,
+    *,
+    student_id: str,
+    initial_balance: int,
+    responsible_staff_id: str,
+    low_balance_threshold: int | None,
+    claim: Idempotency | None,
+) -> records.Enrollment | uow_.Replayed: ...
 def enroll(
     actor: Actor,
     schedule_id: str,
@@ -47,7 +69,7 @@ def enroll(
     responsible_staff_id: str,
     low_balance_threshold: int | None,
     claim: Idempotency | None = None,
-) -> records.Enrollment:
+) -> records.Enrollment | uow_.Replayed:
     cid = actor.company_id
 
     def step(uow: UnitOfWork) -> records.Enrollment:
@@ -95,6 +117,13 @@ def enroll(
     return uow_.run(step, company_id=cid, idempotency=claim)
 
 
+def _enrolled_in(schedule: records.Schedule | None, schedule_id: str) -> records.Schedule:
+    """The enrollment's schedule, read with it (schedules are never deleted: NotFound is a safeguard)."""
+    if schedule is None:
+        raise NotFound("schedule", schedule_id)
+    return schedule
+
+
 def _full(schedule: records.Schedule) -> ScheduleFull:
     return ScheduleFull(
         f"{schedule.name} holds {schedule.capacity} active student(s) already",
@@ -126,7 +155,7 @@ def _reference(claim: Idempotency | None) -> str | None:
 
 def _change_balance(
     actor: Actor, enrollment_id: str, delta: int, kind: str, note: str | None, claim: Idempotency | None
-) -> records.Enrollment:
+) -> records.Enrollment | uow_.Replayed:
     def step(uow: UnitOfWork) -> records.Enrollment:
         enrollment = get_enrollment(actor, enrollment_id)
         after, _ = uow.move_balance(
@@ -146,21 +175,43 @@ def _change_balance(
     return result
 
 
+@overload
+def top_up(
+    actor: Actor, enrollment_id: str, *, sessions: int, note: str | None, claim: None = None
+) -> records.Enrollment: ...
+@overload
+def top_up(
+    actor: Actor, enrollment_id: str, *, sessions: int, note: str | None, claim: Idempotency | None
+) -> records.Enrollment | uow_.Replayed: ...
 def top_up(
     actor: Actor, enrollment_id: str, *, sessions: int, note: str | None, claim: Idempotency | None = None
-) -> records.Enrollment:
+) -> records.Enrollment | uow_.Replayed:
     return _change_balance(actor, enrollment_id, sessions, balances.TOP_UP, note, claim)
 
 
+@overload
+def adjust(actor: Actor, enrollment_id: str, *, delta: int, reason: str, claim: None = None) -> records.Enrollment: ...
+@overload
+def adjust(
+    actor: Actor, enrollment_id: str, *, delta: int, reason: str, claim: Idempotency | None
+) -> records.Enrollment | uow_.Replayed: ...
 def adjust(
     actor: Actor, enrollment_id: str, *, delta: int, reason: str, claim: Idempotency | None = None
-) -> records.Enrollment:
+) -> records.Enrollment | uow_.Replayed:
     return _change_balance(actor, enrollment_id, delta, balances.ADJUSTMENT, reason, claim)
 
 
+@overload
+def update_enrollment(
+    actor: Actor, enrollment_id: str, changes: dict[str, Any], if_match: int | None, claim: None = None
+) -> records.Enrollment: ...
+@overload
+def update_enrollment(
+    actor: Actor, enrollment_id: str, changes: dict[str, Any], if_match: int | None, *, claim: Idempotency | None
+) -> records.Enrollment | uow_.Replayed: ...
 def update_enrollment(
     actor: Actor, enrollment_id: str, changes: dict[str, Any], if_match: int | None, claim: Idempotency | None = None
-) -> records.Enrollment:
+) -> records.Enrollment | uow_.Replayed:
     """Change status, responsible staff or threshold; a new `balance` or `initial_balance`
     is a correction, made as an adjustment entry in the ledger."""
     cid = actor.company_id
@@ -184,7 +235,9 @@ def update_enrollment(
             raise _field_error(
                 "responsible_staff_id", "no staff member with this id", "the responsible staff member does not exist"
             )
-        fields = {k: changes[k] for k in ("status", "responsible_staff_id", "low_balance_threshold") if k in changes}
+        fields: dict[str, Any] = {
+            k: changes[k] for k in ("status", "responsible_staff_id", "low_balance_threshold") if k in changes
+        }
         if "low_balance_threshold" in changes:
             fields["threshold"] = _threshold(
                 changes["low_balance_threshold"], found.get(wanted[1]), found.get(wanted[2])
@@ -201,9 +254,10 @@ def update_enrollment(
         now = clock.now_iso()
         schedule = found.get(wanted[1])
         if fields.get("status") == ACTIVE and enrollment.status != ACTIVE:
-            store.take_seat(uow, schedule, full=lambda: _full(schedule))
+            seated = _enrolled_in(schedule, schedule_id)
+            store.take_seat(uow, seated, full=lambda: _full(seated))
         elif fields.get("status", ACTIVE) != ACTIVE and enrollment.status == ACTIVE:
-            store.free_seat(uow, schedule)
+            store.free_seat(uow, _enrolled_in(schedule, schedule_id))
         if delta:
             after, _ = uow.move_balance(
                 enrollment,

@@ -97,9 +97,10 @@ def students(actor: Actor, first: date | None, last: date | None, today: date | 
         streak = 0
         if recent.get(sid) is not None and recent[sid].rated >= settings.min_marks:
             considered = settings.no_show_streak + 8
-            streak = runs.streak_from(kept.get(sid), horizon, considered)
-            if streak is None:  # the kept run cannot tell (a report far back, a stream behind): read the marks
-                streak = rules.no_show_streak(_latest_marks(actor.company_id, sid, horizon, considered))
+            known = runs.streak_from(kept.get(sid), horizon, considered)
+            if known is None:  # the kept run cannot tell (a report far back, a stream behind): read the marks
+                known = rules.no_show_streak(_latest_marks(actor.company_id, sid, horizon, considered))
+            streak = known
         risk = rules.at_risk(recent.get(sid), before.get(sid), streak, settings)
         out.append(
             {

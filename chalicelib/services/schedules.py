@@ -136,7 +136,8 @@ def update_schedule(actor: Actor, schedule_id: str, changes: dict[str, Any], if_
                 )
             fields["capacity"] = changes["capacity"]
         after = replace(schedule, **fields)
-        if after.kind == "one_to_one" and after.capacity > 1 and after.recurrence is not None:
+        # No capacity (a schedule of an earlier layout) holds one, as the seats count it (store.take_seat).
+        if after.kind == "one_to_one" and (after.capacity or 1) > 1 and after.recurrence is not None:
             raise InvalidInput(
                 "a recurring one_to_one series holds one student (capacity 1)",
                 [{"field": "capacity", "message": "more than 1 with a recurrence"}],

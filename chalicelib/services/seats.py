@@ -36,6 +36,13 @@ AHEAD = "9999-12-31T23:59:59.999Z"
 MAX_OPEN_SESSIONS = 1000  # a new enrollment's seats: the schedule's coming sessions (its horizon is 8 weeks)
 
 
+def _changed(change: stream.Change) -> records.Session | records.Enrollment:
+    """The session or enrollment a change is about: as it is after (as it was, for a deletion)."""
+    item = change.after or change.before
+    assert item is not None  # `stream.seat_changes_of` keeps no change without either
+    return item
+
+
 def apply_stream_records(stream_records: list[dict]) -> dict[str, int]:
     """Bring the seats in line with a batch of session and enrollment changes."""
     changes = stream.seat_changes_of(stream_records)
@@ -44,7 +51,7 @@ def apply_stream_records(stream_records: list[dict]) -> dict[str, int]:
     wanted: dict[tuple, tuple[str, records.Seat]] = {}  # the seat's ids -> what it must become, last change wins
     now = clock.now_iso()
     for change in changes:
-        record = change.after or change.before
+        record = _changed(change)
         if not record.company_id:  # an item of the earlier layout: the upgrade's fill gives it its seats
             continue
         ops = uow_.reading(lambda: _ops_of(change, now), company_id=record.company_id)
@@ -69,7 +76,7 @@ def _ops_of(change: stream.Change, now: str) -> list[tuple[str, Any]]:
     """What the seats must be after this change, from the item as it is now (not as the
     record says it was): a record handed on again, late or twice, leads to the same seats."""
     before, after = change.before, change.after
-    item = after or before
+    item = _changed(change)
     if isinstance(item, records.Session):
         if (
             before is not None

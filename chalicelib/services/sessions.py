@@ -10,7 +10,7 @@ finishes what an interrupted one left.
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from .. import clock, ids
@@ -151,6 +151,30 @@ def new_session_of(
     )
 
 
+@overload
+def create_one_off(
+    actor: Actor,
+    schedule_id: str,
+    *,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    duration_minutes: int | None,
+    teacher_id: str | None,
+    student_id: str | None,
+    claim: None = None,
+) -> records.Session: ...
+@overload
+def create_one_off(
+    actor: Actor,
+    schedule_id: str,
+    *,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    duration_minutes: int | None,
+    teacher_id: str | None,
+    student_id: str | None,
+    claim: Idempotency | None,
+) -> records.Session | uow_.Replayed: ...
 def create_one_off(
     actor: Actor,
     schedule_id: str,
@@ -161,7 +185,7 @@ def create_one_off(
     teacher_id: str | None,
     student_id: str | None,
     claim: Idempotency | None = None,
-) -> records.Session:
+) -> records.Session | uow_.Replayed:
     cid = actor.company_id
     key = ids.new_id()
 
@@ -274,26 +298,36 @@ def update_session_in(
     return stored, len(stale) if pending else 0
 
 
+@overload
+def update_session(
+    actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None, claim: None = None
+) -> records.Session | None: ...
+@overload
+def update_session(
+    actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None, *, claim: Idempotency | None
+) -> records.Session | None | uow_.Replayed: ...
 def update_session(
     actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None, claim: Idempotency | None = None
-) -> records.Session:
-    """Reschedule (`starts_at`, `ends_at`) or give a substitute (`teacher_id`)."""
+) -> records.Session | None | uow_.Replayed:
+    """Reschedule (`starts_at`, `ends_at`) or give a substitute (`teacher_id`). None: the
+    session was removed while its marks followed (see `settle_marks`)."""
     cid = actor.company_id
 
-    def steps() -> records.Session:
+    def steps() -> records.Session | None:
         session, pending = uow_.run(
             lambda uow: update_session_in(uow, actor, session_id, changes, if_match), company_id=cid
         )
         if pending or session.marks_pending:
-            session = settle_marks(cid, session.schedule_id, session.session_key)
+            return settle_marks(cid, session.schedule_id, session.session_key)
         return session
 
     return uow_.in_steps(steps, company_id=cid, idempotency=claim)
 
 
-def settle_marks(cid: str, schedule_id: str, session_key: str) -> records.Session:
+def settle_marks(cid: str, schedule_id: str, session_key: str) -> records.Session | None:
     """Bring every mark of the session in line with its time and teacher, at most
-    `MARKS_PER_STEP` per step, then clear the session's flag. Safe to repeat."""
+    `MARKS_PER_STEP` per step, then clear the session's flag. Safe to repeat. Returns the
+    session as it then is (None: it is gone)."""
     while True:
 
         def step(uow: UnitOfWork) -> tuple[records.Session | None, bool]:

@@ -37,7 +37,7 @@ from ..webhooks import events as ev
 from . import attendance, sessions
 from .context import Actor
 
-ADAPTERS = {"standard": standard, "calcom": calcom, "calendly": calendly, "acuity": acuity}
+ADAPTERS: dict[str, ev.Adapter] = {"standard": standard, "calcom": calcom, "calendly": calendly, "acuity": acuity}
 APPLIED, DUPLICATE, IGNORED, FAILED = "applied", "duplicate", "ignored", "failed"
 
 
@@ -66,6 +66,31 @@ class _Result:
     cancel: tuple[str, str | None] | None = None  # (session id, reason): the school cancelled it
 
 
+# A session being made in the very step that cancels its booking, with what its mark needs.
+_Made = tuple[records.Schedule, records.Session, records.Enrollment]
+
+
+@dataclass(frozen=True)
+class _Booked:
+    """Where a booking that has its session is: its schedule, session key and student, which
+    are only ever written together (`_create`, `_move`)."""
+
+    schedule_id: str
+    session_key: str
+    student_id: str
+
+    @property
+    def session_id(self) -> str:
+        return ids.session_id(self.schedule_id, self.session_key)
+
+
+def _booked(booking: records.Booking) -> _Booked:
+    """The session of a booking with a session key (checked by the caller)."""
+    if booking.schedule_id is None or not booking.session_key or booking.student_id is None:
+        raise Unapplicable(f"booking {booking.booking_id} names no whole session")
+    return _Booked(booking.schedule_id, booking.session_key, booking.student_id)
+
+
 def secrets_context(cid: str, integration_id: str) -> dict[str, str]:
     """What an integration's secrets are bound to when encrypted (store/secrets.py)."""
     return {"company_id": cid, "integration_id": integration_id}
@@ -75,10 +100,16 @@ def secrets_of(integration: records.Integration, now: datetime | None = None) ->
     """The secrets a delivery may be signed with: the current one, and the previous one
     during a rotation's grace period (decrypted; the table holds them encrypted)."""
     context = secrets_context(integration.company_id, integration.integration_id)
-    out = [secrets.open_sealed(integration.secret, context)]
+    out = [_opened(integration.secret, context)]
     if integration.previous_secret and (integration.previous_secret_until or "") > clock.iso(now or clock.now()):
-        out.append(secrets.open_sealed(integration.previous_secret, context))
+        out.append(_opened(integration.previous_secret, context))
     return out
+
+
+def _opened(sealed: str, context: dict[str, str]) -> str:
+    secret = secrets.open_sealed(sealed, context)
+    assert secret is not None  # open_sealed answers None only for None, and `sealed` is a str
+    return secret
 
 
 def delivery_id_of(provider: str, provider_key: str) -> str:
@@ -92,14 +123,15 @@ def _active_integration(integration_id: str) -> records.Integration:
     return integration
 
 
-def receive(integration_id: str, headers, body: bytes, content_type: str | None) -> Outcome:
+def receive(integration_id: str, headers: ev.Headers, body: bytes, content_type: str | None) -> Outcome:
     """A delivery arrives: 401 unless signed; 400 if unreadable; else stored and answered 2xx."""
     integration = uow_.reading(lambda: _active_integration(integration_id), company_id=None)
     adapter = ADAPTERS[integration.provider]
     keys = uow_.reading(lambda: secrets_of(integration), company_id=None)  # KMS once per process and key
     provider_key = adapter.verify(keys, headers, body)
     cid, now = integration.company_id, clock.now_iso()
-    events, fetch_error = None, None
+    events: list[ev.BookingEvent] | None = None
+    fetch_error: str | None = None
     if provider_key is None:
         # The provider sends neither a delivery id nor a body that differs between changes
         # (Acuity): the delivery is known by its body and what it says once read.
@@ -145,9 +177,11 @@ def receive(integration_id: str, headers, body: bytes, content_type: str | None)
             again = existing is not None  # the same body again: one record, its reason refreshed
             uow_.run(lambda uow: _record(uow, _Result(FAILED), failed, again), company_id=cid)
             return Outcome(failed)
+        assert events is not None  # read above, or fetch_error says why not
         return Outcome(apply(integration, delivery, events, replay=existing is not None))
     except DeliveredMeanwhile:
         twin = uow_.reading(lambda: store.get_delivery(cid, integration_id, delivery_id), company_id=cid)
+        assert twin is not None  # DeliveredMeanwhile: the twin's record is there
         return Outcome(twin, repeat=True)
 
 
@@ -173,7 +207,7 @@ def _read(integration: records.Integration, body: bytes) -> list[ev.BookingEvent
 
 
 def replay(actor: Actor, integration_id: str, delivery_id: str) -> records.Delivery:
-    def load() -> tuple[records.Integration, records.Delivery]:
+    def load() -> tuple[records.Integration, records.Delivery, str]:
         integration = get_integration_of(actor, integration_id)
         delivery = store.get_delivery(actor.company_id, integration_id, delivery_id)
         if delivery is None:
@@ -186,12 +220,12 @@ def replay(actor: Actor, integration_id: str, delivery_id: str) -> records.Deliv
                 f"the delivery's body is kept {config.delivery_body_days()} days and is gone; "
                 "ask the booking system to send it again"
             )
-        return integration, replace(delivery, body=body)
+        return integration, replace(delivery, body=body), body
 
-    integration, delivery = uow_.reading(load, company_id=actor.company_id)
+    integration, delivery, body = uow_.reading(load, company_id=actor.company_id)
     delivery = replace(delivery, replays=delivery.replays + 1)
     try:
-        events = _read(integration, delivery.body.encode("utf-8"))
+        events = _read(integration, body.encode("utf-8"))
     except (acuity.FetchFailed, ev.Unreadable, ev.Implausible) as exc:
         failed = replace(delivery, reason=str(exc), updated_at=clock.now_iso())
         try:
@@ -205,9 +239,11 @@ def replay(actor: Actor, integration_id: str, delivery_id: str) -> records.Deliv
             return apply(integration, delivery, events, replay=True)
         except DeliveredMeanwhile:
             pass
-    return uow_.reading(
+    settled = uow_.reading(
         lambda: store.get_delivery(actor.company_id, integration_id, delivery_id), company_id=actor.company_id
     )
+    assert settled is not None  # DeliveredMeanwhile: the twin replay's record is there (it was read above)
+    return settled
 
 
 def get_integration_of(actor: Actor, integration_id: str) -> records.Integration:
@@ -286,11 +322,12 @@ def _record(uow: UnitOfWork, result: _Result, delivery: records.Delivery | None,
 # --- one event -------------------------------------------------------------------------
 
 
-def _booking(integration: records.Integration, booking_id: str, **fields) -> records.Booking:
+def _booking(integration: records.Integration, booking_id: str, *, state: str, **fields: str | None) -> records.Booking:
     return records.Booking(
         company_id=integration.company_id,
         integration_id=integration.integration_id,
         booking_id=booking_id,
+        state=state,
         updated_at=clock.now_iso(),
         **fields,
     )
@@ -350,16 +387,17 @@ def _apply_event(uow: UnitOfWork, actor: Actor, integration: records.Integration
         return _cancel(uow, actor, integration, booking, event)
     if booking is None or not booking.session_key or booking.state == "cancelled":
         raise Unapplicable(f"no booked session for booking {event.booking_id}")
-    session_id = ids.session_id(booking.schedule_id, booking.session_key)
+    booked = _booked(booking)
+    session_id = booked.session_id
     if kind in (ev.NO_SHOW, ev.ATTENDED):
         status = "no_show" if kind == ev.NO_SHOW else "attended"
-        ctx, _ = attendance.context_for(actor, session_id, booking.student_id)
-        view = attendance.record_in(uow, actor, ctx, booking.student_id, attendance.MarkRequest(status=status))
+        ctx, _ = attendance.context_for(actor, session_id, booked.student_id)
+        view = attendance.record_in(uow, actor, ctx, booked.student_id, attendance.MarkRequest(status=status))
         if view.changed:
             return _Result(APPLIED)
         return _Result(DUPLICATE, f"the student was already marked {view.mark.status if view.mark else status}")
     if kind == ev.NO_SHOW_REVERTED:
-        view = attendance.clear_in(uow, actor, session_id, booking.student_id, only_if="no_show")
+        view = attendance.clear_in(uow, actor, session_id, booked.student_id, only_if="no_show")
         if view.changed:
             return _Result(APPLIED)
         return _Result(
@@ -412,14 +450,15 @@ def _create(
     student = _student_for(cid, event)
     wanted = [reads.schedule(cid, schedule_id), reads.enrollment(cid, schedule_id, student.student_id)]
     found = reads.load(wanted) if ids.is_id(schedule_id) else {}
-    schedule, enrollment = found.get(wanted[0]), found.get(wanted[1])
+    schedule: records.Schedule | None = found.get(wanted[0])
+    enrollment: records.Enrollment | None = found.get(wanted[1])
     if schedule is None:
         raise Unapplicable(f"the mapped schedule {schedule_id} does not exist")
     if enrollment is None or enrollment.status != "active":
         raise Unapplicable(f"{student.name} is not enrolled in {schedule.name}")
     teacher = _teacher_for(cid, event)
     key = ids.derived_id(iid, event.booking_id)
-    end = event.end or (event.start + timedelta(minutes=60))
+    start, end = _times(event)
     session = sessions.new_session_of(
         cid,
         schedule,
@@ -427,7 +466,7 @@ def _create(
         teacher_id=teacher.staff_id if teacher else schedule.teacher_id,
         teacher_name=teacher.name if teacher else schedule.teacher_name,
         student_id=student.student_id,
-        starts_at=event.start,
+        starts_at=start,
         ends_at=end,
         origin="booking",
         now=clock.now_iso(),
@@ -443,7 +482,7 @@ def _create(
     if booking is not None and booking.state == "cancelled":
         # Its cancellation came first: the session is made and the cancellation applied to it
         # in this one step, as if they had come in order.
-        made = None
+        made: _Made | None = None
         if session_store.get_session(cid, schedule.schedule_id, key) is None:
             session_store.add_session(uow, session)
             made = (schedule, session, enrollment)
@@ -464,11 +503,20 @@ def _instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
+def _times(event: ev.BookingEvent) -> tuple[datetime, datetime]:
+    """When the booked session starts and ends (an hour, when the provider gives no end).
+    Every adapter requires the start of a booking it creates or moves."""
+    if event.start is None:
+        raise Unapplicable(f"booking {event.booking_id} has no start")
+    return event.start, event.end or (event.start + timedelta(minutes=60))
+
+
 def _move(
     uow: UnitOfWork, actor: Actor, integration: records.Integration, source: records.Booking, event: ev.BookingEvent
 ) -> _Result:
     cid = integration.company_id
-    current = session_store.get_session(cid, source.schedule_id, source.session_key)
+    booked = _booked(source)
+    current = session_store.get_session(cid, booked.schedule_id, booked.session_key)
     if current is None:
         raise Unapplicable(f"the session of booking {source.booking_id} is gone")
     bookings: tuple[records.Booking, ...] = ()
@@ -492,13 +540,12 @@ def _move(
                 replaced_by=event.booking_id,
             ),
         )
-    start = event.start
-    end = event.end or (start + timedelta(minutes=60))
+    start, end = _times(event)
     if current.starts_at == clock.iso(start) and current.ends_at == clock.iso(end):
         return (
             _Result(APPLIED, None, bookings) if bookings else _Result(DUPLICATE, "the session is at that time already")
         )
-    session_id = ids.session_id(source.schedule_id, source.session_key)
+    session_id = booked.session_id
     moved, pending = sessions.update_session_in(uow, actor, session_id, {"starts_at": start, "ends_at": end}, None)
     return _Result(APPLIED, None, bookings, settle=moved if pending else None)
 
@@ -509,7 +556,7 @@ def _cancel(
     integration: records.Integration,
     booking: records.Booking | None,
     event: ev.BookingEvent,
-    made: tuple | None = None,
+    made: _Made | None = None,
 ) -> _Result:
     """`made`: (schedule, session, enrollment) when the session is being made in this very
     step (its put guards it, so the mark skips the session's check)."""
@@ -532,15 +579,16 @@ def _cancel(
     cancelled = replace(
         booking, state="cancelled", cancelled_at=cancelled_at, cancelled_by=event.cancelled_by, updated_at=now
     )
-    session_id = ids.session_id(booking.schedule_id, booking.session_key)
+    booked = _booked(booking)
+    session_id = booked.session_id
     if event.cancelled_by == "school":
         return _Result(APPLIED, None, (cancelled,), cancel=(session_id, "cancelled in the booking system"))
     request = attendance.MarkRequest(status="cancelled", cancelled_at=cancelled_at)
     if made is not None:
         schedule, session, enrollment = made
         ctx = marks_store.MarkContext(schedule, session, None, enrollment)
-        attendance.record_in(uow, actor, ctx, booking.student_id, request, check_session=False)
+        attendance.record_in(uow, actor, ctx, booked.student_id, request, check_session=False)
     else:
-        ctx, _ = attendance.context_for(actor, session_id, booking.student_id)
-        attendance.record_in(uow, actor, ctx, booking.student_id, request)
+        ctx, _ = attendance.context_for(actor, session_id, booked.student_id)
+        attendance.record_in(uow, actor, ctx, booked.student_id, request)
     return _Result(APPLIED, None, (cancelled,))

@@ -108,6 +108,7 @@ def write_mark(
         uow.remove(change.before)
     if not change.delta:
         return enrollment
+    assert change.ledger_kind is not None  # a balance move always has its kind (balances._transition)
     extra = {}
     if change.delta < 0 and session.starts_at > (enrollment.last_session_at or ""):
         extra["last_session_at"] = session.starts_at

@@ -6,6 +6,8 @@ Access patterns (docs/architecture.md): 9-14, 28, 33. A balance changes only in
 
 from typing import Callable
 
+from pynamodb.expressions.update import Action
+
 from .. import ids
 from ..domain import balances, records, thresholds
 from . import models as m
@@ -157,7 +159,7 @@ def announce(uow: UnitOfWork, enrollment: records.Enrollment, level: int | None)
     """Stage: the enrollment's crossing is announced at `level` (None: nothing to announce
     any more) and it leaves the low-balance index; over the version read."""
     item = m.Enrollment.of(enrollment)
-    actions = [m.Enrollment.GSI4PK.remove(), m.Enrollment.GSI4SK.remove()]
+    actions: list[Action] = [m.Enrollment.GSI4PK.remove(), m.Enrollment.GSI4SK.remove()]
     if level is not None:
         actions.append(m.Enrollment.alert_level.set(level))
     uow.update(item, actions)

@@ -62,13 +62,14 @@ def _codes(error: ClientError) -> tuple[str, list[str | None]]:
 
 def classify(exc: BaseException) -> Exception | None:
     """A driver error of a read as our store error; None for a bug (it propagates)."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, NETWORK):
-            return TransientStoreError(type(exc).__name__)
-        if isinstance(exc, ClientError):
-            code, reasons = _codes(exc)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, NETWORK):
+            return TransientStoreError(type(current).__name__)
+        if isinstance(current, ClientError):
+            code, reasons = _codes(current)
             if code in THROTTLED | SERVER_SIDE or "ThrottlingError" in reasons:
                 return TransientStoreError(code)
             if (
@@ -79,7 +80,7 @@ def classify(exc: BaseException) -> Exception | None:
             if code == "ConditionalCheckFailedException":
                 return ConditionFailed(["ConditionalCheckFailed"])
             return None
-        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
+        current = getattr(current, "cause", None) or current.__cause__ or current.__context__
     return None
 
 

@@ -14,6 +14,7 @@ A company's settings are remembered the same way, for reads that only need its t
 
 import threading
 import time
+from typing import TypeVar
 
 from .. import config
 from ..domain import records
@@ -21,7 +22,9 @@ from . import engine, reads
 from . import models as m
 
 MAX_ENTRIES = 10_000
-_memory: dict[tuple, tuple[float, records.UserRef]] = {}
+Kept = TypeVar("Kept", records.UserRef, records.Company)
+# (binding generation, PK, SK) -> (good until, on the monotonic clock; the user ref or company)
+_memory: dict[tuple[int, str, str], tuple[float, records.UserRef | records.Company]] = {}
 _lock = threading.Lock()
 
 
@@ -31,9 +34,9 @@ def user_ref(cid: str, user_id: str) -> records.UserRef | None:
     if max_age <= 0:
         return reads.get(reads.user(cid, user_id))
     pk, sk = m.UserRef.key(cid, user_id)
-    kept = _memory.get((engine.generation(), pk, sk))
-    if kept is not None and kept[0] > time.monotonic():
-        return kept[1]
+    kept = _kept(pk, sk, records.UserRef)
+    if kept is not None:
+        return kept
     ref = reads.get(reads.user(cid, user_id))
     remember(ref)
     return ref
@@ -43,16 +46,24 @@ def company(cid: str) -> records.Company | None:
     """The company's settings: remembered if read within the bound, else one GetItem."""
     max_age = config.caller_cache_seconds()
     pk, sk = m.Company.key(cid)
-    kept = _memory.get((engine.generation(), pk, sk)) if max_age > 0 else None
-    if kept is not None and kept[0] > time.monotonic():
-        return kept[1]
+    kept = _kept(pk, sk, records.Company) if max_age > 0 else None
+    if kept is not None:
+        return kept
     found = reads.get(reads.company(cid))
     if found is not None and max_age > 0:
         _keep(pk, sk, found, max_age)
     return found
 
 
-def _keep(pk: str, sk: str, value, max_age: float) -> None:
+def _kept(pk: str, sk: str, kind: type[Kept]) -> Kept | None:
+    """What is remembered under this key, while it is within the bound (a key names one kind)."""
+    kept = _memory.get((engine.generation(), pk, sk))
+    if kept is not None and kept[0] > time.monotonic() and isinstance(kept[1], kind):
+        return kept[1]
+    return None
+
+
+def _keep(pk: str, sk: str, value: records.UserRef | records.Company, max_age: float) -> None:
     with _lock:
         if len(_memory) >= MAX_ENTRIES:
             _memory.clear()

@@ -13,7 +13,7 @@ every item, its partition and its indexes.
 
 import dataclasses
 import zlib
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -30,6 +30,9 @@ from pynamodb.models import Model
 from .. import ids
 from ..domain import records, thresholds
 from . import schema
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 Key = tuple[str, str]
 
@@ -99,14 +102,14 @@ class Item(Model):
     class Meta:
         # Bound at run time by `engine.ensure_bound` from the stage configuration.
         table_name = "unbound"
-        host = None
+        host: str | None = None
         region = "us-east-1"
         connect_timeout_seconds = 2
         read_timeout_seconds = 5
         # Retries live in one layer, the unit of work (store/unit_of_work.py): botocore sends once.
         max_retry_attempts = 0
 
-    RECORD: ClassVar[type | None] = None
+    RECORD: ClassVar["type[DataclassInstance] | None"] = None
 
     PK = UnicodeAttribute(hash_key=True)
     SK = UnicodeAttribute(range_key=True)
@@ -141,11 +144,14 @@ class Item(Model):
 
     def record(self) -> Any:
         """The item as its record."""
+        record_type = self.RECORD
+        if record_type is None:
+            raise TypeError(f"{type(self).__name__} items have no record")
         values = {}
-        for f in dataclasses.fields(self.RECORD):
+        for f in dataclasses.fields(record_type):
             value = getattr(self, f.name, None)
             values[f.name] = _plain(f.name, value)
-        return self.RECORD(**values)
+        return record_type(**values)
 
     @classmethod
     def of(cls, record: Any) -> "Item":
@@ -311,7 +317,8 @@ class Policy(MapAttribute):
 
 
 class Recurrence(MapAttribute):
-    weekdays = ListAttribute(of=UnicodeAttribute)
+    # PynamoDB types `of` as the element's Python type, but it takes its Attribute class (pynamodb#1246).
+    weekdays: ListAttribute[str] = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
     start_time = UnicodeAttribute()
     duration_minutes = NumberAttribute()
     start_date = UnicodeAttribute()
@@ -656,7 +663,7 @@ class NoShowRun(Item, discriminator="no_show_run"):
         )
 
     def record(self) -> records.NoShowRun:
-        entries = tuple(tuple(e.split("|", 1)) for e in (self.entries or "").split(";") if e)
+        entries = tuple((at, code) for at, code in (e.split("|", 1) for e in (self.entries or "").split(";") if e))
         return records.NoShowRun(
             company_id=self.company_id, student_id=self.student_id, entries=entries, complete=bool(self.complete)
         )
@@ -797,7 +804,7 @@ class Integration(Item, discriminator="integration"):
     integration_id = UnicodeAttribute()
     provider = UnicodeAttribute()
     name = UnicodeAttribute()
-    event_types = MapAttribute(default=dict)
+    event_types: MapAttribute[str, str] = MapAttribute(default=dict)
     default_schedule_id = UnicodeAttribute(null=True)
     account_id = UnicodeAttribute(null=True)
     secret = UnicodeAttribute()

@@ -31,14 +31,18 @@ def add_person(
     someone in the company."""
     uow.create(person)
     if person.user_id:
-        person_id = person.staff_id if kind == "staff" else person.student_id
+        role: str | None
+        if isinstance(person, records.StaffMember):  # kind "staff"
+            person_id, role = person.staff_id, person.role
+        else:  # kind "student"
+            person_id, role = person.student_id, None
         uow.create(
             records.UserRef(
                 company_id=person.company_id,
                 user_id=person.user_id,
                 person_kind=kind,
                 person_id=person_id,
-                role=person.role if kind == "staff" else None,
+                role=role,
             ),
             refusal=user_id_taken,
         )

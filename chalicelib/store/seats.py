@@ -45,7 +45,8 @@ def collection(
     session order (GSI1: a mark, then its seat), beyond `after` (starts_at, session id) when
     given; and whether more follow. One Query (more pages only past 1 MB)."""
     condition = m.Item.GSI1SK.between(m.Mark.person_key(low), m.Mark.person_key(high) + "~")
-    found, seen = [], set()
+    found: list[records.Seat | records.Mark] = []
+    seen: set[str] = set()
     for item in m.Item.by_person.query(
         m.person_partition(cid, student_id), condition, scan_index_forward=not descending, page_size=2 * sessions + 2
     ):

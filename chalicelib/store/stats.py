@@ -8,13 +8,16 @@ a company's counters are).
 import time
 
 from ..domain import records
-from ..domain.stats import FIELDS, Counts
+from ..domain.stats import FIELDS
 from . import models as m
 from . import reads
 from .failures import translate
 from .unit_of_work import UnitOfWork
 
 APPLIED_DAYS = 2  # stream records live 24 hours; their markers outlive any redelivery
+
+# The counts of changes by (company, dimension, entity, day): `domain.stats.Counts` per company.
+CompanyCounts = dict[tuple[str, str, str, str], dict[str, int]]
 
 
 @translate
@@ -24,7 +27,7 @@ def already_applied(event_ids: list[str]) -> set[str]:
     return {refs[ref] for ref in reads.load(refs)}
 
 
-def add_counts(uow: UnitOfWork, event_ids: list[str], counts: Counts) -> None:
+def add_counts(uow: UnitOfWork, event_ids: list[str], counts: CompanyCounts) -> None:
     """Stage: these stream records are applied (a marker each, put only if absent) and their
     counts added to the counters (made on first use)."""
     expires = int(time.time()) + APPLIED_DAYS * 86400

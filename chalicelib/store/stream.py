@@ -61,7 +61,7 @@ def changes_of(stream_records: list[dict]) -> list[Change]:
         if before is None and after is None:
             continue
         zone_unknown = isinstance(before, records.Mark) and "timezone" not in data.get("OldImage", {})
-        if zone_unknown and isinstance(after, records.Mark):
+        if zone_unknown and isinstance(before, records.Mark) and isinstance(after, records.Mark):
             # A mark written before marks carried their session's zone (tools/upgrade_table.py
             # fills it in) was counted in that zone's day: so is its old image.
             before, zone_unknown = replace(before, timezone=after.timezone), False
@@ -140,20 +140,19 @@ def forget_positions() -> None:
 def session_zones(changes: list[Change]) -> list[Change]:
     """The changes, with the zone of removed earlier-layout marks read from their sessions
     (inside a step: one BatchGetItem)."""
-    wanted = {(c.before.company_id, c.before.schedule_id, c.before.session_key) for c in changes if c.zone_unknown}
+    wanted = {_session_of(c.before) for c in changes if c.zone_unknown and isinstance(c.before, records.Mark)}
     if not wanted:
         return changes
     found = reads.load(reads.session(*key) for key in wanted)
     zones = {(s.company_id, s.schedule_id, s.session_key): s.timezone for s in found.values()}
     return [
-        replace(
-            c,
-            before=replace(
-                c.before, timezone=zones.get((c.before.company_id, c.before.schedule_id, c.before.session_key), "UTC")
-            ),
-            zone_unknown=False,
-        )
-        if c.zone_unknown
+        replace(c, before=replace(c.before, timezone=zones.get(_session_of(c.before), "UTC")), zone_unknown=False)
+        if c.zone_unknown and isinstance(c.before, records.Mark)
         else c
         for c in changes
     ]
+
+
+def _session_of(mark: records.Mark) -> tuple[str, str, str]:
+    """The (company, schedule, session key) of a mark's session."""
+    return mark.company_id, mark.schedule_id, mark.session_key

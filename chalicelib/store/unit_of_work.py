@@ -36,7 +36,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, TypeVar, overload, runtime_checkable
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
@@ -59,7 +59,20 @@ from .failures import (
     translate,
 )
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 T = TypeVar("T")
+R = TypeVar("R", bound="DataclassInstance")  # a record (a dataclass of chalicelib/domain/records.py)
+
+
+@runtime_checkable
+class Versioned(Protocol):
+    """A record of a versioned item: the version it was read at (0: not stored yet)."""
+
+    @property
+    def version(self) -> int: ...
+
 
 SEND_ATTEMPTS = 3  # sends of one transaction (the first included) before giving up
 MAX_ACTIONS = 100  # DynamoDB's limit of actions per transaction
@@ -223,7 +236,7 @@ class UnitOfWork:
 
     # Records, for repositories and services: create once, or save over the version read.
 
-    def create(self, record: T, refusal: Refusal = None) -> T:
+    def create(self, record: R, refusal: Refusal = None) -> R:
         """Put a new record. If it exists already, the step fails with `refusal()` when one is
         given (a business answer such as "already enrolled"), else it runs again.
         Returns the record as it will be stored."""
@@ -231,7 +244,7 @@ class UnitOfWork:
         self.put(item, condition=type(item).PK.does_not_exist(), refusal=refusal)
         return _stored_version(record, item)
 
-    def save(self, record: T, refusal: Refusal = None) -> T:
+    def save(self, record: R, refusal: Refusal = None) -> R:
         """Put a changed record over the version it was read at (a new one: if absent).
         Returns the record as it will be stored (its version one higher)."""
         item = item_of(record)
@@ -309,7 +322,7 @@ class UnitOfWork:
     def commit(self, answer: Any = None) -> None:
         """Send the staged writes (and the idempotency record, with `answer`) as one transaction."""
         if self.idempotency is not None and not self.idempotency.recorded:
-            self._stage_answer(answer)
+            self._stage_answer(self.idempotency, answer)
         if not self._actions:
             return
         if len(self._actions) > MAX_ACTIONS:
@@ -329,8 +342,7 @@ class UnitOfWork:
         if self.idempotency is not None:
             self.idempotency.recorded = True
 
-    def _stage_answer(self, answer: Any) -> None:
-        claim = self.idempotency
+    def _stage_answer(self, claim: Idempotency, answer: Any) -> None:
         status, body = claim.render(answer)
         now = time.time()
         record = m.IdempotencyRecord(
@@ -397,9 +409,11 @@ class UnitOfWork:
                 raise refusal()
 
 
-def _stored_version(record: T, item: m.Item) -> T:
+def _stored_version(record: R, item: m.Item) -> R:
     if type(item)._version_attribute_name is None:
         return record
+    if not isinstance(record, Versioned):
+        raise TypeError(f"{type(record).__name__} has no version, but its item is versioned")
     return replace(record, version=record.version + 1)
 
 
@@ -414,6 +428,16 @@ def _pause(attempt: int, base: float, cap: float) -> None:
 
 def active() -> UnitOfWork | None:
     return _active.get()
+
+
+@overload
+def run(step: Callable[[UnitOfWork], T], *, company_id: str | None, idempotency: None = None) -> T: ...
+
+
+@overload
+def run(
+    step: Callable[[UnitOfWork], T], *, company_id: str | None, idempotency: Idempotency | None
+) -> T | Replayed: ...
 
 
 def run(

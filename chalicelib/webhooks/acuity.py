@@ -15,8 +15,8 @@ import json
 import time
 import urllib.error
 import urllib.request
-from datetime import timedelta
-from typing import Callable
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs
 
 from .. import config
@@ -37,7 +37,7 @@ def sign(api_key: str, body: bytes) -> str:
     return b64(hmac_sha256(api_key.encode(), body))
 
 
-def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -> None:
+def verify(secrets: list[str], headers: ev.Headers, body: bytes, now: float | None = None) -> None:
     """Verify; returns no delivery key: Acuity's body is the same for every change of an
     appointment, so the delivery is known by the body together with what the API says."""
     given = (headers.get("x-acuity-signature") or "").strip()
@@ -52,7 +52,9 @@ FETCH_SECONDS = 5.0  # in all, however slowly Acuity trickles its answer
 MAX_ANSWER_BYTES = 256 * 1024
 
 
-def fetch_appointment(account_id: str, api_key: str, appointment_id: str, timeout: float = FETCH_SECONDS) -> dict:
+def fetch_appointment(
+    account_id: str, api_key: str, appointment_id: str, timeout: float = FETCH_SECONDS
+) -> dict[str, Any]:
     """GET /appointments/{id} from Acuity's API (base URL from OPTCLASS_ACUITY_API_BASE),
     within `timeout` seconds in all (not per socket read) and at most MAX_ANSWER_BYTES."""
     if not appointment_id.isdigit() or len(appointment_id) > 20:
@@ -82,7 +84,7 @@ def fetch_appointment(account_id: str, api_key: str, appointment_id: str, timeou
     return data
 
 
-def read(body: bytes, fetch: Callable[[str], dict] | None = None, **_) -> list[ev.BookingEvent]:
+def read(body: bytes, fetch: ev.Fetch | None = None, **_: object) -> list[ev.BookingEvent]:
     try:
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
     except (UnicodeDecodeError, ValueError):
@@ -118,7 +120,7 @@ def read(body: bytes, fetch: Callable[[str], dict] | None = None, **_) -> list[e
     ]
 
 
-def _end(a: dict):
+def _end(a: dict[str, Any]) -> datetime | None:
     start = instant(a.get("datetime"), "appointment.datetime", False)
     if start is None:
         return None

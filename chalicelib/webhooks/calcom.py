@@ -11,6 +11,8 @@ BOOKING_NO_SHOW_UPDATED (`attendees[].noShow` true or false), MEETING_ENDED (a f
 it does not prove attendance, so it is recorded and changes nothing).
 """
 
+from typing import Any, TypedDict
+
 from . import events as ev
 from .parsing import field, instant, json_object, obj, text
 from .signing import body_digest, equal, hmac_sha256
@@ -18,11 +20,22 @@ from .signing import body_digest, equal, hmac_sha256
 NO_SECRET = "no-secret-provided"
 
 
+class _Common(TypedDict):
+    """What the events of one booking's delivery share (the `BookingEvent` fields)."""
+
+    booking_id: str
+    name: str
+    event_type: str | None
+    event_type_aliases: tuple[str, ...]
+    student: ev.Person
+    teacher: ev.Person
+
+
 def sign(secret: str, body: bytes) -> str:
     return hmac_sha256(secret.encode(), body).hex()
 
 
-def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -> str:
+def verify(secrets: list[str], headers: ev.Headers, body: bytes, now: float | None = None) -> str:
     given = (headers.get("x-cal-signature-256") or "").strip()
     if not given or given == NO_SECRET:
         raise ev.SignatureRefused("X-Cal-Signature-256 is missing")
@@ -31,7 +44,7 @@ def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -
     return body_digest(body)
 
 
-def _people(payload: dict) -> tuple[ev.Person, ev.Person]:
+def _people(payload: dict[str, Any]) -> tuple[ev.Person, ev.Person]:
     organizer = obj(payload.get("organizer"))
     attendee = obj(field(payload, "attendees", 0))
     return (
@@ -40,13 +53,13 @@ def _people(payload: dict) -> tuple[ev.Person, ev.Person]:
     )
 
 
-def _event_type(payload: dict) -> tuple[str | None, tuple[str, ...]]:
+def _event_type(payload: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
     type_id = text(payload.get("eventTypeId"))
     slug = text(payload.get("type"))
     return (type_id or slug), tuple(x for x in (slug,) if x and x != type_id)
 
 
-def read(body: bytes, **_) -> list[ev.BookingEvent]:
+def read(body: bytes, **_: object) -> list[ev.BookingEvent]:
     data = json_object(body)
     trigger = data.get("triggerEvent")
     if not isinstance(trigger, str):
@@ -89,7 +102,7 @@ def read(body: bytes, **_) -> list[ev.BookingEvent]:
         raise ev.Unreadable("payload.uid is missing")
     student, teacher = _people(payload)
     event_type, aliases = _event_type(payload)
-    common = dict(
+    common = _Common(
         booking_id=uid,
         name=trigger,
         event_type=event_type,

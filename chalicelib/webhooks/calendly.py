@@ -10,16 +10,32 @@ of a move whose other half is the new invitee's invitee.created, naming this one
 .deleted, whose payload is the invitee. A booking is identified by its invitee URI.
 """
 
+from datetime import datetime
+from typing import Any, TypedDict
+
 from . import events as ev
 from .parsing import field, instant, json_object, obj, text
 from .signing import body_digest, equal, fresh, hmac_sha256
+
+
+class _Common(TypedDict):
+    """What every event read from an invitee shares (the `BookingEvent` fields)."""
+
+    booking_id: str
+    name: str
+    event_type: str | None
+    event_type_aliases: tuple[str, ...]
+    student: ev.Person
+    teacher: ev.Person
+    start: datetime | None
+    end: datetime | None
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1=" + hmac_sha256(secret.encode(), f"{timestamp}.".encode() + body).hex()
 
 
-def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -> str:
+def verify(secrets: list[str], headers: ev.Headers, body: bytes, now: float | None = None) -> str:
     header = headers.get("calendly-webhook-signature") or ""
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     if "t" not in parts or "v1" not in parts:
@@ -32,14 +48,14 @@ def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -
     return body_digest(body)
 
 
-def _event_type(scheduled: dict) -> tuple[str | None, tuple[str, ...]]:
+def _event_type(scheduled: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
     uri = text(scheduled.get("event_type"))
     if not uri:
         return None, ()
     return uri, (uri.rstrip("/").rsplit("/", 1)[-1],)
 
 
-def read(body: bytes, **_) -> list[ev.BookingEvent]:
+def read(body: bytes, **_: object) -> list[ev.BookingEvent]:
     data = json_object(body)
     name = data.get("event")
     payload = data.get("payload")
@@ -60,7 +76,7 @@ def read(body: bytes, **_) -> list[ev.BookingEvent]:
         raise ev.Unreadable("payload.uri and payload.scheduled_event are required")
     event_type, aliases = _event_type(scheduled)
     host = obj(field(scheduled, "event_memberships", 0))
-    common = dict(
+    common = _Common(
         booking_id=uri,
         name=name,
         event_type=event_type,

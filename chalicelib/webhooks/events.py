@@ -1,7 +1,15 @@
-"""The booking events every adapter produces, whatever the provider."""
+"""The booking events every adapter produces, whatever the provider, and the contract
+every adapter module (standard, calcom, calendly, acuity) meets."""
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
+
+# A delivery's HTTP headers by lower-case name (Chalice's are case-insensitive).
+Headers = Mapping[str, str]
+# Acuity: its appointments API, asked for one appointment by id (the JSON object it answers).
+Fetch = Callable[[str], dict[str, Any]]
 
 CREATED = "created"
 RESCHEDULED = "rescheduled"
@@ -55,3 +63,13 @@ class Verified:
 
     provider_key: str  # the provider's delivery id, or "sha256:<digest of the body>"
     events: list[BookingEvent]
+
+
+class Adapter(Protocol):
+    """One booking system's adapter module: `verify` checks the signature over the raw body
+    and returns the delivery's dedupe key (None when the body alone cannot tell deliveries
+    apart: Acuity); `read` translates the body into events (only Acuity uses `fetch`)."""
+
+    def verify(self, secrets: list[str], headers: Headers, body: bytes, now: float | None = None) -> str | None: ...
+
+    def read(self, body: bytes, *, fetch: Fetch | None = None) -> list[BookingEvent]: ...

@@ -1,14 +1,17 @@
 """Small readers shared by the adapters: JSON objects, instants, nested fields."""
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from ..limits import MAX_JSON_DEPTH, json_too_deep, sane_instant
 from .events import Implausible, Unreadable
 
+V = TypeVar("V")
 
-def json_object(body: bytes) -> dict:
+
+def json_object(body: bytes) -> dict[str, Any]:
     if json_too_deep(body):
         raise Unreadable(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
@@ -65,11 +68,11 @@ def text(value: Any, name: str = "a value") -> str | None:
     raise Unreadable(f"{name} is not text")
 
 
-def obj(value: Any) -> dict:
+def obj(value: Any) -> dict[str, Any]:
     """An optional JSON object: itself, or empty when missing or not an object."""
     return value if isinstance(value, dict) else {}
 
 
-def one_of(mapping: dict, value: Any) -> Any:
+def one_of(mapping: Mapping[str, V], value: Any) -> V | None:
     """`mapping[value]` for a string key, else None (a list or an object is no key)."""
     return mapping.get(value) if isinstance(value, str) else None

@@ -40,7 +40,7 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + b64(hmac_sha256(_key(secret), f"{msg_id}.{timestamp}.".encode() + body))
 
 
-def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -> str:
+def verify(secrets: list[str], headers: ev.Headers, body: bytes, now: float | None = None) -> str:
     msg_id, timestamp, signatures = (headers.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature"))
     if not (msg_id and timestamp and signatures):
         raise ev.SignatureRefused("webhook-id, webhook-timestamp and webhook-signature are required")
@@ -53,16 +53,18 @@ def verify(secrets: list[str], headers, body: bytes, now: float | None = None) -
     raise ev.SignatureRefused("no webhook-signature matches")
 
 
-def read(body: bytes, **_) -> list[ev.BookingEvent]:
+def read(body: bytes, **_: object) -> list[ev.BookingEvent]:
     data = json_object(body)
     name = data.get("type")
     kind = one_of(KINDS, name)
-    if kind is None:
+    if kind is None or not isinstance(name, str):  # one_of gives a kind only for a string name
         raise ev.Unreadable(f"unknown event type {name!r}")
     d = data.get("data")
     if not isinstance(d, dict):
         raise ev.Unreadable("data is missing")
     booking_id = text(field(d, "booking_id", required=True), "data.booking_id")
+    if booking_id is None:  # field(required=True) refused it already
+        raise ev.Unreadable("data.booking_id is missing")
     student = ev.Person(
         text(field(d, "student", "email"), "data.student.email"), text(field(d, "student", "name"), "data.student.name")
     )

@@ -18,7 +18,7 @@ import requests
 from tests.e2e.conftest import ROOT
 from tests.support import bearer, new_company_id, token
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 SCREENSHOTS = os.path.join(ROOT, "build", "screenshots")
 README_IMAGE = os.path.join(ROOT, "docs", "board.png")

@@ -14,7 +14,7 @@ import requests
 
 from tests.e2e.conftest import running_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("contract-fuzz")]
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
 # Admin and staff reach every operation; teachers and students are refused most of them
 # early, so fewer examples cover them as well.

@@ -14,7 +14,7 @@ from chalicelib.store import schema
 from infra.generate import FUNCTIONS, function_policy
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("package")]
 
 
 @pytest.fixture(scope="module")

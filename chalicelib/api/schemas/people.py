@@ -1,0 +1,38 @@
+"""Staff members and students."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..fields import Email, Name, UserId
+from .common import In, Out
+
+
+class StaffIn(In):
+    name: Name
+    email: Email
+    role: Literal["admin", "staff", "teacher"]
+    user_id: UserId | None = None
+
+
+class StaffOut(Out):
+    id: str = Field(validation_alias="staff_id")
+    name: str
+    email: str
+    role: str
+    user_id: str | None
+    created_at: str
+
+
+class StudentIn(In):
+    name: Name
+    email: Email
+    user_id: UserId | None = None
+
+
+class StudentOut(Out):
+    id: str = Field(validation_alias="student_id")
+    name: str
+    email: str
+    user_id: str | None
+    created_at: str
