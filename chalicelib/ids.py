@@ -17,14 +17,18 @@ SEP = "."
 _CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def new_id() -> str:
-    """A ULID: 48 bits of milliseconds since the epoch, then 80 random bits, in Crockford base32."""
-    number = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+def _ulid_text(number: int) -> str:
+    """A 128-bit number as a ULID's 26 characters of Crockford base32."""
     out = []
     for _ in range(26):
         number, digit = divmod(number, 32)
         out.append(_CROCKFORD_ALPHABET[digit])
     return "".join(reversed(out))
+
+
+def new_id() -> str:
+    """A ULID: 48 bits of milliseconds since the epoch, then 80 random bits."""
+    return _ulid_text((int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big"))
 
 
 def is_id(value: str) -> bool:
@@ -63,9 +67,4 @@ def derived_id(*parts: str) -> str:
     booking's session is made once however often its delivery comes)."""
     import hashlib
 
-    number = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:16], "big") >> 2
-    out = []
-    for _ in range(26):
-        number, digit = divmod(number, 32)
-        out.append(_CROCKFORD_ALPHABET[digit])
-    return "".join(reversed(out))
+    return _ulid_text(int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:16], "big") >> 2)

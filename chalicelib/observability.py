@@ -3,6 +3,13 @@
 The log line carries the request id, company, route, status, duration and what the
 request asked of DynamoDB. Tokens, secrets and bodies are never logged.
 
+Why not Powertools' Logger: the app writes one line per request or job run, whose keys are a
+closed list (`tests/functional/test_logs_carry_no_personal_data.py` checks that no name or
+email can reach one), written once at the end with the store's counts. Powertools' Logger is
+made for many free-form lines with context merged in (cold start flags, function ARNs,
+X-Ray ids, `extra` keys from any caller); it would widen what a line may carry and add its
+import to the cold start, for no line this app writes.
+
 Metrics (marks written, balance changes, notifications, emails, webhook outcomes) are
 CloudWatch embedded-metric-format lines written by Powertools' Metrics at the end of each
 request or job run; CloudWatch turns them into metrics with no API call. Set

@@ -1,9 +1,7 @@
 """Helpers shared by the test suites: tokens and small builders."""
 
-import time
 import uuid
 
-import jwt
 
 DEV_SECRET = "test-dev-secret-with-enough-length-0123456789"
 
@@ -11,16 +9,11 @@ DEV_SECRET = "test-dev-secret-with-enough-length-0123456789"
 def token(
     company_id: str, role: str, sub: str | None = None, *, secret: str = DEV_SECRET, expires_in: int = 3600, **extra
 ) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": sub or f"user-{uuid.uuid4().hex[:12]}",
-        "company_id": company_id,
-        "role": role,
-        "iat": now,
-        "exp": now + expires_in,
-        **extra,
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    from chalicelib.api.auth import local_token
+
+    return local_token(
+        company_id, sub or f"user-{uuid.uuid4().hex[:12]}", role, secret=secret, expires_in=expires_in, **extra
+    )
 
 
 def bearer(tok: str) -> dict[str, str]:
@@ -72,11 +65,14 @@ class DynamoCounter:
 
 
 def count_dynamodb():
-    """Count DynamoDB calls and items read at the botocore level, independently of the app."""
+    """Count DynamoDB calls and items read at the botocore level: every client's, not only
+    those the app instruments, with the app's own rule of what an answer read."""
     import contextlib
     from unittest import mock
 
     from botocore.client import BaseClient
+
+    from chalicelib.store import engine
 
     real = BaseClient._make_api_call
     counter = DynamoCounter()
@@ -87,14 +83,7 @@ def count_dynamodb():
             counter.calls.append(operation)
             if operation == "TransactWriteItems":
                 counter.transaction_items.append(len(params["TransactItems"]))
-            if operation == "GetItem":
-                counter.items_read += 1 if response.get("Item") else 0
-            elif operation in ("Query", "Scan"):
-                counter.items_read += response.get("ScannedCount", 0)
-            elif operation == "BatchGetItem":
-                counter.items_read += sum(len(v) for v in response.get("Responses", {}).values())
-            elif operation == "TransactGetItems":
-                counter.items_read += sum(1 for r in response.get("Responses", []) if r.get("Item"))
+            counter.items_read += engine.items_read(operation, response)
         return response
 
     @contextlib.contextmanager

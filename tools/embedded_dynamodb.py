@@ -19,7 +19,11 @@ that loses writes that DynamoDB would keep. So, for the embedded engine only:
 - every Query and Scan starts from moto's `Table.all_items()`, which sorts the whole table
   comparing DynamoType objects (each comparison re-derives both values); the engine sorts
   by the keys' plain values instead, the same order (a key attribute has one type, and
-  numbers compare as numbers), so a query costs a pass over the table, not a sort of it.
+  numbers compare as numbers), so a query costs a pass over the table, not a sort of it;
+- the answers of reads (Query, Scan, GetItem, BatchGetItem, TransactGetItems) are written
+  as JSON directly: moto's serializer walks the service model's output shape for every
+  value, and for a large Query that is most of its time. `OPTCLASS_ENGINE_CHECK_ANSWERS=1`
+  writes each such answer both ways and fails on any difference.
 
 Three behaviours of DynamoDB that moto lacks, which the application must be tested against:
 
@@ -515,6 +519,40 @@ def _patch_handler():
         setattr(DynamoHandler, name, _handled_single_write(getattr(DynamoHandler, name), attrs_field))
 
 
+# The read operations answer with what moto's generic serializer would write, without it:
+# moto walks the output shape of the service model for every value (most of a large
+# Query's time); their results are already DynamoDB's JSON. Checked against the serializer
+# on demand (OPTCLASS_ENGINE_CHECK_ANSWERS=1), over the whole suite.
+_PLAIN_ANSWERS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems"})
+
+
+def _without_nulls(value):
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _plain_answers(execute_result):
+    @functools.wraps(execute_result)
+    def execute(self, context):
+        if context.operation_model.name not in _PLAIN_ANSWERS or isinstance(self.result, Exception):
+            return execute_result(self, context)
+        try:
+            body = json.dumps(_without_nulls(self.result), separators=(",", ":"))
+        except TypeError:  # something only the serializer knows how to write (bytes, a date)
+            return execute_result(self, context)
+        answer = (200, {"Content-Type": "application/x-amz-json-1.0"}, body)
+        if os.environ.get("OPTCLASS_ENGINE_CHECK_ANSWERS") == "1":
+            status, headers, expected = execute_result(self, context)
+            if (status, json.loads(expected)) != (200, json.loads(body)):
+                raise AssertionError(f"{context.operation_model.name}: {expected[:300]} != {body[:300]}")
+        return answer
+
+    return execute
+
+
 def _plain(value):
     """A key attribute's value as it sorts: numbers as numbers, strings and bytes as they are."""
     return value.cast_value if value.type == "N" else value.value
@@ -560,4 +598,7 @@ def make_serializable() -> None:
         from moto.dynamodb.models.table import Table
 
         setattr(Table, "all_items", _all_items_sorted_by_plain_keys)
+        from moto.dynamodb.responses import DynamoResult
+
+        setattr(DynamoResult, "execute_result", _plain_answers(DynamoResult.execute_result))
         setattr(DynamoDBBackend, "_optclass_serialized", True)

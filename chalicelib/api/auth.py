@@ -12,6 +12,7 @@ narrower role: what the caller may do comes from our records (domain/access.py).
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 from .. import config
@@ -47,6 +48,20 @@ def _jwks_client(url: str):
             client = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=5)
             _jwks_clients[url] = client
         return client
+
+
+def local_token(
+    company_id: str, sub: str, role: str | None = None, *, secret: str, expires_in: int = 3600, **extra
+) -> str:
+    """A token the local stage accepts (HS256 over `secret`): the one way the demo tokens,
+    `tools/make_token.py` and the tests make theirs. Never accepted by a deployed stage."""
+    import jwt
+
+    issued = int(time.time())
+    claims = {"sub": sub, "company_id": company_id, "iat": issued, "exp": issued + expires_in, **extra}
+    if role is not None:
+        claims["role"] = role
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def _decode(token: str) -> dict:

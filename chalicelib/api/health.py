@@ -28,6 +28,19 @@ def get_health(req):
     )
 
 
+@route(
+    bp,
+    "/health",
+    "HEAD",
+    roles=PUBLIC,
+    summary="Health of the service and its store, without a body (load balancers, uptime checks)",
+    alternate={503: HealthOut},
+)
+def head_health(req):
+    ok = health.store_answers()
+    return Response(body="", status_code=200 if ok else 503, headers={} if ok else {"Retry-After": "5"})
+
+
 @route(bp, "/openapi.json", "GET", roles=PUBLIC, summary="This API's OpenAPI 3.1 document", query=OpenApiQuery)
 def get_openapi(req):
     return Response(body=openapi.document(), status_code=200, headers={"Content-Type": "application/json"})

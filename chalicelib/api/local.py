@@ -8,16 +8,15 @@ tools/, and `make run` prints the very same tokens (tools/run_local.py calls
 """
 
 import json
-import time
 from datetime import date
 
-import jwt
 from chalice import Blueprint
 from pydantic import BaseModel
 
 from .. import config, jobs
 from ..errors import NotFound, Unauthenticated
 from ..services import counters, notifications
+from .auth import local_token
 from .routing import ADMIN_ONLY, PUBLIC, route
 from .schemas.local import JobOut, JobQuery, OutboxOut
 
@@ -73,19 +72,8 @@ def demo_tokens() -> dict[str, str]:
     secret = config.dev_jwt_secret()
     if not secret:
         raise Unauthenticated("this server has no development token secret configured")
-    issued = int(time.time())
     return {
-        role: jwt.encode(
-            {
-                "sub": sub,
-                "company_id": DEMO_COMPANY_ID,
-                "role": role,
-                "iat": issued,
-                "exp": issued + DEMO_TOKEN_SECONDS,
-            },
-            secret,
-            algorithm="HS256",
-        )
+        role: local_token(DEMO_COMPANY_ID, sub, role, secret=secret, expires_in=DEMO_TOKEN_SECONDS)
         for role, sub in DEMO_USERS.items()
     }
 

@@ -84,7 +84,6 @@ def _file(name: str, content_type: str) -> Response:
     roles=PUBLIC,
     query=PageQuery,
     summary="The web page: attendance board and student portal (data comes from the API with your token)",
-    tags=("pages",),
 )
 def page(req):
     state = current_state()
@@ -103,7 +102,6 @@ def page(req):
     roles=PUBLIC,
     query=PageQuery,
     summary="A script or style sheet of the web page",
-    tags=("pages",),
 )
 def asset(req):
     name = req.params["asset"]

@@ -19,7 +19,7 @@ exactly what the first answer did.
 import contextvars
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from chalice import Blueprint, CognitoUserPoolAuthorizer, Response
@@ -60,7 +60,6 @@ class RouteSpec:
     status: int
     idempotent: bool
     content_types: tuple[str, ...]
-    tags: tuple[str, ...] = field(default=())
     optional_body: bool = False
     folds_caller: bool = False  # the use case resolves the caller in its own first read
     bootstrap: bool = False  # a login with no record may call it (setting up a new company)
@@ -255,7 +254,7 @@ def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Resp
             unit_of_work.fingerprint(spec.method, path, req.raw_body),
             render=lambda r: (spec.status, json.dumps(present(spec, r))),
         )
-    if spec.method == "GET":
+    if spec.method in ("GET", "HEAD"):
         result = unit_of_work.reading(lambda: fn(req), company_id=actor.company_id if actor else None)
     else:
         result = fn(req)  # a write use case runs its own steps under the unit of work
@@ -287,7 +286,6 @@ def route(
     status: int = 200,
     idempotent: bool = False,
     content_types: tuple[str, ...] = ("application/json",),
-    tags: tuple[str, ...] = (),
     optional_body: bool = False,
     extra_media: tuple[str, ...] = (),
     alternate: dict[int, type[BaseModel]] | None = None,
@@ -317,7 +315,6 @@ def route(
             status=status,
             idempotent=idempotent,
             content_types=content_types,
-            tags=tags,
             optional_body=optional_body,
             extra_media=extra_media,
             alternate=tuple((alternate or {}).items()),

@@ -12,7 +12,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 STUDENT, TEACHER, SCHEDULE, COMPANY = "student", "teacher", "schedule", "company"
-DIMENSIONS = (STUDENT, TEACHER, SCHEDULE, COMPANY)
 WHOLE = "-"  # the company dimension has one entity
 
 SESSION_FIELDS = ("sessions", "cancelled", "seats")

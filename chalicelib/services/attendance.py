@@ -1,6 +1,9 @@
 """Attendance marks: record, change, clear, bulk-mark, the roster, held no-shows, and the
 school's cancellation of a whole session.
 
+It is long because single marks, bulk marks and a school cancellation share the read of
+what a mark depends on and the staging of its change, which must stay one code path.
+
 A mark is one step: one BatchGetItem for what it depends on, the pure transition
 (`domain/balances.py`), and one transaction of at most four items staged by
 `store/attendance.py` (session check, mark, enrollment, ledger entry). Bulk marks are one

@@ -1,6 +1,9 @@
 """Sessions: made ahead from a schedule's recurrence, added one-off, moved, given a
 substitute teacher; and the daily job that keeps the horizon filled.
 
+It is long because making, moving and re-planning sessions share the bounded steps that
+carry a session's change to its marks; they are one concern.
+
 A move or a substitution changes the session in one step; its marks carry the session's
 time and teacher (for the indexes that show them in time order), so they follow in bounded
 steps of at most `MARKS_PER_STEP`, each guarded by the session's version. Until the last

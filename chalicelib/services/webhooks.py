@@ -1,5 +1,9 @@
 """Booking-system deliveries: verify, store, apply, and replay what failed.
 
+It is long because a delivery's whole life is here (receive, apply each event, record,
+replay) and every booking event (made, moved, cancelled, no-show) maps to a use case with
+its own refusals; split, each part would need the others' private steps.
+
 A delivery's record is keyed by its provider key (the provider's delivery id, or a digest
 of the body) and is written in the same transaction as its effect: a repeat finds it and
 changes nothing. Each event of a delivery is one step of the unit of work: the booking

@@ -54,10 +54,11 @@ def note_send(resend: bool) -> None:
         metrics.resends += 1
 
 
-def _items_read(operation: str, parsed: dict) -> int:
+def items_read(operation: str, parsed: dict) -> int:
+    """Items a DynamoDB answer read: what the request log, the benchmarks and the tests count."""
     if operation == "GetItem":
         return 1 if parsed.get("Item") else 0
-    if operation == "Query":
+    if operation in ("Query", "Scan"):
         return int(parsed.get("ScannedCount", parsed.get("Count", 0)))
     if operation == "BatchGetItem":
         return sum(len(v) for v in parsed.get("Responses", {}).values())
@@ -66,7 +67,8 @@ def _items_read(operation: str, parsed: dict) -> int:
     return 0
 
 
-def _items_written(operation: str, params: dict) -> int:
+def items_written(operation: str, params: dict) -> int:
+    """Items a DynamoDB request writes (a transaction's actions, each count)."""
     if operation in ("PutItem", "UpdateItem", "DeleteItem"):
         return 1
     if operation == "TransactWriteItems":
@@ -81,13 +83,13 @@ def _before_parameter_build(model, params, **kwargs):
     if metrics is not None:
         metrics.calls += 1
         metrics.by_operation[model.name] = metrics.by_operation.get(model.name, 0) + 1
-        metrics.items_written += _items_written(model.name, params)
+        metrics.items_written += items_written(model.name, params)
 
 
 def _after_call(model, parsed, **kwargs):
     metrics = _metrics.get()
     if metrics is not None and isinstance(parsed, dict):
-        metrics.items_read += _items_read(model.name, parsed)
+        metrics.items_read += items_read(model.name, parsed)
 
 
 def instrument(client) -> None:

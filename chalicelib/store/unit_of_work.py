@@ -2,6 +2,10 @@
 transaction, its idempotency record and its retries. Every write of OptClass goes through
 here.
 
+It is long because the retry policy, the lost-answer resend, the idempotency record and the
+transaction's limits must be read together to see that a write happens exactly once; the
+explanation below is most of its length.
+
 A service says what should happen; `run(step)` runs `step(uow)`, which reads through the
 repositories and stages writes on the `UnitOfWork` (repositories turn records into items and
 conditions). When the step returns, its writes are committed as one TransactWriteItems

@@ -11,24 +11,13 @@ BOOKING_NO_SHOW_UPDATED (`attendees[].noShow` true or false), MEETING_ENDED (a f
 it does not prove attendance, so it is recorded and changes nothing).
 """
 
-from typing import Any, TypedDict
+from typing import Any
 
 from . import events as ev
 from .parsing import field, instant, json_object, obj, text
 from .signing import body_digest, equal, hmac_sha256
 
 NO_SECRET = "no-secret-provided"
-
-
-class _Common(TypedDict):
-    """What the events of one booking's delivery share (the `BookingEvent` fields)."""
-
-    booking_id: str
-    name: str
-    event_type: str | None
-    event_type_aliases: tuple[str, ...]
-    student: ev.Person
-    teacher: ev.Person
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -102,7 +91,7 @@ def read(body: bytes, **_: object) -> list[ev.BookingEvent]:
         raise ev.Unreadable("payload.uid is missing")
     student, teacher = _people(payload)
     event_type, aliases = _event_type(payload)
-    common = _Common(
+    common = ev.Shared(
         booking_id=uid,
         name=trigger,
         event_type=event_type,

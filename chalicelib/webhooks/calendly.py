@@ -11,22 +11,16 @@ of a move whose other half is the new invitee's invitee.created, naming this one
 """
 
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
 
 from . import events as ev
 from .parsing import field, instant, json_object, obj, text
 from .signing import body_digest, equal, fresh, hmac_sha256
 
 
-class _Common(TypedDict):
-    """What every event read from an invitee shares (the `BookingEvent` fields)."""
+class _Common(ev.Shared):
+    """What every event read from an invitee shares: also the times."""
 
-    booking_id: str
-    name: str
-    event_type: str | None
-    event_type_aliases: tuple[str, ...]
-    student: ev.Person
-    teacher: ev.Person
     start: datetime | None
     end: datetime | None
 

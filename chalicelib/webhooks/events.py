@@ -4,7 +4,7 @@ every adapter module (standard, calcom, calendly, acuity) meets."""
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 # A delivery's HTTP headers by lower-case name (Chalice's are case-insensitive).
 Headers = Mapping[str, str]
@@ -57,12 +57,16 @@ class BookingEvent:
     note: str | None = None
 
 
-@dataclass
-class Verified:
-    """What a verified delivery says about itself: its dedupe key and its events."""
+class Shared(TypedDict):
+    """What the events read from one booking share (`BookingEvent` fields), for adapters that
+    build them in a dict and spread it into each event."""
 
-    provider_key: str  # the provider's delivery id, or "sha256:<digest of the body>"
-    events: list[BookingEvent]
+    booking_id: str
+    name: str
+    event_type: str | None
+    event_type_aliases: tuple[str, ...]
+    student: Person
+    teacher: Person
 
 
 class Adapter(Protocol):

@@ -124,6 +124,7 @@ def _schedule_body(ctx):
 
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/health"): Case(allowed=set(), public=True, path_ids=False),
+    ("HEAD", "/health"): Case(allowed=set(), public=True, path_ids=False),
     ("GET", "/openapi.json"): Case(allowed=set(), public=True, path_ids=False),
     ("GET", "/company"): Case(allowed=STAFFS, path_ids=False),
     ("PUT", "/company"): Case(allowed={ADMIN}, path_ids=False, body=lambda c: {"name": "Renamed School"}),

@@ -79,3 +79,15 @@ def test_only_the_store_builds_keys():
         if any(token in text for token in ('f"C#', "'C#", '"C#', "SESSION#", "LEDGER#", "ENR#", "#S#")):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+LONG = 400
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_module_over_400_lines_says_why_in_its_docstring(path):
+    lines = path.read_text().count("\n")
+    if lines <= LONG:
+        return
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    assert "long because" in doc or "on purpose" in doc, f"{path.name}: {lines} lines and no reason given"
