@@ -53,6 +53,8 @@ def http_middleware(request, get_response) -> Response:
     finally:
         set_state(None)
     response.headers["X-Request-Id"] = request_id
+    if method == "HEAD":  # an answer to HEAD is its status and headers only, whatever answered it
+        response.body = ""
     log_event(
         "request",
         request_id=request_id,

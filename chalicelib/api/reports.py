@@ -63,61 +63,33 @@ def _text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-@route(
-    bp,
-    "/reports/students",
-    "GET",
-    roles=STAFF_ROLES,
-    query=ReportQuery,
-    response=StudentReportReport,
-    extra_media=("text/csv",),
-    summary="Students: attendance and who is at risk (and why)",
+# Each report: its name (its path, its CSV's file name, its service function), its model, what
+# it shows. The four routes differ in nothing else.
+REPORTS: tuple[tuple[str, type[ReportOut], str], ...] = (
+    ("students", StudentReportReport, "Students: attendance and who is at risk (and why)"),
+    ("teachers", TeacherReportReport, "Teachers: sessions, school cancellations, and who cancels too often"),
+    ("schedules", ScheduleReportReport, "Schedules: utilization of groups and 1:1s, sessions used against sold"),
+    ("overview", OverviewReport, "The whole program"),
 )
-def students(req):
-    q = req.query
-    return _answer(req, "students", StudentReportReport, reports.students(req.actor, q.from_, q.to))
 
 
-@route(
-    bp,
-    "/reports/teachers",
-    "GET",
-    roles=STAFF_ROLES,
-    query=ReportQuery,
-    response=TeacherReportReport,
-    extra_media=("text/csv",),
-    summary="Teachers: sessions, school cancellations, and who cancels too often",
-)
-def teachers(req):
-    q = req.query
-    return _answer(req, "teachers", TeacherReportReport, reports.teachers(req.actor, q.from_, q.to))
+def _report_route(name: str, model: type[ReportOut], summary: str) -> None:
+    def view(req: Req) -> reports.Report | Response:
+        q = req.query
+        return _answer(req, name, model, getattr(reports, name)(req.actor, q.from_, q.to))
+
+    view.__name__ = name
+    route(
+        bp,
+        f"/reports/{name}",
+        "GET",
+        roles=STAFF_ROLES,
+        query=ReportQuery,
+        response=model,
+        extra_media=("text/csv",),
+        summary=summary,
+    )(view)
 
 
-@route(
-    bp,
-    "/reports/schedules",
-    "GET",
-    roles=STAFF_ROLES,
-    query=ReportQuery,
-    response=ScheduleReportReport,
-    extra_media=("text/csv",),
-    summary="Schedules: utilization of groups and 1:1s, sessions used against sold",
-)
-def schedules(req):
-    q = req.query
-    return _answer(req, "schedules", ScheduleReportReport, reports.schedules(req.actor, q.from_, q.to))
-
-
-@route(
-    bp,
-    "/reports/overview",
-    "GET",
-    roles=STAFF_ROLES,
-    query=ReportQuery,
-    response=OverviewReport,
-    extra_media=("text/csv",),
-    summary="The whole program",
-)
-def overview(req):
-    q = req.query
-    return _answer(req, "overview", OverviewReport, reports.overview(req.actor, q.from_, q.to))
+for _name, _model, _summary in REPORTS:
+    _report_route(_name, _model, _summary)

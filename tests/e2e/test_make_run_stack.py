@@ -1,5 +1,6 @@
 """Over HTTP against the `make run` stack: the balance story, concurrency and retries."""
 
+import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,30 @@ def _school(stack):
 def test_health_answers_ok(stack):
     answer = requests.get(f"{stack.base}/health", timeout=5)
     assert answer.status_code == 200 and answer.json() == {"status": "ok"}
+
+
+def test_answers_to_head_carry_no_body_so_the_connection_stays_in_step(stack):
+    """A body after a HEAD answer would be read as the next answer on a kept-alive connection."""
+    import http.client
+    from urllib.parse import urlparse
+
+    url = urlparse(stack.base)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        for path, content_type, status in (
+            ("/health", "application/json", 200),
+            ("/health", "multipart/form-data", 415),
+            ("/schedules", None, 405),
+        ):
+            headers = {"Content-Type": content_type} if content_type else {}
+            connection.request("HEAD", path, body=b"--x--" if content_type else None, headers=headers)
+            head = connection.getresponse()
+            assert (head.status, head.read()) == (status, b"")
+        connection.request("GET", "/health")
+        after = connection.getresponse()
+        assert after.status == 200 and json.loads(after.read()) == {"status": "ok"}
+    finally:
+        connection.close()
 
 
 def test_make_run_prints_tokens_that_work_for_the_demo_school(stack):

@@ -50,3 +50,10 @@ def test_head_health_answers_the_status_of_get_without_a_body(client):
     assert got.status_code == head.status_code == 200
     assert json.loads(got.body) == {"status": "ok"}
     assert head.body in (b"", "")
+
+
+def test_head_never_answers_a_body_even_when_it_is_refused(client):
+    odd = client.http.request("HEAD", "/health", headers={"Content-Type": "multipart/form-data"}, body=b"--x--")
+    assert odd.status_code == 415 and odd.body in (b"", "")
+    unknown = client.http.head("/schedules")
+    assert unknown.status_code == 405 and unknown.body in (b"", "")
