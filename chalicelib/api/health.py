@@ -37,8 +37,7 @@ def get_health(req):
     alternate={503: HealthOut},
 )
 def head_health(req):
-    ok = health.store_answers()
-    return Response(body="", status_code=200 if ok else 503, headers={} if ok else {"Retry-After": "5"})
+    return get_health(req)  # the middleware answers HEAD without the body
 
 
 @route(bp, "/openapi.json", "GET", roles=PUBLIC, summary="This API's OpenAPI 3.1 document", query=OpenApiQuery)
