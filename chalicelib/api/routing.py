@@ -179,9 +179,12 @@ def parse_query(model: type[BaseModel] | None, params: Any) -> BaseModel | None:
 def respond(spec: RouteSpec, result: Any) -> Response:
     if isinstance(result, Response):
         return result
-    if isinstance(result, Replayed):
-        return Response(body=result.body, status_code=result.status, headers={"Idempotent-Replayed": "true"})
     return Response(body=present(spec, result), status_code=spec.status)
+
+
+def replayed(answer: Replayed) -> Response:
+    """The answer first given to a request's Idempotency-Key, sent again as it was."""
+    return Response(body=answer.body, status_code=answer.status, headers={"Idempotent-Replayed": "true"})
 
 
 def _body(spec: RouteSpec, raw: bytes) -> BaseModel | None:
@@ -257,8 +260,11 @@ def _run(spec: RouteSpec, fn: Callable[[Req], Any], req: Req, path: str) -> Resp
     if spec.method in ("GET", "HEAD"):
         result = unit_of_work.reading(lambda: fn(req), company_id=actor.company_id if actor else None)
     else:
-        result = fn(req)  # a write use case runs its own steps under the unit of work
-    if req.claim is not None and not req.claim.recorded and not isinstance(result, (Replayed, Response)):
+        try:
+            result = fn(req)  # a write use case runs its own steps under the unit of work
+        except Replayed as answer:
+            return replayed(answer)
+    if req.claim is not None and not req.claim.recorded and not isinstance(result, Response):
         raise RuntimeError(f"{spec.method} {spec.path} takes an Idempotency-Key but did not record its answer")
     return respond(spec, result)
 

@@ -12,7 +12,7 @@ step per student; a school cancellation is one step for the session and then one
 """
 
 from dataclasses import dataclass, field, replace
-from typing import Protocol, overload
+from typing import Protocol
 
 from .. import clock, ids
 from ..domain import balances, records
@@ -194,25 +194,6 @@ def record_in(
     return _commit_change(uow, actor, ctx, student_id, change, check_session=check_session)
 
 
-@overload
-def record(
-    actor: Actor | Caller,
-    session_id: str,
-    student_id: str,
-    request: MarkRequest,
-    if_match: int | None = None,
-    claim: None = None,
-) -> MarkView: ...
-@overload
-def record(
-    actor: Actor | Caller,
-    session_id: str,
-    student_id: str,
-    request: MarkRequest,
-    if_match: int | None = None,
-    *,
-    claim: Idempotency | None,
-) -> MarkView | uow_.Replayed: ...
 def record(
     actor: Actor | Caller,
     session_id: str,
@@ -220,7 +201,7 @@ def record(
     request: MarkRequest,
     if_match: int | None = None,
     claim: Idempotency | None = None,
-) -> MarkView | uow_.Replayed:
+) -> MarkView:
     """Set a student's status for a session, charging or crediting by the schedule's policy."""
 
     def step(uow: UnitOfWork) -> MarkView:
@@ -244,7 +225,7 @@ def _may_ask(actor: Actor, request: MarkRequest) -> None:
         )
 
 
-def _count(view: MarkView | uow_.Replayed) -> None:
+def _count(view: MarkView) -> None:
     if isinstance(view, MarkView) and view.changed:
         count("MarksWritten")
         count("BalanceChanges", 1 if view.delta else 0)
@@ -274,21 +255,13 @@ def clear_in(
     return _commit_change(uow, actor, ctx, student_id, balances.clear_mark(ctx.mark))
 
 
-@overload
-def clear(
-    actor: Actor | Caller, session_id: str, student_id: str, if_match: int | None = None, claim: None = None
-) -> MarkView: ...
-@overload
-def clear(
-    actor: Actor | Caller, session_id: str, student_id: str, if_match: int | None = None, *, claim: Idempotency | None
-) -> MarkView | uow_.Replayed: ...
 def clear(
     actor: Actor | Caller,
     session_id: str,
     student_id: str,
     if_match: int | None = None,
     claim: Idempotency | None = None,
-) -> MarkView | uow_.Replayed:
+) -> MarkView:
     view = uow_.run(
         lambda uow: clear_in(uow, actor, session_id, student_id, if_match),
         company_id=actor.company_id,
@@ -313,7 +286,7 @@ class Bulk:
 
 def record_many(
     actor: Actor | Caller, session_id: str, requests: list[tuple[str, MarkRequest]], claim: Idempotency | None = None
-) -> Bulk | uow_.Replayed:
+) -> Bulk:
     """Mark a roster: each student's mark is atomic on its own; failures are reported, not raised.
 
     The session with everyone's current mark and enrollment are read up front (one query and
@@ -463,9 +436,7 @@ def cancel_session_in(actor: Actor, session_id: str, reason: str | None) -> Canc
     return Cancellation(session, outcomes)
 
 
-def cancel_session(
-    actor: Actor, session_id: str, reason: str | None, claim: Idempotency | None = None
-) -> Cancellation | uow_.Replayed:
+def cancel_session(actor: Actor, session_id: str, reason: str | None, claim: Idempotency | None = None) -> Cancellation:
     return uow_.in_steps(
         lambda: cancel_session_in(actor, session_id, reason), company_id=actor.company_id, idempotency=claim
     )

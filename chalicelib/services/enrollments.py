@@ -5,7 +5,7 @@ ledger entry, and (with an Idempotency-Key) the request's answer, in one transac
 """
 
 from dataclasses import replace
-from typing import Any, overload
+from typing import Any
 
 from .. import clock, ids
 from ..domain import balances, records, thresholds
@@ -38,28 +38,6 @@ def _threshold(own: int | None, schedule: records.Schedule | None, company: reco
     )
 
 
-@overload
-def enroll(
-    actor: Actor,
-    schedule_id: str,
-    *,
-    student_id: str,
-    initial_balance: int,
-    responsible_staff_id: str,
-    low_balance_threshold: int | None,
-    claim: None = None,
-) -> records.Enrollment: ...
-@overload
-def enroll(
-    actor: Actor,
-    schedule_id: str,
-    *,
-    student_id: str,
-    initial_balance: int,
-    responsible_staff_id: str,
-    low_balance_threshold: int | None,
-    claim: Idempotency | None,
-) -> records.Enrollment | uow_.Replayed: ...
 def enroll(
     actor: Actor,
     schedule_id: str,
@@ -69,7 +47,7 @@ def enroll(
     responsible_staff_id: str,
     low_balance_threshold: int | None,
     claim: Idempotency | None = None,
-) -> records.Enrollment | uow_.Replayed:
+) -> records.Enrollment:
     cid = actor.company_id
 
     def step(uow: UnitOfWork) -> records.Enrollment:
@@ -155,7 +133,7 @@ def _reference(claim: Idempotency | None) -> str | None:
 
 def _change_balance(
     actor: Actor, enrollment_id: str, delta: int, kind: str, note: str | None, claim: Idempotency | None
-) -> records.Enrollment | uow_.Replayed:
+) -> records.Enrollment:
     def step(uow: UnitOfWork) -> records.Enrollment:
         enrollment = get_enrollment(actor, enrollment_id)
         after, _ = uow.move_balance(
@@ -175,43 +153,21 @@ def _change_balance(
     return result
 
 
-@overload
-def top_up(
-    actor: Actor, enrollment_id: str, *, sessions: int, note: str | None, claim: None = None
-) -> records.Enrollment: ...
-@overload
-def top_up(
-    actor: Actor, enrollment_id: str, *, sessions: int, note: str | None, claim: Idempotency | None
-) -> records.Enrollment | uow_.Replayed: ...
 def top_up(
     actor: Actor, enrollment_id: str, *, sessions: int, note: str | None, claim: Idempotency | None = None
-) -> records.Enrollment | uow_.Replayed:
+) -> records.Enrollment:
     return _change_balance(actor, enrollment_id, sessions, balances.TOP_UP, note, claim)
 
 
-@overload
-def adjust(actor: Actor, enrollment_id: str, *, delta: int, reason: str, claim: None = None) -> records.Enrollment: ...
-@overload
-def adjust(
-    actor: Actor, enrollment_id: str, *, delta: int, reason: str, claim: Idempotency | None
-) -> records.Enrollment | uow_.Replayed: ...
 def adjust(
     actor: Actor, enrollment_id: str, *, delta: int, reason: str, claim: Idempotency | None = None
-) -> records.Enrollment | uow_.Replayed:
+) -> records.Enrollment:
     return _change_balance(actor, enrollment_id, delta, balances.ADJUSTMENT, reason, claim)
 
 
-@overload
-def update_enrollment(
-    actor: Actor, enrollment_id: str, changes: dict[str, Any], if_match: int | None, claim: None = None
-) -> records.Enrollment: ...
-@overload
-def update_enrollment(
-    actor: Actor, enrollment_id: str, changes: dict[str, Any], if_match: int | None, *, claim: Idempotency | None
-) -> records.Enrollment | uow_.Replayed: ...
 def update_enrollment(
     actor: Actor, enrollment_id: str, changes: dict[str, Any], if_match: int | None, claim: Idempotency | None = None
-) -> records.Enrollment | uow_.Replayed:
+) -> records.Enrollment:
     """Change status, responsible staff or threshold; a new `balance` or `initial_balance`
     is a correction, made as an adjustment entry in the ledger."""
     cid = actor.company_id

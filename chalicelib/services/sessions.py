@@ -13,7 +13,7 @@ finishes what an interrupted one left.
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any, overload
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import clock, ids
@@ -154,30 +154,6 @@ def new_session_of(
     )
 
 
-@overload
-def create_one_off(
-    actor: Actor,
-    schedule_id: str,
-    *,
-    starts_at: datetime,
-    ends_at: datetime | None,
-    duration_minutes: int | None,
-    teacher_id: str | None,
-    student_id: str | None,
-    claim: None = None,
-) -> records.Session: ...
-@overload
-def create_one_off(
-    actor: Actor,
-    schedule_id: str,
-    *,
-    starts_at: datetime,
-    ends_at: datetime | None,
-    duration_minutes: int | None,
-    teacher_id: str | None,
-    student_id: str | None,
-    claim: Idempotency | None,
-) -> records.Session | uow_.Replayed: ...
 def create_one_off(
     actor: Actor,
     schedule_id: str,
@@ -188,7 +164,7 @@ def create_one_off(
     teacher_id: str | None,
     student_id: str | None,
     claim: Idempotency | None = None,
-) -> records.Session | uow_.Replayed:
+) -> records.Session:
     cid = actor.company_id
     key = ids.new_id()
 
@@ -301,17 +277,9 @@ def update_session_in(
     return stored, len(stale) if pending else 0
 
 
-@overload
-def update_session(
-    actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None, claim: None = None
-) -> records.Session | None: ...
-@overload
-def update_session(
-    actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None, *, claim: Idempotency | None
-) -> records.Session | None | uow_.Replayed: ...
 def update_session(
     actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None, claim: Idempotency | None = None
-) -> records.Session | None | uow_.Replayed:
+) -> records.Session | None:
     """Reschedule (`starts_at`, `ends_at`) or give a substitute (`teacher_id`). None: the
     session was removed while its marks followed (see `settle_marks`)."""
     cid = actor.company_id

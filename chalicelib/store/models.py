@@ -134,10 +134,18 @@ class Item(Model):
     sessions_in_time = by_email  # the same GSI3: in a schedule's partition it holds only sessions
     attention = _gsi(schema.ATTENTION, "GSI4PK", "GSI4SK")()
 
-    # Subclasses: `key(*ids) -> (PK, SK)` and `key_of(record)`; `index()` sets index keys.
+    # Subclasses: `key(*ids) -> (PK, SK)` and `KEY_FIELDS`, the record's fields that are
+    # those ids in order; `index()` sets index keys.
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def key(cls, *ids: Any) -> Key:
+        raise NotImplementedError
+
     @classmethod
     def key_of(cls, record: Any) -> Key:
-        raise NotImplementedError
+        """The (PK, SK) of the item that stores `record`."""
+        return cls.key(*(getattr(record, name) for name in cls.KEY_FIELDS))
 
     def index(self) -> None:
         """Set this item's index keys from its own fields (none by default)."""
@@ -225,9 +233,7 @@ class Company(Item, discriminator="company"):
     def key(cid: str) -> Key:
         return company_partition(cid), "#COMPANY"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id)
+    KEY_FIELDS = ("company_id",)
 
 
 class CountedThrough(Item, discriminator="counted_through"):
@@ -241,54 +247,41 @@ class CountedThrough(Item, discriminator="counted_through"):
     def key(cid: str) -> Key:
         return company_partition(cid), "#COUNTED"
 
+    KEY_FIELDS = ("company_id",)
+
+
+class _Person(Item):
+    """A staff member or a student: in the company partition under its prefix and id, found
+    by email (GSI3)."""
+
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+    PREFIX: ClassVar[str]
+
     @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id)
+    def key(cls, cid: str, person_id: str) -> Key:
+        return company_partition(cid), f"{cls.PREFIX}{person_id}"
+
+    def index(self) -> None:
+        self.GSI3PK, self.GSI3SK = email_partition(self.company_id, self.email), self.SK
 
 
-class StaffMember(Item, discriminator="staff"):
+class StaffMember(_Person, discriminator="staff"):
     RECORD = records.StaffMember
+    PREFIX = "STAFF#"
+    KEY_FIELDS = ("company_id", "staff_id")
     staff_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    email = UnicodeAttribute()
     role = UnicodeAttribute()
-    user_id = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-
-    PREFIX: ClassVar[str] = "STAFF#"
-
-    @classmethod
-    def key(cls, cid: str, staff_id: str) -> Key:
-        return company_partition(cid), f"{cls.PREFIX}{staff_id}"
-
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.staff_id)
-
-    def index(self) -> None:
-        self.GSI3PK, self.GSI3SK = email_partition(self.company_id, self.email), self.SK
 
 
-class Student(Item, discriminator="student"):
+class Student(_Person, discriminator="student"):
     RECORD = records.Student
+    PREFIX = "STUDENT#"
+    KEY_FIELDS = ("company_id", "student_id")
     student_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    email = UnicodeAttribute()
-    user_id = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-
-    PREFIX: ClassVar[str] = "STUDENT#"
-
-    @classmethod
-    def key(cls, cid: str, student_id: str) -> Key:
-        return company_partition(cid), f"{cls.PREFIX}{student_id}"
-
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.student_id)
-
-    def index(self) -> None:
-        self.GSI3PK, self.GSI3SK = email_partition(self.company_id, self.email), self.SK
 
 
 class UserRef(Item, discriminator="user_ref"):
@@ -304,9 +297,7 @@ class UserRef(Item, discriminator="user_ref"):
     def key(cid: str, user_id: str) -> Key:
         return company_partition(cid), f"USER#{user_id}"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.user_id)
+    KEY_FIELDS = ("company_id", "user_id")
 
 
 class Policy(MapAttribute):
@@ -348,9 +339,7 @@ class Schedule(Item, discriminator="schedule"):
     def key(cls, cid: str, schedule_id: str) -> Key:
         return company_partition(cid), f"{cls.PREFIX}{schedule_id}"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.schedule_id)
+    KEY_FIELDS = ("company_id", "schedule_id")
 
     def index(self) -> None:
         self.GSI2PK, self.GSI2SK = teacher_partition(self.company_id, self.teacher_id), self.SK
@@ -385,9 +374,7 @@ class ScheduleHeader(Item, discriminator="schedule_header"):
     def key(cid: str, schedule_id: str) -> Key:
         return schedule_partition(cid, schedule_id), "#SCHEDULE"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.schedule_id)
+    KEY_FIELDS = ("company_id", "schedule_id")
 
     def index(self) -> None:
         self.LSI1SK = ROSTER_PREFIX
@@ -421,9 +408,7 @@ class Enrollment(Item, discriminator="enrollment"):
     def key(cls, cid: str, schedule_id: str, student_id: str) -> Key:
         return schedule_partition(cid, schedule_id), f"{cls.PREFIX}{student_id}"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.schedule_id, record.student_id)
+    KEY_FIELDS = ("company_id", "schedule_id", "student_id")
 
     def index(self) -> None:
         self.GSI1PK = person_partition(self.company_id, self.student_id)
@@ -470,9 +455,7 @@ class LedgerEntry(Item, discriminator="ledger"):
     def key(cls, cid: str, schedule_id: str, student_id: str, seq: int) -> Key:
         return schedule_partition(cid, schedule_id), f"{cls.prefix(student_id)}{seq:010d}"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.schedule_id, record.student_id, record.seq)
+    KEY_FIELDS = ("company_id", "schedule_id", "student_id", "seq")
 
 
 MARKS_PENDING_PK = "MARKSYNC"
@@ -507,9 +490,7 @@ class Session(Item, discriminator="session"):
     def key(cls, cid: str, schedule_id: str, session_key: str) -> Key:
         return schedule_partition(cid, schedule_id), cls.sk(session_key)
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.schedule_id, record.session_key)
+    KEY_FIELDS = ("company_id", "schedule_id", "session_key")
 
     @staticmethod
     def timeline_key(starts_at: str, session_key: str = "") -> str:
@@ -570,9 +551,7 @@ class Mark(Item, discriminator="mark"):
     def key(cls, cid: str, schedule_id: str, session_key: str, student_id: str) -> Key:
         return schedule_partition(cid, schedule_id), cls.sk(session_key, student_id)
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.schedule_id, record.session_key, record.student_id)
+    KEY_FIELDS = ("company_id", "schedule_id", "session_key", "student_id")
 
     @staticmethod
     def person_key(starts_at: str = "", session_id: str = "") -> str:
@@ -616,9 +595,7 @@ class Seat(Item, discriminator="seat"):
     def key(cls, cid: str, schedule_id: str, student_id: str, session_key: str) -> Key:
         return schedule_partition(cid, schedule_id), f"{cls.prefix(student_id)}{session_key}"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.schedule_id, record.student_id, record.session_key)
+    KEY_FIELDS = ("company_id", "schedule_id", "student_id", "session_key")
 
     @staticmethod
     def person_key(starts_at: str, session_id: str) -> str:
@@ -646,9 +623,7 @@ class NoShowRun(Item, discriminator="no_show_run"):
     def key(cls, cid: str, student_id: str) -> Key:
         return cls.partition(cid), student_id
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.student_id)
+    KEY_FIELDS = ("company_id", "student_id")
 
     @classmethod
     def of(cls, record) -> "NoShowRun":
@@ -681,9 +656,7 @@ class RecurringPlan(Item, discriminator="plan"):
     def key(cid: str, schedule_id: str) -> Key:
         return schedule_partition(cid, schedule_id), "#PLAN"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.schedule_id)
+    KEY_FIELDS = ("company_id", "schedule_id")
 
     def index(self) -> None:
         """GSI4: recurring schedules of every company, by how far ahead their sessions exist."""
@@ -704,9 +677,7 @@ class ThresholdChange(Item, discriminator="threshold_change"):
     def key(cid: str, scope: str) -> Key:
         return f"{company_partition(cid)}#RETHRESHOLD", scope
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.scope)
+    KEY_FIELDS = ("company_id", "scope")
 
     def index(self) -> None:
         self.GSI4PK, self.GSI4SK = THRESHOLD_CHANGES_PK, f"{self.company_id}#{self.scope}"
@@ -740,9 +711,7 @@ class Notification(Item, discriminator="notification"):
     def key(cls, cid: str, staff_id: str, notification_id: str = "") -> Key:
         return cls.partition(cid, staff_id), f"N#{notification_id}"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.staff_id, record.notification_id)
+    KEY_FIELDS = ("company_id", "staff_id", "notification_id")
 
     @staticmethod
     def mail_queue(shard: int) -> str:
@@ -789,9 +758,7 @@ class OutboxMessage(Item, discriminator="outbox"):
     def key(message_id: str) -> Key:
         return OUTBOX_PK, message_id
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.message_id)
+    KEY_FIELDS = ("message_id",)
 
 
 # --- booking systems -----------------------------------------------------------------------------
@@ -819,9 +786,7 @@ class Integration(Item, discriminator="integration"):
     def key(integration_id: str) -> Key:
         return f"INTEGRATION#{integration_id}", "#INTEGRATION"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.integration_id)
+    KEY_FIELDS = ("integration_id",)
 
     @staticmethod
     def company_list(cid: str) -> str:
@@ -848,9 +813,7 @@ class Booking(Item, discriminator="booking"):
     def key(cid: str, integration_id: str, booking_id: str) -> Key:
         return f"C#{cid}#I#{integration_id}#B", booking_id
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.integration_id, record.booking_id)
+    KEY_FIELDS = ("company_id", "integration_id", "booking_id")
 
 
 class Delivery(Item, discriminator="delivery"):
@@ -878,9 +841,7 @@ class Delivery(Item, discriminator="delivery"):
     def key(cls, cid: str, integration_id: str, delivery_id: str) -> Key:
         return cls.partition(cid, integration_id), delivery_id
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.integration_id, record.delivery_id)
+    KEY_FIELDS = ("company_id", "integration_id", "delivery_id")
 
     @staticmethod
     def failed_partition(cid: str, integration_id: str) -> str:
@@ -935,9 +896,7 @@ class Stats(Item, discriminator="stats"):
     def key(cls, cid: str, dimension: str, day: str, entity: str = "") -> Key:
         return cls.partition(cid, dimension), f"{day}#{entity}"
 
-    @classmethod
-    def key_of(cls, record) -> Key:
-        return cls.key(record.company_id, record.dimension, record.day, record.entity)
+    KEY_FIELDS = ("company_id", "dimension", "day", "entity")
 
 
 class AppliedChange(Item, discriminator="applied_change"):

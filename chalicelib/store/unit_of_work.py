@@ -40,7 +40,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, TypeVar, overload, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, TypeVar, runtime_checkable
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
@@ -152,12 +152,15 @@ class Idempotency:
     recorded: bool = False
 
 
-@dataclass(frozen=True)
-class Replayed:
-    """The answer first given to this Idempotency-Key (the request is not run again)."""
+class Replayed(Exception):
+    """Raised instead of running a use case again: the answer first given to this
+    Idempotency-Key, for the route to send as it was (so a use case's return type is only
+    ever its own result)."""
 
-    status: int
-    body: Any
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"answered before with {status}")
+        self.status = status
+        self.body = body
 
 
 Refusal = Callable[[], Exception] | None
@@ -434,26 +437,14 @@ def active() -> UnitOfWork | None:
     return _active.get()
 
 
-@overload
-def run(step: Callable[[UnitOfWork], T], *, company_id: str | None, idempotency: None = None) -> T: ...
-
-
-@overload
-def run(
-    step: Callable[[UnitOfWork], T], *, company_id: str | None, idempotency: Idempotency | None
-) -> T | Replayed: ...
-
-
-def run(
-    step: Callable[[UnitOfWork], T], *, company_id: str | None, idempotency: Idempotency | None = None
-) -> T | Replayed:
+def run(step: Callable[[UnitOfWork], T], *, company_id: str | None, idempotency: Idempotency | None = None) -> T:
     """Run one step of a use case under the retry policy and commit what it staged.
 
     A step runs at most `store_max_attempts()` times (8): again after a failed condition or a
     transaction conflict, and, at most `store_transient_attempts()` times in all (3), after a
     throttled or failed read or send. Between runs: a jittered pause, doubling each time.
 
-    With `idempotency`, an answer already recorded for the key is returned (`Replayed`)
+    With `idempotency`, an answer already recorded for the key is raised (`Replayed`)
     instead of running the step, and the step's answer is recorded with its writes."""
     if _active.get() is not None:
         raise RuntimeError("steps do not nest: compose use cases inside one step instead")
@@ -465,9 +456,7 @@ def run(
         token = _active.set(uow)
         try:
             if idempotency is not None:
-                earlier = _recorded_answer(idempotency)
-                if earlier is not None:
-                    return earlier
+                _replay_if_answered(idempotency)
             result = step(uow)
             uow.commit(result)
             return result
@@ -485,17 +474,18 @@ def run(
     raise StoreUnavailable()
 
 
-def _recorded_answer(claim: Idempotency) -> Replayed | None:
+def _replay_if_answered(claim: Idempotency) -> None:
+    """Raise `Replayed` with the answer recorded for the claim's key, if there is one."""
     record = _get_record(claim)
     if record is None or record.expires_at <= time.time():
-        return None  # TTL deletion is lazy: an expired record no longer counts
+        return  # TTL deletion is lazy: an expired record no longer counts
     if record.fingerprint != claim.fingerprint:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was used with another request",
             [{"field": "Idempotency-Key", "message": "reused with a different body"}],
         )
     claim.recorded = True
-    return Replayed(status=int(record.status_code), body=json.loads(record.body))
+    raise Replayed(status=int(record.status_code), body=json.loads(record.body))
 
 
 @translate
@@ -513,14 +503,12 @@ def reading(fn: Callable[[], T], *, company_id: str | None) -> T:
     return run(lambda uow: fn(), company_id=company_id)
 
 
-def in_steps(fn: Callable[[], T], *, company_id: str, idempotency: Idempotency | None) -> T | Replayed:
+def in_steps(fn: Callable[[], T], *, company_id: str, idempotency: Idempotency | None) -> T:
     """A use case of several steps (each its own `run`), answered once per Idempotency-Key:
-    the recorded answer is replayed, else the steps run and the answer is recorded last
-    (each step is idempotent on its own, so a retry after a failure part-way converges)."""
+    the recorded answer is replayed (raised), else the steps run and the answer is recorded
+    last (each step is idempotent on its own, so a retry after a failure part-way converges)."""
     if idempotency is not None:
-        earlier = reading(lambda: _recorded_answer(idempotency), company_id=company_id)
-        if earlier is not None:
-            return earlier
+        reading(lambda: _replay_if_answered(idempotency), company_id=company_id)
     result = fn()
     if idempotency is None:
         return result

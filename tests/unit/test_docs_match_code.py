@@ -21,7 +21,8 @@ def _kinds():
             yield sub
             yield from below(sub)
 
-    return [cls for cls in below(models.Item) if "key" in cls.__dict__]
+    kind = models.Item._get_discriminator_attribute()
+    return [cls for cls in below(models.Item) if kind.get_discriminator(cls) is not None]
 
 
 def _placeholders(text: str) -> str:
