@@ -159,7 +159,8 @@ class AttendanceMachine(RuleBasedStateMachine):
         )
         current = self.marks.get((i, j))
         # Asking again for the status a mark has keeps its override unless a new one is given.
-        kept = override if override is not None else (current.override if current and current.status == status else None)
+        same = current if current is not None and current.status == status else None
+        kept = override if override is not None else (same.override if same else None)
         charged, held = self._charged(i, status, kept)
         delta = int(current.charged if current else False) - int(charged)
         if self.school_cancelled[i]:
