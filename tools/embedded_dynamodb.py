@@ -43,8 +43,10 @@ Nothing here applies to DynamoDB itself or to an engine named by OPTCLASS_DYNAMO
 """
 
 import collections
+import calendar
 import contextlib
 import copy
+import datetime
 import functools
 import hashlib
 import json
@@ -521,9 +523,10 @@ def _patch_handler():
 
 # The read operations answer with what moto's generic serializer would write, without it:
 # moto walks the output shape of the service model for every value (most of a large
-# Query's time); their results are already DynamoDB's JSON. Checked against the serializer
-# on demand (OPTCLASS_ENGINE_CHECK_ANSWERS=1), over the whole suite.
-_PLAIN_ANSWERS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems"})
+# Query's time, and of a stream's GetRecords); their results are already DynamoDB's JSON.
+# Checked against the serializer on demand (OPTCLASS_ENGINE_CHECK_ANSWERS=1), over the
+# whole suite.
+_PLAIN_ANSWERS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems", "GetRecords"})
 
 
 def _without_nulls(value):
@@ -534,14 +537,24 @@ def _without_nulls(value):
     return value
 
 
+def _unix_time(value):
+    """A datetime as the JSON protocol writes it: seconds, to the millisecond (as moto's
+    serializer does)."""
+    if not isinstance(value, datetime.datetime):
+        raise TypeError(type(value).__name__)
+    seconds = calendar.timegm(value.timetuple())
+    return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
+
+
 def _plain_answers(execute_result):
     @functools.wraps(execute_result)
     def execute(self, context):
-        if context.operation_model.name not in _PLAIN_ANSWERS or isinstance(self.result, Exception):
+        plain = context.operation_model.name in _PLAIN_ANSWERS and not isinstance(self.result, Exception)
+        if not plain or context.service_model.service_name not in ("dynamodb", "dynamodbstreams"):
             return execute_result(self, context)
         try:
-            body = json.dumps(_without_nulls(self.result), separators=(",", ":"))
-        except TypeError:  # something only the serializer knows how to write (bytes, a date)
+            body = json.dumps(_without_nulls(self.result), separators=(",", ":"), default=_unix_time)
+        except TypeError:  # something only the serializer knows how to write (bytes)
             return execute_result(self, context)
         answer = (200, {"Content-Type": "application/x-amz-json-1.0"}, body)
         if os.environ.get("OPTCLASS_ENGINE_CHECK_ANSWERS") == "1":
@@ -558,13 +571,62 @@ def _plain(value):
     return value.cast_value if value.type == "N" else value.value
 
 
+# A Query sorts what it finds by its own keys (the table's or the index's, with the table's
+# as tie-breakers), so the items it walks need no order; and a Query of the table itself
+# need only walk its partition. moto walks and sorts the whole table for every Query.
+_query_scope = threading.local()
+
+
+def _scoped_query(original):
+    @functools.wraps(original)
+    def query(self, hash_key, *args, **kwargs):
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        _query_scope.table, _query_scope.partition = self, None if index_name else hash_key
+        # An index's partition, by its string (or binary) key values as they are: the items
+        # walked are those that can match (the Query still checks each one itself).
+        _query_scope.index_keys = [
+            (name, value.type, value.value)
+            for name, value in (kwargs.get("hash_key_conditions") or [])
+            if index_name and value.type in ("S", "B")
+        ]
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            _query_scope.table = _query_scope.partition = None
+            _query_scope.index_keys = []
+
+    return query
+
+
+def _sorted_by_plain_keys(table, hash_key_attrs, range_key_attrs, items):
+    """An index Query's order (moto's `sorted_items`), compared by plain values: an index's
+    key attributes have one declared type, so their plain values sort as DynamoDB sorts."""
+    names = table._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+    items.sort(key=lambda x: tuple(_plain(x.attrs[name]) for name in names))
+    return items
+
+
+def _is(attribute, kind: str, value) -> bool:
+    return attribute is not None and attribute.type == kind and attribute.value == value
+
+
 def _all_items_sorted_by_plain_keys(table) -> list:
     items = []
+    querying = getattr(_query_scope, "table", None) is table
+    partition = _query_scope.partition if querying else None
+    if partition is not None:
+        found = table.items.get(partition)
+        if not found:
+            return []
+        return list(found.values()) if table.range_key_attr else [found]
     for hash_set in table.items.values():
         if table.range_key_attr:
             items.extend(hash_set.values())
         else:
             items.append(hash_set)
+    if querying:
+        keys = _query_scope.index_keys
+        return [i for i in items if all(_is(i.attrs.get(name), kind, value) for name, kind, value in keys)]
     if table.range_key_attr:
         return sorted(items, key=lambda x: (_plain(x.hash_key), _plain(x.range_key)))
     return sorted(items, key=lambda x: _plain(x.hash_key))
@@ -598,7 +660,11 @@ def make_serializable() -> None:
         from moto.dynamodb.models.table import Table
 
         setattr(Table, "all_items", _all_items_sorted_by_plain_keys)
+        setattr(Table, "query", _scoped_query(Table.query))
+        setattr(Table, "sorted_items", _sorted_by_plain_keys)
+        from moto.core.responses import ActionResult
         from moto.dynamodb.responses import DynamoResult
 
         setattr(DynamoResult, "execute_result", _plain_answers(DynamoResult.execute_result))
+        setattr(ActionResult, "execute_result", _plain_answers(ActionResult.execute_result))
         setattr(DynamoDBBackend, "_optclass_serialized", True)

@@ -109,14 +109,7 @@ def put_company(
                 f"the company settings are at version {current.version if current else 0}, not {if_match}"
             )
         before = current.low_balance_threshold if current else DEFAULT_LOW_BALANCE_THRESHOLD
-        base = current or records.Company(
-            company_id=cid,
-            name=name,
-            timezone=timezone,
-            low_balance_threshold=low_balance_threshold,
-            created_at=now,
-            updated_at=now,
-        )
+        base = current or _new_company(cid, name=name, timezone=timezone, threshold=low_balance_threshold, now=now)
         company = replace(
             base,
             name=name,
@@ -131,6 +124,17 @@ def put_company(
         return stored
 
     return uow_.run(step, company_id=cid)
+
+
+def _new_company(cid: str, *, name: str, timezone: str, threshold: int, now: str) -> records.Company:
+    return records.Company(
+        company_id=cid,
+        name=name,
+        timezone=timezone,
+        low_balance_threshold=threshold,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _already_set_up() -> Forbidden:
@@ -153,13 +157,8 @@ def _set_up(
         if store.get_company(cid) is not None or store.get_user_ref(cid, actor.subject) is not None:
             raise _already_set_up()
         now = clock.now_iso()
-        company = records.Company(
-            company_id=cid,
-            name=name,
-            timezone=timezone,
-            low_balance_threshold=low_balance_threshold,
-            created_at=now,
-            updated_at=now,
+        company = replace(
+            _new_company(cid, name=name, timezone=timezone, threshold=low_balance_threshold, now=now),
             **_report_settings(report_settings),
         )
         stored = uow.create(company, refusal=_already_set_up)

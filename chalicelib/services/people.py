@@ -1,6 +1,7 @@
 """Staff members and students of a company, and resolving a login to one of them."""
 
 from dataclasses import replace
+from typing import Callable, TypeVar
 
 from .. import clock, ids
 from ..domain import records
@@ -12,6 +13,8 @@ from ..store.pages import Page
 from ..store.unit_of_work import Idempotency, UnitOfWork
 from .context import STUDENT, Actor, Caller, actor_of
 
+P = TypeVar("P", records.StaffMember, records.Student)
+
 
 def _user_id_taken(user_id: str | None) -> AlreadyExists:
     return AlreadyExists(
@@ -20,8 +23,8 @@ def _user_id_taken(user_id: str | None) -> AlreadyExists:
     )
 
 
-def _add(actor: Actor, person, kind: str, claim: Idempotency | None):
-    def step(uow: UnitOfWork):
+def _add(actor: Actor, person: P, kind: str, claim: Idempotency | None) -> P:
+    def step(uow: UnitOfWork) -> P:
         store.add_person(uow, person, kind, user_id_taken=lambda: _user_id_taken(person.user_id))
         return person
 
@@ -44,10 +47,7 @@ def create_staff(
 
 
 def get_staff(actor: Actor, staff_id: str) -> records.StaffMember:
-    member = store.get_staff(actor.company_id, staff_id) if ids.is_id(staff_id) else None
-    if member is None:
-        raise NotFound("staff member", staff_id)
-    return member
+    return _found(store.get_staff, actor, staff_id, "staff member")
 
 
 def list_staff(actor: Actor, limit: int, cursor: str | None) -> Page[records.StaffMember]:
@@ -69,10 +69,15 @@ def create_student(
 
 
 def get_student(actor: Actor, student_id: str) -> records.Student:
-    student = store.get_student(actor.company_id, student_id) if ids.is_id(student_id) else None
-    if student is None:
-        raise NotFound("student", student_id)
-    return student
+    return _found(store.get_student, actor, student_id, "student")
+
+
+def _found(get: Callable[[str, str], P | None], actor: Actor, person_id: str, what: str) -> P:
+    """The company's person with this id, or NotFound (an id of the wrong form reads nothing)."""
+    person = get(actor.company_id, person_id) if ids.is_id(person_id) else None
+    if person is None:
+        raise NotFound(what, person_id)
+    return person
 
 
 def list_students(actor: Actor, limit: int, cursor: str | None) -> Page[records.Student]:

@@ -250,7 +250,7 @@ class CountedThrough(Item, discriminator="counted_through"):
     KEY_FIELDS = ("company_id",)
 
 
-class _Person(Item):
+class Person(Item):
     """A staff member or a student: in the company partition under its prefix and id, found
     by email (GSI3)."""
 
@@ -269,7 +269,7 @@ class _Person(Item):
         self.GSI3PK, self.GSI3SK = email_partition(self.company_id, self.email), self.SK
 
 
-class StaffMember(_Person, discriminator="staff"):
+class StaffMember(Person, discriminator="staff"):
     RECORD = records.StaffMember
     PREFIX = "STAFF#"
     KEY_FIELDS = ("company_id", "staff_id")
@@ -277,7 +277,7 @@ class StaffMember(_Person, discriminator="staff"):
     role = UnicodeAttribute()
 
 
-class Student(_Person, discriminator="student"):
+class Student(Person, discriminator="student"):
     RECORD = records.Student
     PREFIX = "STUDENT#"
     KEY_FIELDS = ("company_id", "student_id")

@@ -61,37 +61,29 @@ def get_user_ref(cid: str, user_id: str) -> records.UserRef | None:
 
 
 def list_staff(cid: str, limit: int, cursor: str | None) -> Page[records.StaffMember]:
-    return query_page(
-        m.StaffMember,
-        m.company_partition(cid),
-        m.StaffMember.SK.startswith(m.StaffMember.PREFIX),
-        limit=limit,
-        cursor=cursor,
-    )
+    return _list(m.StaffMember, cid, limit, cursor)
 
 
 def list_students(cid: str, limit: int, cursor: str | None) -> Page[records.Student]:
-    return query_page(
-        m.Student, m.company_partition(cid), m.Student.SK.startswith(m.Student.PREFIX), limit=limit, cursor=cursor
-    )
+    return _list(m.Student, cid, limit, cursor)
 
 
-@translate
+def _list(model: type[m.Person], cid: str, limit: int, cursor: str | None) -> Page:
+    """A page of the company's people of one kind, in id order."""
+    return query_page(model, m.company_partition(cid), model.SK.startswith(model.PREFIX), limit=limit, cursor=cursor)
+
+
 def students_by_email(cid: str, email: str) -> list[records.Student]:
     """Students with this email (more than one is possible: siblings)."""
-    return [
-        s.record()
-        for s in m.Student.by_email.query(
-            m.email_partition(cid, email), m.Student.GSI3SK.startswith(m.Student.PREFIX), limit=5
-        )
-    ]
+    return _by_email(m.Student, cid, email)
+
+
+def staff_by_email(cid: str, email: str) -> list[records.StaffMember]:
+    return _by_email(m.StaffMember, cid, email)
 
 
 @translate
-def staff_by_email(cid: str, email: str) -> list[records.StaffMember]:
-    return [
-        s.record()
-        for s in m.StaffMember.by_email.query(
-            m.email_partition(cid, email), m.StaffMember.GSI3SK.startswith(m.StaffMember.PREFIX), limit=5
-        )
-    ]
+def _by_email(model: type[m.Person], cid: str, email: str) -> list:
+    """A few people of one kind by email (GSI3)."""
+    found = model.by_email.query(m.email_partition(cid, email), model.GSI3SK.startswith(model.PREFIX), limit=5)
+    return [item.record() for item in found]
