@@ -590,10 +590,15 @@ def _scoped_query(original):
             if index_name and value.type in ("S", "B")
         ]
         try:
-            return original(self, hash_key, *args, **kwargs)
+            found = original(self, hash_key, *args, **kwargs)
         finally:
             _query_scope.table = _query_scope.partition = None
             _query_scope.index_keys = []
+        if os.environ.get("OPTCLASS_ENGINE_CHECK_ANSWERS") == "1":  # the whole table walked
+            expected = original(self, hash_key, *args, **kwargs)
+            if [i.to_json() for i in expected[0]] != [i.to_json() for i in found[0]] or expected[1:] != found[1:]:
+                raise AssertionError(f"Query of {self.name}: walking its partition found other items")
+        return found
 
     return query
 
