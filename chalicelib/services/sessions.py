@@ -279,17 +279,20 @@ def update_session_in(
 
 def update_session(
     actor: Actor, session_id: str, changes: dict[str, Any], if_match: int | None, claim: Idempotency | None = None
-) -> records.Session | None:
-    """Reschedule (`starts_at`, `ends_at`) or give a substitute (`teacher_id`). None: the
-    session was removed while its marks followed (see `settle_marks`)."""
+) -> records.Session:
+    """Reschedule (`starts_at`, `ends_at`) or give a substitute (`teacher_id`). A session
+    removed while its marks followed is NotFound (see `settle_marks`)."""
     cid = actor.company_id
 
-    def steps() -> records.Session | None:
+    def steps() -> records.Session:
         session, pending = uow_.run(
             lambda uow: update_session_in(uow, actor, session_id, changes, if_match), company_id=cid
         )
         if pending or session.marks_pending:
-            return settle_marks(cid, session.schedule_id, session.session_key)
+            settled = settle_marks(cid, session.schedule_id, session.session_key)
+            if settled is None:
+                raise NotFound("session", session_id)  # removed meanwhile
+            return settled
         return session
 
     return uow_.in_steps(steps, company_id=cid, idempotency=claim)

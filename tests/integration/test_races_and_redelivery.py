@@ -9,10 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from chalicelib import clock
-from chalicelib.errors import OutcomeUnknown, StoreUnavailable
+from chalicelib import clock, config
+from chalicelib.errors import NotFound, OutcomeUnknown, StoreUnavailable
 from chalicelib.services import attendance, counters, enrollments, people, schedules, sessions, webhooks
 from chalicelib.services.context import Actor
+from chalicelib.store import engine
 from chalicelib.store import integrations as integration_store
 from chalicelib.store import stream
 from chalicelib.store import unit_of_work as uow
@@ -256,3 +257,34 @@ def test_a_threshold_changed_again_while_the_job_runs_is_kept_for_the_next_run(s
     run = jobs.run("low-balance", date(2027, 2, 1))["result"]
     assert run["thresholds_updated"] == 1 and run["notifications"] == 1  # 5 <= 6: low now
     assert [i for i in table_items() if i.get("type", {}).get("S") == "threshold_change"] == []
+
+
+def test_a_session_removed_while_its_marks_follow_a_move_is_answered_not_found(school, monkeypatch):
+    """A move whose marks follow in steps reads the session again for each step; if another
+    request removed it meanwhile, the move is answered 404, not a server error."""
+    actor = school["actor"]
+    session = sessions.create_one_off(
+        actor,
+        school["schedule"].schedule_id,
+        starts_at=START,
+        ends_at=None,
+        duration_minutes=60,
+        teacher_id=None,
+        student_id=None,
+    )
+    attendance.record(actor, session.session_id, school["student"].student_id, attendance.MarkRequest("attended"))
+    monkeypatch.setattr(sessions, "MARKS_PER_STEP", 1)  # one mark to move: it follows in a step
+    real = sessions.store.session_with_marks
+    reads = {"n": 0}
+
+    def removed_after_the_first_read(cid, schedule_id, key):
+        reads["n"] += 1
+        if reads["n"] == 2:  # the move is committed; another request removes the session
+            [item] = [i for i in table_items() if i.get("type", {}).get("S") == "session"]
+            engine.boto_client().delete_item(TableName=config.table_name(), Key={"PK": item["PK"], "SK": item["SK"]})
+        return real(cid, schedule_id, key)
+
+    monkeypatch.setattr(sessions.store, "session_with_marks", removed_after_the_first_read)
+    with pytest.raises(NotFound):
+        sessions.update_session(actor, session.session_id, {"starts_at": START + timedelta(hours=1)}, None)
+    assert reads["n"] == 2
