@@ -82,18 +82,26 @@ _positions: dict[tuple[str, str], str] = {}  # (stream arn, shard id) -> last se
 _draining = threading.Lock()  # the pump thread and a drain asked for over HTTP take turns
 
 
-def _streams_client():
-    import boto3  # the local stack and tests only: Lambda reads the stream in AWS
+_clients: dict[tuple[str, str | None], Any] = {}  # (region, endpoint) -> client, made once
 
-    # moto serves DynamoDB Streams on the regional endpoint, not the account-based one.
-    return boto3.client(
-        "dynamodbstreams",
-        region_name=config.region(),
-        endpoint_url=config.dynamodb_endpoint(),
-        config=botocore.config.Config(
-            account_id_endpoint_mode="disabled", retries={"mode": "standard", "max_attempts": 3}
-        ),
-    )
+
+def _streams_client():
+    """The DynamoDB Streams client, made once per region and endpoint (making one costs more
+    than an idle pump's round of requests)."""
+    where = (config.region(), config.dynamodb_endpoint())
+    if where not in _clients:
+        import boto3  # the local stack and tests only: Lambda reads the stream in AWS
+
+        # moto serves DynamoDB Streams on the regional endpoint, not the account-based one.
+        _clients[where] = boto3.client(
+            "dynamodbstreams",
+            region_name=where[0],
+            endpoint_url=where[1],
+            config=botocore.config.Config(
+                account_id_endpoint_mode="disabled", retries={"mode": "standard", "max_attempts": 3}
+            ),
+        )
+    return _clients[where]
 
 
 def drain(handler: Callable[[list[dict]], Any], batch_size: int = 100) -> int:

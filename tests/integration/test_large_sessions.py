@@ -20,6 +20,7 @@ from tests.support import new_company_id, table_items
 # More marks than two steps of a move hold (90 each) and than six of a school cancellation
 # (30 students each): every path takes several steps and ends with a part-filled one.
 STUDENTS = 2 * sessions.MARKS_PER_STEP + 20
+pytestmark = pytest.mark.xdist_group("large-sessions")  # the class is built once, in one process
 # The class has met (attendance is taken once a session has started; the app's clock is the
 # real one): it started three days ago.
 START = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
@@ -35,14 +36,14 @@ def big_class(store):
         restore(_built["items"])
         return _built["ids"]
     ids = _build()
-    _built.update(ids=ids, items=table_items())
+    _built.update(ids=ids, items=check_invariants())  # what the stream derives included
     return ids
 
 
 def restore(items: list[dict]) -> None:
     from tests.integration.test_fault_injection import restore as restore_table
 
-    restore_table(items)
+    restore_table(items, recount=False)
 
 
 def _build() -> dict:
