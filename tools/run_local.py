@@ -49,9 +49,11 @@ def _start_embedded_dynamodb():
     return server
 
 
-def _start_stream_pump(every_seconds: float = 0.5) -> None:
+def _start_stream_pump(busy_seconds: float = 0.25, idle_seconds: float = 1.0) -> None:
     """Feed the table's stream to the same handler Lambda calls in AWS (`report-counters`),
-    so the reports follow the marks here as they do there."""
+    so the reports follow the marks here as they do there. It looks again soon after a
+    batch, and less often (at most every `idle_seconds`) while nothing comes: an idle stack
+    costs little CPU, and a change is handed on within about a second."""
     import threading
     import time
 
@@ -60,12 +62,15 @@ def _start_stream_pump(every_seconds: float = 0.5) -> None:
     from chalicelib.store import stream
 
     def pump() -> None:
+        pause = busy_seconds
         while True:
             try:
-                stream.drain(lambda batch: streams.handle({"Records": batch}))
+                handed = stream.drain(lambda batch: streams.handle({"Records": batch}))
+                pause = busy_seconds if handed else min(pause * 2, idle_seconds)
             except Exception as exc:  # noqa: BLE001 - a failed batch is handed on again next time
                 log_event("error", message="stream batch failed; retried", error=type(exc).__name__)
-            time.sleep(every_seconds)
+                pause = busy_seconds
+            time.sleep(pause)
 
     threading.Thread(target=pump, name="stream-pump", daemon=True).start()
 
