@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from chalicelib import clock, config
+from chalicelib.domain import records
 from chalicelib.errors import NotFound, OutcomeUnknown, StoreUnavailable
 from chalicelib.services import attendance, counters, enrollments, people, schedules, sessions, webhooks
 from chalicelib.services.context import Actor
@@ -67,10 +68,10 @@ def _both_read_first(monkeypatch, module, name, reads=2):
     monkeypatch.setattr(module, name, slow)
 
 
-def test_a_stream_batch_handed_on_twice_is_counted_once(school):
-    actor = school["actor"]
-    session = sessions.create_one_off(
-        actor,
+def _session_at_start(school) -> records.Session:
+    """A one-off hour of the school's schedule at START."""
+    return sessions.create_one_off(
+        school["actor"],
         school["schedule"].schedule_id,
         starts_at=START,
         ends_at=None,
@@ -78,6 +79,11 @@ def test_a_stream_batch_handed_on_twice_is_counted_once(school):
         teacher_id=None,
         student_id=None,
     )
+
+
+def test_a_stream_batch_handed_on_twice_is_counted_once(school):
+    actor = school["actor"]
+    session = _session_at_start(school)
     attendance.record(
         actor, session.session_id, school["student"].student_id, attendance.MarkRequest(status="attended")
     )
@@ -263,15 +269,7 @@ def test_a_session_removed_while_its_marks_follow_a_move_is_answered_not_found(s
     """A move whose marks follow in steps reads the session again for each step; if another
     request removed it meanwhile, the move is answered 404, not a server error."""
     actor = school["actor"]
-    session = sessions.create_one_off(
-        actor,
-        school["schedule"].schedule_id,
-        starts_at=START,
-        ends_at=None,
-        duration_minutes=60,
-        teacher_id=None,
-        student_id=None,
-    )
+    session = _session_at_start(school)
     attendance.record(actor, session.session_id, school["student"].student_id, attendance.MarkRequest("attended"))
     monkeypatch.setattr(sessions, "MARKS_PER_STEP", 1)  # one mark to move: it follows in a step
     real = sessions.store.session_with_marks
