@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # fixtures build something shared (the package, a browser, a fuzzed stack) keeps to one process.
 JOBS ?= auto
 
-.PHONY: run test check lint install clean package bench
+.PHONY: run test check lint web-test install clean package bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,13 +36,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
-test: lint
+test: lint web-test
 	bash tools/ensure_chromium.sh
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
-# The edit-test loop: lint, types and the unit tests.
-check: lint
+# The edit-test loop: lint, types and the unit tests (Python and the web page's modules).
+check: lint web-test
 	$(BIN)/python -m pytest -n $(JOBS) tests/unit
+
+# The web page's pure modules (chalicelib/web/*.js) under Node's own test runner.
+web-test:
+	node --test tests/web/
 
 # The CloudFormation (SAM) template of the prod stage, with the table, the scheduled
 # functions, the IAM policy and the authorizer, checked by cfn-lint.

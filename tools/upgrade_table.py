@@ -81,6 +81,7 @@ def fill(start: str | None) -> dict[str, int]:
         "roster_keys": 0,
         "seats": 0,
         "runs": 0,
+        "student_names": 0,
     }
     zones: dict[tuple[str, str], str] = {}
     rosters: dict[str, list] = {}
@@ -121,6 +122,8 @@ def fill(start: str | None) -> dict[str, int]:
             done["seats"] += _add_seats(client, item, rosters)
         if kind == "student":
             done["runs"] += _add_run(client, item)
+            if "GSI1SK" not in item:
+                done["student_names"] += _index_student_name(client, item)
         if kind == "session" and "GSI3SK" not in item and "LSI1SK" in item:
             # GSI3 holds a schedule's sessions alone, so their list reads no marks
             done["sessions_indexed"] += _index_session(client, item)
@@ -245,6 +248,31 @@ def _add_seats(client, session: dict, rosters: dict[str, list]) -> int:
         )
         client.put_item(TableName=config.table_name(), Item=seat.serialize())
     return len(students)
+
+
+def _index_student_name(client, student: dict) -> int:
+    """A student's name and surname keys (GSI1, GSI2: the search by name), all at once."""
+    from chalicelib.store import models
+
+    by_name, by_surname = models.Student.name_keys(
+        student["company_id"]["S"], student["name"]["S"], student["student_id"]["S"]
+    )
+    values = {":pk": {"S": by_name[0]}, ":sk": {"S": by_name[1]}}
+    expression = "SET GSI1PK = :pk, GSI1SK = :sk"
+    if by_surname:
+        values.update({":pk2": {"S": by_surname[0]}, ":sk2": {"S": by_surname[1]}})
+        expression += ", GSI2PK = :pk2, GSI2SK = :sk2"
+    try:
+        client.update_item(
+            TableName=config.table_name(),
+            Key={"PK": student["PK"], "SK": student["SK"]},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_not_exists(GSI1SK)",
+            ExpressionAttributeValues=values,
+        )
+        return 1
+    except client.exceptions.ConditionalCheckFailedException:
+        return 0
 
 
 def _add_run(client, student: dict) -> int:

@@ -49,6 +49,7 @@ def _roster_entry(schedule_id: str, row: attendance.RosterRow) -> RosterEntryOut
         enrollment_id=ids.enrollment_id(schedule_id, row.student_id),
         enrollment_status=e.status if e else "ended",
         balance=e.balance if e else None,
+        threshold=e.threshold if e else None,
         status=mk.status if mk else attendance.UNMARKED,
         charged=bool(mk.charged) if mk else False,
         held=bool(mk.held) if mk else False,

@@ -30,6 +30,7 @@ def _former_student(mk: records.Mark) -> BoardStudentOut:
         student_name=mk.student_name,
         enrollment_id=ids.enrollment_id(mk.schedule_id, mk.student_id),
         balance=None,
+        threshold=None,
         status="ended",
     )
 

@@ -4,7 +4,7 @@ from chalice import Blueprint
 
 from ..services import people
 from .routing import ADMIN_ONLY, STAFF_ROLES, route
-from .schemas.people import StaffIn, StaffOut, StudentIn, StudentOut
+from .schemas.people import StaffIn, StaffOut, StudentIn, StudentOut, StudentsQuery
 
 bp = Blueprint(__name__)
 
@@ -33,9 +33,18 @@ def create_student(req):
     return people.create_student(req.actor, **req.body.model_dump())
 
 
-@route(bp, "/students", "GET", roles=STAFF_ROLES, summary="List students", response=StudentOut, many=True)
+@route(
+    bp,
+    "/students",
+    "GET",
+    roles=STAFF_ROLES,
+    summary="List students, or search them by name, surname or email (?q=)",
+    query=StudentsQuery,
+    response=StudentOut,
+    many=True,
+)
 def list_students(req):
-    return people.list_students(req.actor, req.query.limit, req.query.next)
+    return people.list_students(req.actor, req.query.limit, req.query.next, req.query.q)
 
 
 @route(bp, "/students/{student_id}", "GET", roles=STAFF_ROLES, summary="A student", response=StudentOut)

@@ -4,8 +4,8 @@ from dataclasses import replace
 from typing import Callable, TypeVar
 
 from .. import clock, ids
-from ..domain import records
-from ..errors import AlreadyExists, Forbidden, NotFound
+from ..domain import names, records
+from ..errors import AlreadyExists, Forbidden, InvalidInput, NotFound
 from ..store import logins
 from ..store import people as store
 from ..store import unit_of_work as uow_
@@ -80,8 +80,22 @@ def _found(get: Callable[[str, str], P | None], actor: Actor, person_id: str, wh
     return person
 
 
-def list_students(actor: Actor, limit: int, cursor: str | None) -> Page[records.Student]:
-    return store.list_students(actor.company_id, limit, cursor)
+def list_students(actor: Actor, limit: int, cursor: str | None, q: str | None = None) -> Page[records.Student]:
+    """The company's students in id order, a page at a time; with `q`, the first `limit`
+    whose name or surname starts with it (or, for an email, who have it), in name order."""
+    if q is None:
+        return store.list_students(actor.company_id, limit, cursor)
+    if cursor is not None:
+        raise InvalidInput(
+            "a search has one page: give q or next, not both", [{"field": "next", "message": "not with q"}]
+        )
+    if "@" in q:
+        found = store.students_by_email(actor.company_id, q)
+        return Page(items=sorted(found, key=lambda s: s.student_id)[:limit], next=None)
+    folded = names.fold(q)
+    if not folded:
+        raise InvalidInput("q needs a letter or a digit", [{"field": "q", "message": "nothing to search for"}])
+    return Page(items=store.search_students(actor.company_id, folded, limit), next=None)
 
 
 def resolve(caller: Caller) -> Actor | None:

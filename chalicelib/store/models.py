@@ -28,7 +28,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondary
 from pynamodb.models import Model
 
 from .. import ids
-from ..domain import records, thresholds
+from ..domain import names, records, thresholds
 from . import schema
 
 if TYPE_CHECKING:
@@ -132,6 +132,8 @@ class Item(Model):
     by_teacher = _gsi(schema.BY_TEACHER, "GSI2PK", "GSI2SK")()
     by_email = _gsi(schema.BY_EMAIL, "GSI3PK", "GSI3SK")()
     sessions_in_time = by_email  # the same GSI3: in a schedule's partition it holds only sessions
+    # GSI1 and GSI2 in a company's `STUDENTS#NAME` / `STUDENTS#SURNAME` partitions: students by name
+    students_by_name, students_by_surname = by_person, by_teacher
     attention = _gsi(schema.ATTENTION, "GSI4PK", "GSI4SK")()
 
     # Subclasses: `key(*ids) -> (PK, SK)` and `KEY_FIELDS`, the record's fields that are
@@ -278,10 +280,32 @@ class StaffMember(Person, discriminator="staff"):
 
 
 class Student(Person, discriminator="student"):
+    """Also found by the start of their name (GSI1) or of their surname (GSI2, sparse: only
+    names of two words or more), within the company (domain/names.py)."""
+
     RECORD = records.Student
     PREFIX = "STUDENT#"
     KEY_FIELDS = ("company_id", "student_id")
     student_id = UnicodeAttribute()
+
+    def index(self) -> None:
+        super().index()
+        by_name, by_surname = self.name_keys(self.company_id or "", self.name, self.student_id)
+        self.GSI1PK, self.GSI1SK = by_name
+        self.GSI2PK, self.GSI2SK = by_surname or (None, None)
+
+    @staticmethod
+    def names_partition(cid: str, by: str) -> str:
+        """GSI1 (`by` "name") or GSI2 (`by` "surname"): a company's students in name order."""
+        return f"C#{cid}#STUDENTS#{by.upper()}"
+
+    @classmethod
+    def name_keys(cls, cid: str, name: str, student_id: str) -> tuple[Key, Key | None]:
+        surname = names.surname_key(name)
+        return (
+            (cls.names_partition(cid, "name"), f"{names.name_key(name)}#{student_id}"),
+            (cls.names_partition(cid, "surname"), f"{surname}#{student_id}") if surname else None,
+        )
 
 
 class UserRef(Item, discriminator="user_ref"):

@@ -1,12 +1,12 @@
 """Repository of the company partition's people: the company, its staff, its students and
 the user refs that tie a login (`user_id`) to one of them.
 
-Access patterns (docs/architecture.md): 1-6, 41.
+Access patterns (docs/architecture.md): 1-6, 60.
 """
 
 from typing import Callable
 
-from ..domain import records
+from ..domain import names, records
 from . import models as m
 from . import reads
 from .failures import translate
@@ -71,6 +71,25 @@ def list_students(cid: str, limit: int, cursor: str | None) -> Page[records.Stud
 def _list(model: type[m.Person], cid: str, limit: int, cursor: str | None) -> Page:
     """A page of the company's people of one kind, in id order."""
     return query_page(model, m.company_partition(cid), model.SK.startswith(model.PREFIX), limit=limit, cursor=cursor)
+
+
+@translate
+def search_students(cid: str, folded: str, limit: int) -> list[records.Student]:
+    """Up to `limit` students whose name, or whose surname, starts with `folded` (a query
+    folded as names are, domain/names.py), in name order: one Query of each index (GSI1 by
+    name, GSI2 by surname), each at most `limit` items."""
+    found: dict[str, records.Student] = {}
+    searches = (
+        (m.Student.students_by_name, "name", m.Student.GSI1SK),
+        (m.Student.students_by_surname, "surname", m.Student.GSI2SK),
+    )
+    for index, by, sort_key in searches:
+        partition = m.Student.names_partition(cid, by)
+        for item in index.query(partition, sort_key.startswith(folded), limit=limit, page_size=limit):
+            student = item.record()
+            found.setdefault(student.student_id, student)
+    ordered = sorted(found.values(), key=lambda s: (names.name_key(s.name), s.student_id))
+    return ordered[:limit]
 
 
 def students_by_email(cid: str, email: str) -> list[records.Student]:

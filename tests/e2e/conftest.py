@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests import conftest as root
+from tests.e2e.browser import DESKTOP, WAIT_MS, Demo, launch_browser
 from tests.support import DEV_SECRET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -78,3 +79,32 @@ def running_stack(log_dir):
 def stack(tmp_path_factory):
     with running_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from launch_browser()
+
+
+@pytest.fixture
+def open_page(browser):
+    """A page in a fresh context (no token kept from another test); fails on script errors."""
+    contexts, errors = [], []
+
+    def make(viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"script errors on the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def demo(stack):
+    return Demo(stack.base)

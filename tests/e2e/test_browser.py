@@ -5,110 +5,19 @@ own browser download is not used, so the tests run wherever the distribution's p
 installs. They use the demo school that `make run` loads: Sam Staff marks Mia Meyer on a
 past session of the group class Tina Teacher teaches, Mia then sees it in her portal, and
 Tina cannot open Theo Teacher's Piano 1:1 board. Screenshots go to build/screenshots/;
-the staff board is also written to docs/board.png for the README.
+the pages of the README are taken by test_browser_staff.py.
 """
 
 import os
-import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT
+from tests.e2e.browser import DESKTOP, GROUP, MIA, PHONE, PIANO, SCREENSHOTS, WAIT_MS, sign_in_as
 from tests.support import bearer, new_company_id, token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
-
-SCREENSHOTS = os.path.join(ROOT, "build", "screenshots")
-README_IMAGE = os.path.join(ROOT, "docs", "board.png")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-GROUP = "Beginners Guitar (group)"
-PIANO = "Piano 1:1"
-MIA = "Mia Meyer"
-WAIT_MS = 15_000
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    if path is None:
-        pytest.fail("chromium is not installed: run tools/ensure_chromium.sh (make test does)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: .venv/bin/pip install -r requirements-dev.txt")
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    expect.set_options(timeout=WAIT_MS)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def open_page(browser):
-    """A page in a fresh context (no token kept from another test); fails on script errors."""
-    contexts, errors = [], []
-
-    def make(viewport=DESKTOP):
-        context = browser.new_context(viewport=viewport)
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"script errors on the page: {errors}"
-
-
-class Demo:
-    """The demo school as the API reports it, to choose what the browser should show."""
-
-    def __init__(self, base: str):
-        self.base = base
-        answer = requests.get(f"{base}/local/demo-tokens", timeout=10)
-        assert answer.status_code == 200, answer.text
-        self.tokens = answer.json()["tokens"]
-        schedules = self.get("staff", "/schedules")["items"]
-        self.schedules = {s["name"]: s for s in schedules}
-
-    def get(self, role: str, path: str) -> dict:
-        answer = requests.get(self.base + path, headers=bearer(self.tokens[role]), timeout=10)
-        assert answer.status_code == 200, (path, answer.status_code, answer.text)
-        return answer.json()
-
-    def board(self, name: str) -> dict:
-        return self.get("staff", f"/schedules/{self.schedules[name]['id']}/board")
-
-
-@pytest.fixture(scope="module")
-def demo(stack):
-    return Demo(stack.base)
-
-
-def _sign_in_as(page, base: str, role: str) -> None:
-    page.goto(f"{base}/app")
-    page.click(f"#demo-users button[data-demo='{role}']")
 
 
 def _cell(page, session_id: str, student_id: str):
@@ -143,7 +52,7 @@ def marked(browser, stack, demo):
     try:
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        _sign_in_as(page, stack.base, "staff")
+        sign_in_as(page, stack.base, "staff")
         page.wait_for_selector("#schedules li")
         page.click(f"#schedules a:text-is('{GROUP}')")
         page.wait_for_selector("#board")
@@ -160,7 +69,6 @@ def marked(browser, stack, demo):
         shown_after = _badge(page, mia["student_id"]).inner_text()
         page.mouse.move(0, 0)
         page.screenshot(path=os.path.join(SCREENSHOTS, "staff-board.png"))
-        page.screenshot(path=README_IMAGE)
     finally:
         context.close()
     assert not errors, f"script errors on the page: {errors}"
@@ -218,7 +126,7 @@ def test_staff_marks_a_past_session_attended_and_the_balance_drops_by_one(marked
 
 def test_the_student_sees_the_new_balance_and_the_session_in_the_past_list(marked, stack, open_page):
     page = open_page()
-    _sign_in_as(page, stack.base, "student")
+    sign_in_as(page, stack.base, "student")
     page.wait_for_selector("#enrollments")
     assert page.locator("main h1").inner_text() == f"Hello, {MIA}"
     group = page.locator("#enrollments li", has_text=GROUP)
@@ -237,7 +145,7 @@ def test_the_student_sees_the_new_balance_and_the_session_in_the_past_list(marke
 
 def test_a_teacher_cannot_open_another_teachers_board_and_the_page_says_why(stack, demo, open_page):
     page = open_page()
-    _sign_in_as(page, stack.base, "teacher")
+    sign_in_as(page, stack.base, "teacher")
     page.wait_for_selector("#schedules li")
     assert page.locator("#schedules a").all_inner_texts() == [GROUP]
     piano_id = demo.schedules[PIANO]["id"]
@@ -257,7 +165,7 @@ def test_a_teacher_cannot_open_another_teachers_board_and_the_page_says_why(stac
 
 def test_the_board_fits_a_phone_screen(stack, demo, open_page):
     page = open_page(PHONE)
-    _sign_in_as(page, stack.base, "staff")
+    sign_in_as(page, stack.base, "staff")
     page.wait_for_selector("#schedules li")
     page.click(f"#schedules a:text-is('{GROUP}')")
     page.wait_for_selector("#board")
@@ -353,7 +261,7 @@ def test_staff_see_held_no_shows_and_notifications_and_can_clear_a_mark(stack, d
     assert ran.status_code == 200, ran.text
 
     page = open_page()
-    _sign_in_as(page, stack.base, "staff")
+    sign_in_as(page, stack.base, "staff")
     page.wait_for_selector("#schedules li")
     page.click("#nav a:text-is('Notifications')")
     page.wait_for_selector("#notifications li")

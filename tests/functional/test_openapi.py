@@ -29,5 +29,5 @@ def test_schemas_come_from_the_validating_models(client):
     assert top_up["security"] == [{"bearer": []}] and top_up["x-roles"] == ["admin", "staff"]
     assert document["paths"]["/webhooks/{integration_id}"]["post"]["security"] == []
     listing = document["paths"]["/students"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"limit", "next"}
+    assert {p["name"] for p in listing["parameters"]} == {"limit", "next", "q"}
     assert "text/csv" in document["paths"]["/reports/students"]["get"]["responses"]["200"]["content"]

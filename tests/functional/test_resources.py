@@ -1,7 +1,9 @@
 """Company settings, staff, students and schedules over the HTTP API."""
 
+from urllib.parse import urlencode
+
 from tests.functional.helpers import Api
-from tests.support import new_company_id, token
+from tests.support import count_dynamodb, new_company_id, token
 
 
 def test_company_settings_default_then_replace_with_version_check(client):
@@ -58,6 +60,51 @@ def test_students_list_pages_through_everyone(world):
         if not cursor:
             break
     assert sorted(names) == sorted(["Stella Student"] + [f"S{i}" for i in range(5)])
+
+
+def test_students_are_found_by_the_start_of_their_name_or_surname_or_by_email(world):
+    made = {}
+    for name, email in (
+        ("Mia Meyer", "mia@x.example"),
+        ("Zoë O'Neil", "zoe@x.example"),
+        ("Max Müller-Lüdenscheidt", "max@x.example"),
+        ("Cher", "cher@x.example"),
+        ("山田 太郎", "taro@x.example"),
+    ):
+        answer = world.staff.post("/students", {"name": name, "email": email})
+        assert answer.status == 201
+        made[name] = answer.body["id"]
+
+    def found(q: str) -> list[str]:
+        answer = world.staff.get("/students?" + urlencode({"q": q}))
+        assert answer.status == 200 and answer.body["next"] is None, (q, answer.body)
+        return [s["name"] for s in answer.body["items"]]
+
+    assert found("mia") == ["Mia Meyer"] and found("MEYER") == ["Mia Meyer"] and found("mia mey") == ["Mia Meyer"]
+    assert found("zoe") == ["Zoë O'Neil"] and found("oneil") == ["Zoë O'Neil"] and found("O'Neil") == ["Zoë O'Neil"]
+    assert found("max mull") == ["Max Müller-Lüdenscheidt"] == found("ludensch")  # first or last word
+    assert found("m") == ["Max Müller-Lüdenscheidt", "Mia Meyer"]  # in name order, each once (Meyer, Müller)
+    assert found("che") == ["Cher"] and found("太郎") == ["山田 太郎"] and found("stella") == ["Stella Student"]
+    assert found("eyer") == [] and found("nobody") == []
+    assert found(" Zoe@X.example ") == ["Zoë O'Neil"] and found("no@x.example") == []
+    assert found("m") == [s["name"] for s in world.staff.get("/students?q=m&limit=5").body["items"]]
+    assert [s["name"] for s in world.staff.get("/students?q=m&limit=1").body["items"]] == ["Max Müller-Lüdenscheidt"]
+    # Another company's students are never found; a teacher may not search.
+    other = Api(world.client, token(new_company_id(), "admin"))
+    assert other.put("/company", {"name": "Other"}).status == 200
+    assert other.post("/students", {"name": "Mia Other", "email": "mo@x.example"}).status == 201
+    assert found("mia") == ["Mia Meyer"]
+    assert world.teacher.get("/students?q=mia").status == 403
+    # What cannot be searched for is named.
+    for bad, field in (("!!!", "q"), ("", "q"), ("x" * 101, "q")):
+        answer = world.staff.get("/students?" + urlencode({"q": bad}))
+        assert answer.status == 400 and field in str(answer.body["error"]["details"]), bad
+    mixed = world.staff.get("/students?q=mia&next=abc")
+    assert mixed.status == 400 and mixed.body["error"]["details"][0]["field"] == "next"
+    # Two Queries, each reading at most the page it answers.
+    with count_dynamodb() as counter:
+        assert len(world.staff.get("/students?q=m&limit=1").body["items"]) == 1
+    assert counter.calls.count("Query") == 2 and "Scan" not in counter.calls and counter.items_read <= 2 + 1
 
 
 def test_unknown_and_malformed_ids_are_404(world):

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ..fields import Id, Instant, Note
 from .common import Count, In, Out
@@ -16,12 +16,18 @@ class MarkIn(In):
     note: Note | None = None
     cancelled_at: Instant | None = None
     charge: bool | None = None
-    reason: Note | None = None
+    # Checked even when left out, so a missing reason is named as the field it is.
+    reason: Note | None = Field(None, validate_default=True)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_of_override(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("charge") is not None:
+            raise ValueError("a charge override needs a reason")
+        return value
 
     @model_validator(mode="after")
     def _override(self):
-        if self.charge is not None and self.reason is None:
-            raise ValueError("a charge override needs a reason")
         if self.cancelled_at is not None and self.status != "cancelled":
             raise ValueError("cancelled_at only goes with status cancelled")
         return self
@@ -89,6 +95,9 @@ class RosterEntryOut(Out):
         description="sessions left; null for a student no longer enrolled, listed "
         "for their mark (their enrollment has it)"
     )
+    threshold: int | None = Field(
+        None, description="the low-balance threshold that applies to the enrollment; null when not enrolled"
+    )
     status: str
     charged: bool
     held: bool
@@ -109,6 +118,7 @@ class HeldOut(Out):
     student_name: str
     enrollment_id: str
     starts_at: str
+    timezone: str = Field(description="the schedule's time zone")
     teacher_id: str
     version: Count
     recorded_at: str

@@ -36,6 +36,11 @@ class BoardStudentOut(Out):
         description="sessions left; null for a student no longer enrolled, shown "
         "because they have marks on this page (their enrollment has it)"
     )
+    threshold: int | None = Field(
+        None,
+        description="the low-balance threshold that applies (the enrollment's, else the "
+        "schedule's, else the company's); a balance at or below it is low; null when not enrolled",
+    )
     status: str
 
 
@@ -61,6 +66,7 @@ class StudentSessionOut(Out):
     starts_at: str = Field(validation_alias=AliasPath("session", "starts_at"))
     ends_at: str = Field(validation_alias=AliasPath("session", "ends_at"))
     session_status: str = Field(validation_alias=AliasPath("session", "status"))
+    timezone: str = Field(validation_alias=AliasPath("session", "timezone"), description="the schedule's time zone")
     status: str
     charged: bool
 
@@ -81,6 +87,7 @@ class MyEnrollmentOut(Out):
     schedule_id: str
     schedule_name: str
     remaining_sessions: int = Field(validation_alias="balance")
+    threshold: int = Field(description="the low-balance threshold that applies to this enrollment")
     status: str
 
 

@@ -61,6 +61,10 @@ class EnrollmentOut(Out):
     status: str
     responsible_staff_id: str
     low_balance_threshold: int | None
+    threshold: int = Field(
+        description="the low-balance threshold that applies: low_balance_threshold, else the "
+        "schedule's, else the company's (a balance at or below it is low)"
+    )
     version: Count
     created_at: str
     updated_at: str

@@ -5,7 +5,16 @@ from typing import Literal
 from pydantic import Field
 
 from ..fields import Email, Name, UserId
-from .common import In, Out
+from .common import In, ListQuery, Out
+
+
+class StudentsQuery(ListQuery):
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="the start of a name or surname (accents and case ignored), or an email",
+    )
 
 
 class StaffIn(In):

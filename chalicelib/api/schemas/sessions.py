@@ -34,6 +34,7 @@ class SessionOut(Out):
     student_id: str | None
     starts_at: str
     ends_at: str
+    timezone: str = Field(description="the schedule's time zone (the session's local day and time)")
     status: str
     origin: str
     cancelled_at: str | None
