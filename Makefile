@@ -46,6 +46,7 @@ check: lint web-test
 
 # The web page's pure modules (chalicelib/web/*.js) under Node's own test runner.
 web-test:
+	bash tools/ensure_command.sh node nodejs
 	node --test tests/web/
 
 # The CloudFormation (SAM) template of the prod stage, with the table, the scheduled

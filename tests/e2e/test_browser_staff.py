@@ -559,3 +559,63 @@ def test_every_view_fits_a_phone_and_passes_the_accessibility_check(stack, schoo
         settled(student)
         check_accessibility(student, f"portal ({suffix})")
         assert fits(student)
+
+
+# --- a school cancellation, and the company's settings ---------------------------------------
+
+
+def test_staff_cancel_a_session_from_its_roster_and_nobody_is_charged(stack, school, open_page):
+    from playwright.sync_api import expect
+
+    schedule = school.schedule(f"Lute {uid()}", 2, policy={"cancelled": "deduct"})
+    session = sorted(school.sessions(schedule), key=lambda s: s["starts_at"])[0]
+    pupils = [school.student(f"Uma Ulm {uid()}"), school.student(f"Vic Vogt {uid()}")]
+    for who in pupils:
+        school.enrol(schedule, who, 3)
+    school.mark(session, pupils[0], "attended")  # charged; the school's cancellation gives it back
+
+    page = open_page(PHONE)
+    sign_in_as(page, stack.base, "staff")
+    page.wait_for_selector("#schedules li")
+    go(page, f"#/session/{session['id']}")
+    page.wait_for_selector("#roster-form")
+    page.click("#cancel-session")
+    page.fill("#cancel-form [name='reason']", "Hall flooded")
+    page.click("#cancel-form button[type=submit]")
+    expect(page.locator("p.notice")).to_contain_text("Hall flooded")
+    for who in pupils:
+        expect(page.locator(f"#roster tr[data-student-id='{who['id']}']")).to_have_attribute("data-status", "cancelled")
+        assert page.locator(f"#roster select[data-student-id='{who['id']}']").is_disabled()
+    assert page.locator("#cancel-session").count() == 0
+    check_accessibility(page, "cancelled session")
+    assert school.get(f"/sessions/{session['id']}")["status"] == "cancelled"
+    for who in pupils:
+        assert school.enrollment(f"{schedule['id']}.{who['id']}")["balance"] == 3
+
+
+def test_an_admin_changes_the_company_settings_and_a_stale_page_is_told_so(stack, school, open_page):
+    from playwright.sync_api import expect
+
+    before = school.get("/company")
+    page = open_page()
+    sign_in_as(page, stack.base, "admin")
+    page.wait_for_selector("#schedules li")
+    go(page, "#/settings")
+    page.fill("#settings-form [name='teacher_cancellation_threshold']", "20")
+    page.fill("#settings-form [name='low_balance_threshold']", "-1")
+    page.click("#settings-form button[type=submit]")  # refused, and the field is named
+    expect(page.locator("#settings-form .field[data-field='low_balance_threshold'] .field-error")).to_be_visible()
+    assert school.get("/company")["version"] == before["version"]
+    page.fill("#settings-form [name='low_balance_threshold']", str(before["low_balance_threshold"]))
+    page.click("#settings-form button[type=submit]")
+    expect(page.locator("#settings-form .form-status")).to_contain_text(f"version {before['version'] + 1}")
+    after = school.get("/company")
+    assert after["report_settings"]["teacher_cancellation_threshold"] == 20
+    assert after["version"] == before["version"] + 1 and after["name"] == before["name"]
+    # Another admin saves meanwhile: this page's next save carries the version it read.
+    body = {k: after[k] for k in ("name", "timezone", "low_balance_threshold")}
+    school.call("PUT", "/company", dict(body, teacher_cancellation_threshold=15))
+    page.fill("#settings-form [name='teacher_cancellation_threshold']", "25")
+    page.click("#settings-form button[type=submit]")
+    expect(page.locator("#settings-form .form-status")).to_contain_text("412")
+    assert school.get("/company")["report_settings"]["teacher_cancellation_threshold"] == 15
