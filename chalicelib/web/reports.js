@@ -24,12 +24,12 @@ function sparklineSvg(values, label) {
 }
 
 function barsSvg(items, threshold, label) {
-  const g = barRows(items, { width: 520, labelWidth: 160, rowHeight: 28, threshold });
-  return svg("svg", { class: "bars", viewBox: "0 0 " + (g.width + 50) + " " + (g.height + 20), role: "img",
+  const g = barRows(items, { width: 300, labelWidth: 110, rowHeight: 26, threshold });
+  return svg("svg", { class: "bars", viewBox: "0 0 " + (g.width + 44) + " " + (g.height + 20), role: "img",
                       "aria-label": label, preserveAspectRatio: "xMinYMin meet" },
     svg("title", {}, label),
     g.rows.map((r) => svg("g", { class: r.flagged ? "flagged" : null },
-      svg("text", { x: 0, y: r.y + 18, class: "label" }, r.label.length > 22 ? r.label.slice(0, 21) + "…" : r.label),
+      svg("text", { x: 0, y: r.y + 18, class: "label" }, r.label.length > 16 ? r.label.slice(0, 15) + "…" : r.label),
       svg("rect", { x: r.x, y: r.y + 6, width: Math.max(r.width, 1), height: 16, class: "bar" }),
       svg("text", { x: g.width + 8, y: r.y + 18, class: "value" }, percent(r.value)))),
     g.threshold === null ? null : [
@@ -39,7 +39,7 @@ function barsSvg(items, threshold, label) {
 }
 
 function columnsSvg(values, labels, label) {
-  const g = columns(values, { width: 480, height: 170, bottom: 22 });
+  const g = columns(values, { width: 360, height: 150, bottom: 22 });
   return svg("svg", { class: "columns", viewBox: "0 0 " + g.width + " " + g.height, role: "img", "aria-label": label,
                       preserveAspectRatio: "xMinYMin meet" },
     svg("title", {}, label),

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.e2e.browser import DESKTOP, DOCS_SCREENS, PHONE, SCREENSHOTS, check_accessibility, sign_in_as
-from tests.support import bearer, token
+from tests.support import bearer, new_company_id, token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -27,19 +27,30 @@ BERLIN = "Europe/Berlin"
 
 
 class School:
-    """The demo school over the API, as its admin: for what a test needs before it starts
-    and for what it checks afterwards in the stored state."""
+    """A school of its own for this module's tests (the demo school stays as `make run`
+    loads it, for the tests that count on it): its admin, a staff member and a teacher, over
+    the API, for what a test needs before it starts and for what it checks afterwards."""
 
-    def __init__(self, base: str, demo):
+    def __init__(self, base: str):
         self.base = base
-        self.demo = demo
-        self.company_id = demo.company_id
+        self.company_id = cid = new_company_id()
+        self.tokens = {"admin": token(cid, "admin", f"admin-{cid}")}
+        self.call("PUT", "/company", {"name": "Harbour Music School", "timezone": BERLIN})
+        for role, name in (("staff", "Sam Staff"), ("teacher", "Tina Teacher")):
+            sub = f"{role}-{cid}"
+            self.call("POST", "/staff", {"name": name, "email": f"{role}@{cid}.example", "role": role, "user_id": sub})
+            self.tokens[role] = token(cid, role, sub)
         self.staff = {s["name"]: s for s in self.get("/staff?limit=200")["items"]}
 
+    def sign_in(self, page, role: str) -> None:
+        """Paste the role's token into the sign-in form, as a school's user would."""
+        page.goto(f"{self.base}/app")
+        page.fill("#token-input", self.tokens[role])
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_selector("main[aria-busy='false'] h1")
+
     def call(self, method: str, path: str, body=None, role: str = "admin", expect=(200, 201)):
-        answer = requests.request(
-            method, self.base + path, json=body, headers=bearer(self.demo.tokens[role]), timeout=20
-        )
+        answer = requests.request(method, self.base + path, json=body, headers=bearer(self.tokens[role]), timeout=20)
         assert answer.status_code in expect, (method, path, answer.status_code, answer.text)
         return answer.json() if answer.text else None
 
@@ -101,8 +112,8 @@ class School:
 
 
 @pytest.fixture(scope="module")
-def school(stack, demo):
-    return School(stack.base, demo)
+def school(stack):
+    return School(stack.base)
 
 
 def uid() -> str:
@@ -150,11 +161,10 @@ def fill_form(page, form: str, values: dict) -> None:
 def test_a_new_student_is_added_enrolled_marked_and_sees_the_same_balance_in_the_portal(stack, school, open_page):
     from playwright.sync_api import expect
 
-    name, sub = f"Nora Nowak {uid()}", f"nora-{uid()}"
-    schedule_name = f"Cello circle {uid()}"
+    name, sub = "Nora Nowak", f"nora-{uid()}"
+    schedule_name = "Cello circle"
     page = open_page()
-    sign_in_as(page, stack.base, "admin")
-    page.wait_for_selector("#schedules li")
+    school.sign_in(page, "admin")
 
     # A new schedule with its recurrence and policy, from the schedules page.
     page.click("details.add > summary:text-is('New schedule')")
@@ -252,6 +262,26 @@ def test_a_new_student_is_added_enrolled_marked_and_sees_the_same_balance_in_the
     assert portal.locator("#past li").first.locator("strong").inner_text().endswith(("CET", "GMT+1", "CEST", "GMT+2"))
     check_accessibility(portal, "portal")
 
+    # Classmates, for the README's pictures: one running low, one with nothing left, a held no-show.
+    for other, balance, marks in (("Liam Lang", 3, ["attended", "no_show"]), ("Emma Engel", 2, ["attended"] * 2)):
+        mate = school.student(other)
+        school.enrol(schedule, mate, balance)
+        for s, status in zip(sessions, marks):
+            school.mark(s, mate, status)
+    # The README's pictures of the board and of the student's page, at desktop and phone width.
+    for viewport, suffix in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        look = open_page(viewport)
+        school.sign_in(look, "staff")
+        go(look, f"#/board/{schedule['id']}")
+        look.wait_for_selector("#board")
+        assert fits(look)
+        shot(look, f"board-{suffix}.png", docs=True)
+        go(look, f"#/student/{student['id']}")
+        look.locator("button.ledger-toggle").click()
+        look.wait_for_selector("table.ledger tbody tr")
+        assert fits(look)
+        shot(look, f"student-{suffix}.png", docs=True)
+
 
 # --- top-ups and adjustments that count once ----------------------------------------------
 
@@ -259,13 +289,12 @@ def test_a_new_student_is_added_enrolled_marked_and_sees_the_same_balance_in_the
 def test_a_double_clicked_or_resent_top_up_counts_once_and_an_adjustment_needs_its_reason(stack, school, open_page):
     from playwright.sync_api import expect
 
-    schedule = school.schedule(f"Flute {uid()}", 0)
-    student = school.student(f"Olga Orlova {uid()}")
+    schedule = school.schedule("Flute", 0)
+    student = school.student("Olga Orlova")
     enrollment = school.enrol(schedule, student, 10)
     eid = enrollment["id"]
     page = open_page()
-    sign_in_as(page, stack.base, "staff")
-    page.wait_for_selector("#schedules li")
+    school.sign_in(page, "staff")
     go(page, f"#/student/{student['id']}")
     panel = page.locator(f"section.enrollment[data-enrollment-id='{eid}']")
     top_up = panel.locator("form[data-form='top-up']")
@@ -333,16 +362,15 @@ def test_a_double_clicked_or_resent_top_up_counts_once_and_an_adjustment_needs_i
 def test_held_no_shows_are_charged_or_waived_with_a_reason(stack, school, open_page):
     from playwright.sync_api import expect
 
-    schedule = school.schedule(f"Harp {uid()}", 2, policy={"no_show": "hold"})
+    schedule = school.schedule("Harp", 2, policy={"no_show": "hold"})
     [session, _] = sorted(school.sessions(schedule), key=lambda s: s["starts_at"])
-    charged, waived = school.student(f"Paul Peters {uid()}"), school.student(f"Quinn Quast {uid()}")
+    charged, waived = school.student("Paul Peters"), school.student("Quinn Quast")
     for who in (charged, waived):
         school.enrol(schedule, who, 5)
         assert school.mark(session, who, "no_show")["held"] is True
 
     page = open_page()
-    sign_in_as(page, stack.base, "staff")
-    page.wait_for_selector("#schedules li")
+    school.sign_in(page, "staff")
     go(page, "#/held")
     rows = {
         who["id"]: page.locator(f"#held tr[data-session-id='{session['id']}'][data-student-id='{who['id']}']")
@@ -401,11 +429,10 @@ def _send_booking(base: str, integration: dict, secret: str, email: str, start: 
 def test_an_admin_connects_a_booking_system_and_replays_a_delivery_that_failed(stack, school, open_page):
     from playwright.sync_api import expect
 
-    booked = school.schedule(f"Drums booked {uid()}", 0, kind="one_to_one")
-    name = f"Calendar {uid()}"
+    booked = school.schedule("Drums (booked)", 0, kind="one_to_one")
+    name = "Calendar"
     page = open_page()
-    sign_in_as(page, stack.base, "admin")
-    page.wait_for_selector("#schedules li")
+    school.sign_in(page, "admin")
     go(page, "#/integrations")
     page.click("details.add > summary:text-is('Connect a booking system')")
     fill_form(page, "#add-integration", {"provider": "standard", "name": name, "default_schedule_id": booked["id"]})
@@ -458,9 +485,9 @@ def test_reports_show_who_is_at_risk_teachers_against_the_threshold_utilization_
 ):
     from playwright.sync_api import expect
 
-    schedule = school.schedule(f"Oboe {uid()}", 10)
+    schedule = school.schedule("Oboe", 10)
     sessions = sorted(school.sessions(schedule), key=lambda s: s["starts_at"])
-    drifting = school.student(f"Sven Stein {uid()}")
+    drifting = school.student("Sven Stein")
     school.enrol(schedule, drifting, 20)
     for s, status in zip(sessions[:6], ["attended", "attended", "attended", "no_show", "no_show", "no_show"]):
         school.mark(s, drifting, status)
@@ -476,8 +503,7 @@ def test_reports_show_who_is_at_risk_teachers_against_the_threshold_utilization_
 
     for viewport, suffix in ((DESKTOP, "desktop"), (PHONE, "phone")):
         page = open_page(viewport)
-        sign_in_as(page, stack.base, "staff")
-        page.wait_for_selector("#schedules li")
+        school.sign_in(page, "staff")
         go(page, "#/reports")
         page.wait_for_selector("#at-risk")
         at_risk = page.locator(f"#at-risk tr[data-student-id='{drifting['id']}']")
@@ -496,8 +522,7 @@ def test_reports_show_who_is_at_risk_teachers_against_the_threshold_utilization_
 
     # Each CSV downloads as a file, and it is the API's own CSV.
     page = open_page()
-    sign_in_as(page, stack.base, "staff")
-    page.wait_for_selector("#schedules li")
+    school.sign_in(page, "staff")
     go(page, "#/reports")
     page.wait_for_selector("#at-risk")
     frm, to = page.input_value("#report-from"), page.input_value("#report-to")
@@ -510,7 +535,7 @@ def test_reports_show_who_is_at_risk_teachers_against_the_threshold_utilization_
             text = f.read()
         api = requests.get(
             f"{stack.base}/reports/{kind}?from={frm}&to={to}&format=csv",
-            headers=bearer(school.demo.tokens["staff"]),
+            headers=bearer(school.tokens["staff"]),
             timeout=20,
         )
         assert list(csv.reader(io.StringIO(text)))[0] == list(csv.reader(io.StringIO(api.text)))[0]
@@ -551,8 +576,7 @@ def test_every_view_fits_a_phone_and_passes_the_accessibility_check(stack, schoo
             assert page.locator("#error").is_hidden(), (name, page.locator("#error").inner_text())
             check_accessibility(page, f"{name} ({suffix})")
             assert fits(page), f"{name} scrolls sideways at {viewport['width']} px"
-            if name in ("board", "student"):
-                shot(page, f"{name}-{suffix}.png", docs=True)
+            shot(page, f"demo-{name}-{suffix}.png")
         student = open_page(viewport)
         sign_in_as(student, stack.base, "student")
         student.wait_for_selector("#enrollments")
@@ -567,16 +591,15 @@ def test_every_view_fits_a_phone_and_passes_the_accessibility_check(stack, schoo
 def test_staff_cancel_a_session_from_its_roster_and_nobody_is_charged(stack, school, open_page):
     from playwright.sync_api import expect
 
-    schedule = school.schedule(f"Lute {uid()}", 2, policy={"cancelled": "deduct"})
+    schedule = school.schedule("Lute", 2, policy={"cancelled": "deduct"})
     session = sorted(school.sessions(schedule), key=lambda s: s["starts_at"])[0]
-    pupils = [school.student(f"Uma Ulm {uid()}"), school.student(f"Vic Vogt {uid()}")]
+    pupils = [school.student("Uma Ulm"), school.student("Vic Vogt")]
     for who in pupils:
         school.enrol(schedule, who, 3)
     school.mark(session, pupils[0], "attended")  # charged; the school's cancellation gives it back
 
     page = open_page(PHONE)
-    sign_in_as(page, stack.base, "staff")
-    page.wait_for_selector("#schedules li")
+    school.sign_in(page, "staff")
     go(page, f"#/session/{session['id']}")
     page.wait_for_selector("#roster-form")
     page.click("#cancel-session")
@@ -598,8 +621,7 @@ def test_an_admin_changes_the_company_settings_and_a_stale_page_is_told_so(stack
 
     before = school.get("/company")
     page = open_page()
-    sign_in_as(page, stack.base, "admin")
-    page.wait_for_selector("#schedules li")
+    school.sign_in(page, "admin")
     go(page, "#/settings")
     page.fill("#settings-form [name='teacher_cancellation_threshold']", "20")
     page.fill("#settings-form [name='low_balance_threshold']", "-1")
