@@ -174,6 +174,8 @@ def routes(w: dict) -> list[tuple[str, Http, str]]:
         ("GET /enrollments/{id}/ledger", w["staff"], f"/enrollments/{enr}/ledger"),
         ("GET /attendance/held", w["staff"], "/attendance/held"),
         ("GET /students (page)", w["staff"], "/students?limit=20"),
+        ("GET /students?q= (search, 20 of many)", w["staff"], "/students?q=student%201&limit=20"),
+        ("GET /students?q= (search, by surname)", w["staff"], "/students?q=7&limit=20"),
         ("GET /students/{id}/enrollments", w["staff"], f"/students/{w['student']}/enrollments"),
         ("GET /students/{id}/board", w["staff"], f"/students/{w['student']}/board?{span}&limit=20"),
         ("GET /me", w["portal"], "/me"),
