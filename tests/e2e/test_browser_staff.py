@@ -641,3 +641,52 @@ def test_an_admin_changes_the_company_settings_and_a_stale_page_is_told_so(stack
     page.click("#settings-form button[type=submit]")
     expect(page.locator("#settings-form .form-status")).to_contain_text("412")
     assert school.get("/company")["report_settings"]["teacher_cancellation_threshold"] == 15
+
+
+def test_a_teacher_marks_their_class_in_bulk_on_a_phone_and_cannot_reach_staff_pages(stack, school, open_page):
+    from playwright.sync_api import expect
+
+    schedule = school.schedule("Viola", 1)
+    [session] = school.sessions(schedule)
+    pupils = [school.student("Wim Weber"), school.student("Xena Xu")]
+    for who in pupils:
+        school.enrol(schedule, who, 4)
+
+    page = open_page(PHONE)
+    school.sign_in(page, "teacher")
+    nav = page.locator("#nav a").all_inner_texts()
+    assert nav == ["Schedules", "Notifications"]  # no students, reports, settings
+    go(page, f"#/session/{session['id']}")
+    page.wait_for_selector("#roster-form")
+    assert page.locator("#cancel-session").count() == 0  # a school cancellation is for staff
+    page.click("#roster-form button:text-is('Mark everyone attended')")
+    page.select_option(f"#roster select[data-student-id='{pupils[1]['id']}']", "no_show")
+    page.click("#roster-form button[type=submit]")
+    expect(page.locator("#roster-form .form-status")).to_have_text("2 of 2 saved.")
+    assert fits(page)
+    check_accessibility(page, "teacher's roster")
+    balances = [school.enrollment(f"{schedule['id']}.{who['id']}")["balance"] for who in pupils]
+    assert balances == [3, 3]  # attended and a charged no-show (the default policy)
+    # A staff page the teacher opens anyway answers with the API's refusal, not data.
+    go(page, "#/students")
+    expect(page.locator("#error")).to_have_attribute("data-status", "403")
+    assert page.locator("#students li").count() == 0
+
+
+def test_adding_a_student_with_a_login_someone_has_names_the_field(stack, school, open_page):
+    from playwright.sync_api import expect
+
+    page = open_page()
+    school.sign_in(page, "staff")
+    go(page, "#/students?add=1")
+    taken = f"staff-{school.company_id}"  # Sam Staff's login
+    fill_form(page, "#add-student", {"name": "Yara Yilmaz", "email": "yara@students.example", "user_id": taken})
+    page.click("#add-student button[type=submit]")
+    error = page.locator("#add-student .field[data-field='user_id'] .field-error")
+    expect(error).to_have_text("already in use")
+    assert page.locator("#add-student [name='user_id']").get_attribute("aria-invalid") == "true"
+    assert school.get("/students?q=yara")["items"] == []
+    fill_form(page, "#add-student", {"email": "not an email", "user_id": ""})
+    page.click("#add-student button[type=submit]")
+    expect(page.locator("#add-student .field[data-field='email'] .field-error")).to_be_visible()
+    assert school.get("/students?q=yara")["items"] == []
