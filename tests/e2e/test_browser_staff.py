@@ -690,3 +690,35 @@ def test_adding_a_student_with_a_login_someone_has_names_the_field(stack, school
     page.click("#add-student button[type=submit]")
     expect(page.locator("#add-student .field[data-field='email'] .field-error")).to_be_visible()
     assert school.get("/students?q=yara")["items"] == []
+
+
+def test_staff_edit_a_schedules_charge_policy_and_its_threshold(stack, school, open_page):
+    from playwright.sync_api import expect
+
+    schedule = school.schedule("Banjo", 0)
+    page = open_page(PHONE)
+    school.sign_in(page, "staff")
+    go(page, f"#/schedule/{schedule['id']}")
+    page.click("details.add > summary:text-is('Edit the charge policy')")
+    fill_form(
+        page,
+        "#policy-form",
+        {"policy.cancelled": "deduct", "policy.late_cancel_hours": 24, "policy.no_show": "hold", "low_balance_threshold": 3},
+    )
+    page.click("#policy-form button[type=submit]")
+    expect(page.locator("#policy-text")).to_contain_text("charged when under 24 h before")
+    expect(page.locator("#policy-text")).to_contain_text("No-show: held for staff")
+    saved = school.get(f"/schedules/{schedule['id']}")
+    assert saved["policy"] == {"cancelled": "deduct", "no_show": "hold", "late_cancel_hours": 24, "overdraft": 0}
+    assert saved["low_balance_threshold"] == 3 and saved["version"] == schedule["version"] + 1
+    # Emptying the late-cancellation hours removes the rule; a negative overdraft is refused by name.
+    page.fill("#policy-form [name='policy.late_cancel_hours']", "")
+    page.fill("#policy-form [name='policy.overdraft']", "-1")
+    page.click("#policy-form button[type=submit]")
+    expect(page.locator("#policy-form .field[data-field='policy.overdraft'] .field-error")).to_be_visible()
+    assert school.get(f"/schedules/{schedule['id']}")["policy"]["late_cancel_hours"] == 24
+    page.fill("#policy-form [name='policy.overdraft']", "0")
+    page.click("#policy-form button[type=submit]")
+    expect(page.locator("#policy-text")).not_to_contain_text("charged when under")
+    assert school.get(f"/schedules/{schedule['id']}")["policy"]["late_cancel_hours"] is None
+    check_accessibility(page, "schedule policy")
