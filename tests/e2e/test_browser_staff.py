@@ -703,7 +703,12 @@ def test_staff_edit_a_schedules_charge_policy_and_its_threshold(stack, school, o
     fill_form(
         page,
         "#policy-form",
-        {"policy.cancelled": "deduct", "policy.late_cancel_hours": 24, "policy.no_show": "hold", "low_balance_threshold": 3},
+        {
+            "policy.cancelled": "deduct",
+            "policy.late_cancel_hours": 24,
+            "policy.no_show": "hold",
+            "low_balance_threshold": 3,
+        },
     )
     page.click("#policy-form button[type=submit]")
     expect(page.locator("#policy-text")).to_contain_text("charged when under 24 h before")
