@@ -457,3 +457,132 @@ def test_enable_contention_rejects_a_bad_hold():
         with pytest.raises(ValueError):
             engine.enable_contention(bad)
     assert engine.contention_stats()["enabled"] is False
+
+
+# --- plain update expressions, applied without moto's expression machinery ----------------
+
+PLAIN_STEPS = [
+    # (update expression, names, values, condition) applied in turn to one item and another
+    (
+        "SET #t = :t, #c = :c ADD #n :one",
+        {"#t": "type", "#c": "company_id", "#n": "n"},
+        {":t": {"S": "stats"}, ":c": {"S": "c1"}, ":one": {"N": "1"}},
+        None,
+    ),
+    ("ADD #n :by, #m :half", {"#n": "n", "#m": "m"}, {":by": {"N": "-3"}, ":half": {"N": "0.5"}}, None),
+    (
+        "SET #l = :l, #map = :map REMOVE #c",
+        {"#l": "l", "#map": "map", "#c": "company_id"},
+        {":l": {"L": [{"S": "a"}, {"N": "2"}]}, ":map": {"M": {"k": {"BOOL": True}}}},
+        None,
+    ),
+    (
+        "SET #v = :two",
+        {"#v": "version"},
+        {":two": {"N": "2"}, ":one": {"N": "1"}},
+        "attribute_not_exists(#v) OR #v = :one",
+    ),
+    ("SET #v = :three", {"#v": "version"}, {":three": {"N": "3"}, ":one": {"N": "1"}}, "#v = :one"),  # fails
+    ("REMOVE #gone, #l", {"#gone": "never_there", "#l": "l"}, {}, None),
+    ("SET #g = :g ADD #n :one", {"#g": "GSI1PK", "#n": "n"}, {":g": {"S": "P#1"}, ":one": {"N": "1"}}, None),
+]
+
+
+def _apply_plain_steps(client, pk):
+    outcomes = []
+    for expression, names, values, condition in PLAIN_STEPS:
+        kwargs = {"TableName": TABLE, "Key": key(pk), "UpdateExpression": expression, "ExpressionAttributeNames": names}
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        try:
+            client.update_item(**kwargs, ReturnValues="ALL_NEW")
+            outcomes.append("ok")
+        except ClientError as exc:
+            outcomes.append(error_code_of(exc))
+    return outcomes
+
+
+def error_code_of(exc):
+    return exc.response["Error"]["Code"]
+
+
+def test_plain_updates_leave_the_items_records_and_refusals_moto_would(ddb, monkeypatch):
+    monkeypatch.setattr(engine, "PLAIN_UPDATES", False)
+    by_moto = _apply_plain_steps(ddb, "MOTO")
+    monkeypatch.setattr(engine, "PLAIN_UPDATES", True)
+    planned = []
+    real_plan = engine._plain_update
+    monkeypatch.setattr(engine, "_plain_update", lambda *a: planned.append(real_plan(*a)) or planned[-1])
+    plain = _apply_plain_steps(ddb, "PLAIN")
+    assert len(planned) == len(PLAIN_STEPS) and all(planned)  # every step took the plain path
+    assert plain == by_moto == ["ok", "ok", "ok", "ok", "ConditionalCheckFailedException", "ok", "ok"]
+    items = {pk: ddb.get_item(TableName=TABLE, Key=key(pk))["Item"] for pk in ("MOTO", "PLAIN")}
+    assert {k: v for k, v in items["PLAIN"].items() if k != "PK"} == {
+        k: v for k, v in items["MOTO"].items() if k != "PK"
+    }
+    assert items["PLAIN"]["n"] == {"N": "-1"} and items["PLAIN"]["m"] == {"N": "0.5"}
+
+    def images(pk):
+        found = []
+        for r in stream_records(ddb):
+            if r["dynamodb"]["Keys"]["PK"]["S"] == pk:
+                old, new = r["dynamodb"].get("OldImage"), r["dynamodb"].get("NewImage")
+                strip = lambda image: image and {k: v for k, v in image.items() if k != "PK"}  # noqa: E731
+                found.append((r["eventName"], strip(old), strip(new)))
+        return found
+
+    assert images("PLAIN") == images("MOTO") and len(images("PLAIN")) == 6  # one INSERT, then MODIFYs
+
+
+def test_updates_that_are_not_plain_still_go_to_moto_and_are_refused_as_it_refuses(ddb):
+    ddb.put_item(TableName=TABLE, Item={**key("S"), "word": {"S": "x"}})
+    cases = [
+        ("ADD #w :one", {"#w": "word"}, {":one": {"N": "1"}}),  # a number added to a string
+        ("SET #pk = :v", {"#pk": "PK"}, {":v": {"S": "other"}}),  # a key attribute
+        ("SET #a = :v, #a = :w", {"#a": "a"}, {":v": {"S": "1"}, ":w": {"S": "2"}}),  # one path twice
+        ("SET #a = :missing", {"#a": "a"}, {":v": {"S": "1"}}),  # an undefined value
+    ]
+    for expression, names, values in cases:
+        with pytest.raises(ClientError) as raised:
+            ddb.update_item(
+                TableName=TABLE,
+                Key=key("S"),
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        assert error_code(raised) == "ValidationException", expression
+    assert ddb.get_item(TableName=TABLE, Key=key("S"))["Item"] == {**key("S"), "word": {"S": "x"}}
+    # if_not_exists and arithmetic are moto's to do: the outcome is DynamoDB's.
+    ddb.update_item(
+        TableName=TABLE,
+        Key=key("S"),
+        UpdateExpression="SET #n = if_not_exists(#n, :zero) + :one",
+        ExpressionAttributeNames={"#n": "n"},
+        ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
+    )
+    assert counter(ddb, "S") == 1
+
+
+def test_plain_updates_in_a_transaction_roll_back_with_it(ddb):
+    ddb.put_item(TableName=TABLE, Item={**key("T"), "n": {"N": "5"}})
+    ddb.put_item(TableName=TABLE, Item=key("U"))
+    with pytest.raises(ClientError) as raised:
+        ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": key("T"),
+                        "UpdateExpression": "ADD #n :one",
+                        "ExpressionAttributeNames": {"#n": "n"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                must_not_exist("U"),
+            ]
+        )
+    assert reasons(raised) == ["None", "ConditionalCheckFailed"]
+    assert counter(ddb, "T") == 5
