@@ -247,7 +247,7 @@ def _plain_update(expression, names, values):
     return plan
 
 
-def _plain_updates(models, original):
+def _plain_updates(original):
     """Applies a plain update expression (`_plain_update`) directly to the item, as moto's
     parser, validator and executor would, and leaves the same stream record; anything else
     goes to moto. The condition is moto's own."""
@@ -260,27 +260,12 @@ def _plain_updates(models, original):
         self,
         table_name,
         key,
-        update_expression,
-        expression_attribute_names,
-        expression_attribute_values,
-        attribute_updates=None,
-        expected=None,
-        condition_expression=None,
-        return_values_on_condition_check_failure=None,
+        update_expression=None,
+        expression_attribute_names=None,
+        expression_attribute_values=None,
+        **options,
     ):
-        plan = (
-            None
-            if attribute_updates or expected or not PLAIN_UPDATES
-            else _plain_update(update_expression, expression_attribute_names, expression_attribute_values)
-        )
-        table = self.get_table(table_name) if plan is not None else None
-        keys = {table.hash_key_attr, table.range_key_attr} if table is not None else set()
-        if (
-            plan is None
-            or any(name in keys for _, name, _ in plan)
-            or table.hash_key_attr not in key
-            or (table.range_key_attr is not None and table.range_key_attr not in key)
-        ):
+        def by_moto():
             return original(
                 self,
                 table_name,
@@ -288,19 +273,34 @@ def _plain_updates(models, original):
                 update_expression,
                 expression_attribute_names,
                 expression_attribute_values,
-                attribute_updates=attribute_updates,
-                expected=expected,
-                condition_expression=condition_expression,
-                return_values_on_condition_check_failure=return_values_on_condition_check_failure,
+                **options,
             )
+
+        if options.get("attribute_updates") or options.get("expected") or not PLAIN_UPDATES:
+            return by_moto()
+        plan = _plain_update(update_expression, expression_attribute_names, expression_attribute_values)
+        table = self.get_table(table_name) if plan is not None else None
+        if (
+            plan is None
+            or any(name in (table.hash_key_attr, table.range_key_attr) for _, name, _ in plan)
+            or table.hash_key_attr not in key
+            or (table.range_key_attr is not None and table.range_key_attr not in key)
+        ):
+            return by_moto()
+        condition_expression = options.get("condition_expression")
+        on_failure = options.get("return_values_on_condition_check_failure")
         hash_value = DynamoType(key[table.hash_key_attr])
         range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
         item = table.get_item(hash_value, range_value)
+        if item is not None and any(
+            keyword == "ADD" and name in item.attrs and item.attrs[name].type != "N" for keyword, name, _ in plan
+        ):
+            return by_moto()  # moto names the type mismatch
         condition = create_condition_expression_parser(
             condition_expression, expression_attribute_names, expression_attribute_values
         ).parse()
         if not condition.expr(item):
-            if return_values_on_condition_check_failure == "ALL_OLD" and item is not None:
+            if on_failure == "ALL_OLD" and item is not None:
                 raise ConditionalCheckFailed(item=item.to_json()["Attributes"])
             raise ConditionalCheckFailed
         table._validate_item_types({name: value for keyword, name, value in plan if keyword == "SET"})
@@ -317,19 +317,7 @@ def _plain_updates(models, original):
             if keyword == "SET":
                 attrs[name] = DynamoType(copy.deepcopy(value))
             elif keyword == "ADD":
-                current = attrs.get(name, DynamoType({"N": "0"}))
-                if current.type != "N":
-                    return original(
-                        self,
-                        table_name,
-                        key,
-                        update_expression,
-                        expression_attribute_names,
-                        expression_attribute_values,
-                        condition_expression=condition_expression,
-                        return_values_on_condition_check_failure=return_values_on_condition_check_failure,
-                    )  # moto names the type mismatch
-                attrs[name] = current + DynamoType(value)
+                attrs[name] = attrs.get(name, DynamoType({"N": "0"})) + DynamoType(value)
             else:
                 attrs.pop(name, None)
         updated = Item(hash_value, range_value, attrs={})
@@ -819,7 +807,7 @@ def make_serializable() -> None:
             if name in ("create_table", "delete_table"):
                 original = _forgetting_holds(original)
             elif name == "update_item":
-                original = _one_insert_record(_plain_updates(models, original))
+                original = _one_insert_record(_plain_updates(original))
             setattr(DynamoDBBackend, name, _locked(original))
         for name in _STREAM_OPERATIONS:
             setattr(DynamoDBStreamsBackend, name, _locked(getattr(DynamoDBStreamsBackend, name)))
