@@ -132,7 +132,8 @@ function enrollmentPanel(e, zone, reload) {
 }
 
 function enrolForm(student, schedules, staffList, done) {
-  const active = staffList.filter((s) => s.role !== "teacher");
+  // Anyone on the staff may be told; admins and staff first, as they usually are.
+  const active = staffList.filter((s) => s.role !== "teacher").concat(staffList.filter((s) => s.role === "teacher"));
   return writeForm({
     id: "enrol-form",
     title: "Enrol in a schedule",
@@ -142,7 +143,7 @@ function enrolForm(student, schedules, staffList, done) {
       { name: "initial_balance", label: "Opening balance (sessions)", type: "number", required: true,
         attrs: { min: 0, inputmode: "numeric" } },
       { name: "responsible_staff_id", label: "Responsible staff member", type: "select", required: true,
-        options: [["", "Choose who is told when it runs low"]].concat(active.map((s) => [s.id, s.name])) },
+        options: [["", "Choose who is told when it runs low"]].concat(active.map((s) => [s.id, s.name + " (" + s.role + ")"])) },
       { name: "low_balance_threshold", label: "Low-balance threshold", type: "number",
         hint: "Optional: else the schedule's, else the company's.", attrs: { min: 0, inputmode: "numeric" } },
     ],
