@@ -57,6 +57,12 @@ def session_horizon(event):
     return jobs.run("session-horizon")
 
 
+@app.schedule(Cron(30, 5, "*", "*", "?", "*"), name="lot-expiry")
+def lot_expiry(event):
+    """Daily, before the low-balance check: expire lapsed packages, announce those lapsing soon."""
+    return jobs.run("lot-expiry")
+
+
 @app.schedule(Cron(0, 6, "*", "*", "?", "*"), name="low-balance")
 def low_balance(event):
     """Daily: tell the staff responsible about enrollments that crossed their threshold."""

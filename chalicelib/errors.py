@@ -81,6 +81,12 @@ class InsufficientBalance(Conflict):
     code = "insufficient_balance"
 
 
+class EnrollmentPaused(Conflict):
+    """A charge for a session that starts while the enrollment is paused."""
+
+    code = "enrollment_paused"
+
+
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
 

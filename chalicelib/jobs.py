@@ -5,11 +5,12 @@ from typing import Callable
 
 from . import config
 from .observability import flush, log_event
-from .services import notifications, sessions
+from .services import lots, notifications, sessions
 from .store import engine
 
 JOBS: dict[str, Callable[[date], dict]] = {
     "session-horizon": sessions.extend_horizons,
+    "lot-expiry": lots.run_expiry,
     "low-balance": notifications.run_low_balance_check,
 }
 

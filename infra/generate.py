@@ -59,16 +59,17 @@ class Function:
 # Reserved concurrency is an upper bound (what one function may take of the account's
 # concurrency, so a flood on one cannot starve the others or run up the bill) and a
 # guarantee (it is always there for it). Lambda keeps 100 of the account's concurrency
-# unreserved, so the four together (112) need an account limit of at least 212 (the default
+# unreserved, so the five together (113) need an account limit of at least 213 (the default
 # is 1,000; a new account may start lower: ask for an increase first).
 FUNCTIONS = (
     # The API: 100 at once is far above a school's traffic (the stage allows 50 requests a
     # second per method at ~0.1-0.3 s each, 5 to 15 busy functions) and bounds what slow
     # requests (30 s timeout) or a flood across many methods can cost the table and the bill.
     Function("api_handler", "APIHandler", "ApiHandlerRole", 100, frozenset({"key"})),
-    # The two daily jobs: one run at a time. A run invoked by hand while the scheduled one is
+    # The three daily jobs: one run at a time. A run invoked by hand while the scheduled one is
     # running is throttled (and retried by Lambda's async retries) instead of running beside it.
     Function("session-horizon", "SessionHorizon", "SessionHorizonRole", 1, frozenset()),
+    Function("lot-expiry", "LotExpiry", "LotExpiryRole", 1, frozenset()),
     Function("low-balance", "LowBalance", "LowBalanceRole", 1, frozenset({"email"})),
     # The stream: Lambda runs one batch per shard at a time, and an on-demand table has a few
     # shards; 10 covers them. Above that, batches wait (throttled, retried; the stream keeps

@@ -70,3 +70,7 @@ def _sane_instant(value: datetime) -> datetime:
 
 Day = Annotated[date, AfterValidator(_sane_day)]
 Instant = Annotated[datetime, AfterValidator(_sane_instant)]
+
+ValidDays = Annotated[int, Field(ge=1, le=3660)]
+Price = Annotated[str, Field(pattern=r"^\d{1,7}(\.\d{1,2})?$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]

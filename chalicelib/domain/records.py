@@ -7,6 +7,9 @@ still at that version. Services derive a changed record with `dataclasses.replac
 hand it to a repository; they never edit one in place.
 
 Every record carries its `company_id`, so nothing has to parse it out of a key.
+
+The file is every record of the school in one place on purpose, as `store/models.py` is
+every item: a newcomer reads the whole vocabulary once.
 """
 
 from dataclasses import dataclass, field
@@ -29,6 +32,10 @@ class Company:
     rate_below: int | None = None
     teacher_cancellation_threshold: int | None = None
     teacher_min_sessions: int | None = None
+    # Packages (lots): the validity a top-up gets when it names none (None: no expiry), and
+    # how many days ahead a lot's unused sessions are announced before they lapse.
+    lot_valid_days: int | None = None
+    lot_warning_days: int | None = None
     version: int = 0
 
 
@@ -96,10 +103,58 @@ class Schedule:
     capacity: int | None = None
     recurrence: Recurrence | None = None
     low_balance_threshold: int | None = None
+    lot_valid_days: int | None = None  # a top-up's validity here when it names none
     # Kept in the enrollments' transactions, at most `seats`; None on a schedule written before
     # seats were counted (the first enrollment change counts its roster).
     active_enrollments: int | None = 0
     version: int = 0
+
+
+@dataclass(frozen=True)
+class Lot:
+    """One package of sessions an enrollment holds (domain/lots.py says how they are used).
+
+    `remaining` counts what is left to use; `settled` how many of its sessions paid for
+    sessions owed when it came; `expired` how many lapsed unused (written once, by the
+    `expiry` entry, at `expired_at`). Instants are ISO 8601 UTC."""
+
+    lot_id: str
+    sessions: int
+    remaining: int
+    at: str  # bought or allocated
+    source: str  # opening | top_up | sale | make_up | adjustment
+    expires_at: str | None = None
+    unit_price: str | None = None  # a decimal, in `currency`
+    currency: str | None = None
+    note: str | None = None
+    settled: int = 0
+    expired: int = 0
+    expired_at: str | None = None
+    warned_at: str | None = None  # when its coming expiry was announced
+    timezone: str | None = None  # its schedule's, when it was made: the zone its days are shown in
+
+    @property
+    def used(self) -> int:
+        """Sessions taken from it (by charges, corrections and paying what was owed)."""
+        return self.sessions - self.remaining - self.expired
+
+    @property
+    def state(self) -> str:
+        if self.expired_at is not None:
+            return "expired"
+        return "active" if self.remaining else "used_up"
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A freeze of an enrollment: no charge lands on a session starting in [starts, ends)."""
+
+    pause_id: str
+    starts: str  # ISO instant (the first day's midnight in the schedule's zone)
+    ends: str
+    reason: str
+    at: str
+    ended_early_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,11 +175,29 @@ class Enrollment:
     threshold: int = 2  # the one that applies (own, schedule's, company's)
     alert_level: int = 0  # low-balance level already announced (0, 1, 2)
     last_session_at: str | None = None  # start of the latest session charged
+    # The packages and what is owed (sessions charged beyond every lot). An enrollment written
+    # before lots held its whole balance as one lot without expiry (domain/lots.lots_of).
+    lots: tuple[Lot, ...] = ()
+    owed: int = 0
+    pauses: tuple[Pause, ...] = ()
     version: int = 0
 
     @property
     def enrollment_id(self) -> str:
         return ids.enrollment_id(self.schedule_id, self.student_id)
+
+    @property
+    def packages(self) -> tuple[Lot, ...]:
+        """Its lots, one written before lots read as one (domain/lots.lots_of)."""
+        from .lots import lots_of
+
+        return lots_of(self)
+
+    @property
+    def owed_sessions(self) -> int:
+        from .lots import owed_of
+
+        return owed_of(self)
 
 
 @dataclass(frozen=True)
@@ -140,6 +213,7 @@ class LedgerEntry:
     actor: str
     reference: str | None = None
     note: str | None = None
+    lot_id: str | None = None  # the lot it moved (None: what is owed)
 
 
 @dataclass(frozen=True)
@@ -199,6 +273,7 @@ class Mark:
     charge_override: bool | None = None
     override_reason: str | None = None
     note: str | None = None
+    lot_id: str | None = None  # the lot its charge took a session from (None: owed, or not charged)
     version: int = 0
 
     @property
@@ -270,6 +345,8 @@ class Notification:
     last_session_at: str | None = None
     read_at: str | None = None
     email: str = "pending"  # pending | sent | skipped
+    expiring: int | None = None  # sessions_expiring: how many lapse unused, the first at `expires_at`
+    expires_at: str | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,17 @@ def _report_settings(given: Mapping[str, int | None]) -> ReportSettings:
     )
 
 
+class PackageSettings(TypedDict):
+    """A new package's validity when a top-up names none, and how many days ahead a lapse is announced."""
+
+    lot_valid_days: int | None
+    lot_warning_days: int | None
+
+
+def _package_settings(given: Mapping[str, int | None]) -> PackageSettings:
+    return PackageSettings(lot_valid_days=given.get("lot_valid_days"), lot_warning_days=given.get("lot_warning_days"))
+
+
 def get_company(actor: Actor) -> records.Company:
     """The company's settings (404 for a company nobody set up)."""
     company = store.get_company(actor.company_id)
@@ -117,6 +128,7 @@ def put_company(
             low_balance_threshold=low_balance_threshold,
             updated_at=now,
             **_report_settings(report_settings),
+            **_package_settings(report_settings),
         )
         stored = store.save_company(uow, company)  # over the version read
         if low_balance_threshold != before:
@@ -160,6 +172,7 @@ def _set_up(
         company = replace(
             _new_company(cid, name=name, timezone=timezone, threshold=low_balance_threshold, now=now),
             **_report_settings(report_settings),
+            **_package_settings(report_settings),
         )
         stored = uow.create(company, refusal=_already_set_up)
         admin = records.StaffMember(

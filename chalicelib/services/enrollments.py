@@ -5,10 +5,12 @@ ledger entry, and (with an Idempotency-Key) the request's answer, in one transac
 """
 
 from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .. import clock, ids
-from ..domain import balances, records, thresholds
+from ..domain import balances, lots, records, thresholds
 from ..errors import (
     AlreadyEnrolled,
     InvalidInput,
@@ -46,8 +48,12 @@ def enroll(
     initial_balance: int,
     responsible_staff_id: str,
     low_balance_threshold: int | None,
+    expires_at: date | datetime | None = None,
+    valid_days: int | None = None,
     claim: Idempotency | None = None,
 ) -> records.Enrollment:
+    """Enrol a student; an opening balance is the enrollment's first lot (with the expiry
+    given, else the schedule's or the company's default validity)."""
     cid = actor.company_id
 
     def step(uow: UnitOfWork) -> records.Enrollment:
@@ -70,6 +76,21 @@ def enroll(
                 "responsible_staff_id", "no staff member with this id", "the responsible staff member does not exist"
             )
         now = clock.now_iso()
+        opening: tuple[records.Lot, ...] = ()
+        if initial_balance > 0:
+            opening = (
+                records.Lot(
+                    lot_id="L1",
+                    sessions=initial_balance,
+                    remaining=initial_balance,
+                    at=now,
+                    source=lots.OPENING,
+                    expires_at=expiry_of(expires_at, valid_days, schedule, company, now),
+                    timezone=schedule.timezone,
+                ),
+            )
+        elif expires_at is not None or valid_days is not None:
+            raise _field_error("expires_at", "an opening balance of 0 has nothing to expire", "nothing to expire")
         enrollment = records.Enrollment(
             company_id=cid,
             schedule_id=schedule_id,
@@ -85,6 +106,7 @@ def enroll(
             threshold=_threshold(low_balance_threshold, schedule, company),
             created_at=now,
             updated_at=now,
+            lots=opening,
         )
         stored = store.add_enrollment(
             uow, enrollment, actor=actor.label, already=lambda: _already_enrolled(cid, schedule_id, student_id)
@@ -131,21 +153,94 @@ def _reference(claim: Idempotency | None) -> str | None:
     return f"request:{claim.key}" if claim else None
 
 
-def _change_balance(
-    actor: Actor, enrollment_id: str, delta: int, kind: str, note: str | None, claim: Idempotency | None
-) -> records.Enrollment:
-    def step(uow: UnitOfWork) -> records.Enrollment:
-        enrollment = get_enrollment(actor, enrollment_id)
-        after, _ = uow.move_balance(
-            enrollment,
-            delta,
-            floor=0,
-            kind=kind,
-            actor=actor.label,
-            at=clock.now_iso(),
-            reference=_reference(claim),
-            note=note,
+def expiry_of(
+    expires_at: date | datetime | None,
+    valid_days: int | None,
+    schedule: records.Schedule | None,
+    company: records.Company | None,
+    now: str,
+) -> str | None:
+    """When a new lot lapses: `expires_at` (a date: usable through that day in the
+    schedule's zone; an instant: then), else `valid_days` from now, else the schedule's
+    default validity, else the company's; None: never."""
+    if expires_at is not None and valid_days is not None:
+        raise _field_error("valid_days", "give expires_at or valid_days, not both", "two expiries given")
+    if isinstance(expires_at, datetime):
+        at = clock.iso(expires_at)
+    elif isinstance(expires_at, date):
+        zone = ZoneInfo(schedule.timezone if schedule else company.timezone if company else "UTC")
+        at = clock.iso(datetime.combine(expires_at + timedelta(days=1), datetime.min.time(), zone))
+    else:
+        days = (
+            valid_days
+            or (schedule.lot_valid_days if schedule else None)
+            or (company.lot_valid_days if company else None)
         )
+        if not days:
+            return None
+        at = clock.iso(datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(days=days))
+    if at <= now:
+        raise _field_error("expires_at", "must lie in the future", "the package would expire before it can be used")
+    return at
+
+
+def _with_schedule(
+    actor: Actor, enrollment_id: str
+) -> tuple[records.Enrollment, records.Schedule | None, records.Company | None]:
+    """The enrollment with its schedule and company (what a new lot's validity depends on), in one request."""
+    parsed = ids.parse_enrollment_id(enrollment_id)
+    if parsed is None:
+        raise NotFound("enrollment", enrollment_id)
+    cid = actor.company_id
+    wanted = [reads.enrollment(cid, *parsed), reads.schedule(cid, parsed[0]), reads.company(cid)]
+    found = reads.load(wanted)
+    enrollment = found.get(wanted[0])
+    if enrollment is None:
+        raise NotFound("enrollment", enrollment_id)
+    return enrollment, found.get(wanted[1]), found.get(wanted[2])
+
+
+def plan_correction(enrollment: records.Enrollment, delta: int, now: str, note: str | None) -> lots.Plan:
+    """A correction of `delta`: more is a lot of its own (source adjustment, no expiry), less
+    is taken from the lots in consumption order."""
+    if delta > 0:
+        lot = records.Lot(lot_id="", sessions=delta, remaining=delta, at=now, source=lots.ADJUSTMENT, note=note)
+        return lots.add(enrollment, lot, now, kind=balances.ADJUSTMENT, note=note)
+    return lots.take(enrollment, -delta, now, kind=balances.ADJUSTMENT, note=note)
+
+
+def top_up(
+    actor: Actor,
+    enrollment_id: str,
+    *,
+    sessions: int,
+    note: str | None,
+    expires_at: date | datetime | None = None,
+    valid_days: int | None = None,
+    unit_price: str | None = None,
+    currency: str | None = None,
+    source: str = lots.TOP_UP,
+    claim: Idempotency | None = None,
+) -> records.Enrollment:
+    """A new lot of `sessions` (what is owed is settled from it first)."""
+
+    def step(uow: UnitOfWork) -> records.Enrollment:
+        enrollment, schedule, company = _with_schedule(actor, enrollment_id)
+        now = clock.now_iso()
+        lot = records.Lot(
+            lot_id="",
+            sessions=sessions,
+            remaining=sessions,
+            at=now,
+            source=source,
+            expires_at=expiry_of(expires_at, valid_days, schedule, company, now),
+            unit_price=unit_price,
+            currency=currency,
+            note=note,
+            timezone=schedule.timezone if schedule else None,
+        )
+        plan = lots.add(enrollment, lot, now, kind=balances.TOP_UP, note=note)
+        after, _ = uow.move_balance(enrollment, plan, floor=0, actor=actor.label, at=now, reference=_reference(claim))
         return after
 
     result = uow_.run(step, company_id=actor.company_id, idempotency=claim)
@@ -153,16 +248,19 @@ def _change_balance(
     return result
 
 
-def top_up(
-    actor: Actor, enrollment_id: str, *, sessions: int, note: str | None, claim: Idempotency | None = None
-) -> records.Enrollment:
-    return _change_balance(actor, enrollment_id, sessions, balances.TOP_UP, note, claim)
-
-
 def adjust(
     actor: Actor, enrollment_id: str, *, delta: int, reason: str, claim: Idempotency | None = None
 ) -> records.Enrollment:
-    return _change_balance(actor, enrollment_id, delta, balances.ADJUSTMENT, reason, claim)
+    def step(uow: UnitOfWork) -> records.Enrollment:
+        enrollment = get_enrollment(actor, enrollment_id)
+        now = clock.now_iso()
+        plan = plan_correction(enrollment, delta, now, reason)
+        after, _ = uow.move_balance(enrollment, plan, floor=0, actor=actor.label, at=now, reference=_reference(claim))
+        return after
+
+    result = uow_.run(step, company_id=actor.company_id, idempotency=claim)
+    count("BalanceChanges")
+    return result
 
 
 def update_enrollment(
@@ -215,16 +313,9 @@ def update_enrollment(
         elif fields.get("status", ACTIVE) != ACTIVE and enrollment.status == ACTIVE:
             store.free_seat(uow, _enrolled_in(schedule, schedule_id))
         if delta:
+            plan = plan_correction(enrollment, delta, now, note)
             after, _ = uow.move_balance(
-                enrollment,
-                delta,
-                floor=0,
-                kind=balances.ADJUSTMENT,
-                actor=actor.label,
-                at=now,
-                reference=_reference(claim),
-                note=note,
-                **fields,
+                enrollment, plan, floor=0, actor=actor.label, at=now, reference=_reference(claim), **fields
             )
             return after
         fields = {k: v for k, v in fields.items() if getattr(enrollment, k) != v}

@@ -49,6 +49,7 @@ def create_schedule(
     recurrence: dict | None,
     policy: dict | None,
     low_balance_threshold: int | None,
+    lot_valid_days: int | None = None,
 ) -> records.Schedule:
     cid = actor.company_id
 
@@ -72,6 +73,7 @@ def create_schedule(
             recurrence=_recurrence(recurrence),
             policy=records.Policy(**(policy or {})),
             low_balance_threshold=low_balance_threshold,
+            lot_valid_days=lot_valid_days,
             created_at=now,
             updated_at=now,
         )
@@ -116,7 +118,9 @@ def update_schedule(actor: Actor, schedule_id: str, changes: dict[str, Any], if_
         schedule = get_schedule(actor, schedule_id)
         if if_match is not None and schedule.version != if_match:
             raise VersionMismatch(f"the schedule is at version {schedule.version}, not {if_match}")
-        fields: dict[str, Any] = {k: changes[k] for k in ("name", "timezone", "low_balance_threshold") if k in changes}
+        fields: dict[str, Any] = {
+            k: changes[k] for k in ("name", "timezone", "low_balance_threshold", "lot_valid_days") if k in changes
+        }
         if "teacher_id" in changes:
             fields["teacher_id"] = changes["teacher_id"]
             fields["teacher_name"] = _teacher(actor, changes["teacher_id"]).name

@@ -7,9 +7,10 @@ Idempotency-Key: its record). Nothing in it is shared by other sessions' marks, 
 different sessions never contend (the report counters follow from the table's stream).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..domain import balances, records
+from ..domain import balances, lots, records
+from ..errors import EnrollmentPaused
 from . import models as m
 from .unit_of_work import Ref, UnitOfWork
 from .unit_of_work import load as read_together
@@ -102,29 +103,43 @@ def write_mark(
     the balance, the enrollment's update and ledger entry. Returns the enrollment after."""
     if check_session:
         _check_session(uow, session)
-    if change.after is not None:
-        uow.save(change.after)
-    else:
-        uow.remove(change.before)
+    mark = change.after
     if not change.delta:
+        if mark is not None and change.before is not None and mark.lot_id != change.before.lot_id:
+            mark = replace(mark, lot_id=change.before.lot_id)  # still charged to the same lot
+        _put_mark(uow, change.before, mark)
         return enrollment
     assert change.ledger_kind is not None  # a balance move always has its kind (balances._transition)
     extra = {}
-    if change.delta < 0 and session.starts_at > (enrollment.last_session_at or ""):
-        extra["last_session_at"] = session.starts_at
+    if change.delta < 0:
+        paused = lots.pause_at(enrollment, session.starts_at)
+        if paused is not None:
+            raise EnrollmentPaused(
+                f"the enrollment is paused from {paused.starts} to {paused.ended_early_at or paused.ends} "
+                f"({paused.reason}); no charge lands on a session in a pause",
+                [{"field": "status", "message": "the enrollment is paused"}],
+            )
+        if session.starts_at > (enrollment.last_session_at or ""):
+            extra["last_session_at"] = session.starts_at
+        plan = lots.charge(enrollment, at, kind=change.ledger_kind, note=change.ledger_note)
+    else:
+        taken_from = change.before.lot_id if change.before is not None else None
+        plan = lots.give_back(enrollment, taken_from, at, kind=change.ledger_kind, note=change.ledger_note)
+    if mark is not None:
+        mark = replace(mark, lot_id=plan.lot_charged(change.ledger_kind) if change.delta < 0 else None)
+    _put_mark(uow, change.before, mark)
     # Only a charge can be refused by the floor; giving a session back never is.
     after, _ = uow.move_balance(
-        enrollment,
-        change.delta,
-        floor=floor,
-        kind=change.ledger_kind,
-        actor=actor,
-        at=at,
-        reference=f"session:{session.session_id}",
-        note=change.ledger_note,
-        **extra,
+        enrollment, plan, floor=floor, actor=actor, at=at, reference=f"session:{session.session_id}", **extra
     )
     return after
+
+
+def _put_mark(uow: UnitOfWork, before: records.Mark | None, after: records.Mark | None) -> None:
+    if after is not None:
+        uow.save(after)
+    elif before is not None:
+        uow.remove(before)
 
 
 def retime(uow: UnitOfWork, session: records.Session, marks: list[records.Mark]) -> None:

@@ -60,8 +60,9 @@ def add_enrollment(
     uow: UnitOfWork, enrollment: records.Enrollment, *, actor: str, already: Callable[[], Exception]
 ) -> records.Enrollment:
     """Stage a new enrollment (once per student and schedule: else `already()`) with its
-    `initial` ledger entry."""
+    `initial` ledger entry, naming the opening lot the enrollment holds (if any)."""
     stored = uow.create(thresholds.rearmed(enrollment), refusal=already)
+    opening = stored.lots[0].lot_id if stored.lots else None
     uow.create(
         records.LedgerEntry(
             company_id=stored.company_id,
@@ -73,6 +74,7 @@ def add_enrollment(
             balance_after=stored.initial_balance,
             kind=balances.INITIAL,
             actor=actor,
+            lot_id=opening,
         )
     )
     return stored
@@ -149,6 +151,26 @@ def list_ledger(cid: str, schedule_id: str, student_id: str, limit: int, cursor:
 def low_enrollments(shard: int) -> list[records.Enrollment]:
     """Enrollments (of every company) with a low-balance crossing not yet announced."""
     return [e.record() for e in m.Enrollment.attention.query(f"LOW#{shard}")]
+
+
+@translate
+def lots_due(shard: int, now: str) -> list[records.Enrollment]:
+    """Enrollments (of every company) with a lot lapsed by `now` and sessions left in it (GSI2, sparse)."""
+    return [
+        e.record()
+        for e in m.Enrollment.by_teacher.query(f"{m.LOTS_DUE}{shard}", m.Item.GSI2SK < now)
+        if isinstance(e, m.Enrollment)
+    ]
+
+
+@translate
+def lots_to_warn(shard: int, horizon: str) -> list[records.Enrollment]:
+    """Active enrollments with a lot lapsing before `horizon` whose lapse is not yet announced (GSI3, sparse)."""
+    return [
+        e.record()
+        for e in m.Enrollment.by_email.query(f"{m.LOTS_WARN}{shard}", m.Item.GSI3SK < horizon)
+        if isinstance(e, m.Enrollment)
+    ]
 
 
 def low_shards() -> range:

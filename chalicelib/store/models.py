@@ -198,6 +198,11 @@ def _plain(name: str, value: Any) -> Any:
             start_date=value.start_date,
             end_date=value.end_date,
         )
+    if isinstance(value, (Lot, Pause)):
+        kind = records.Lot if isinstance(value, Lot) else records.Pause
+        return kind(**{f.name: _plain(f.name, getattr(value, f.name, None)) for f in dataclasses.fields(kind)})
+    if isinstance(value, list) and name in ("lots", "pauses"):
+        return tuple(_plain(name, v) for v in value)
     if isinstance(value, MapAttribute):
         return dict(value.as_dict())
     if isinstance(value, float) and value.is_integer():
@@ -210,6 +215,12 @@ def _stored(value: Any) -> Any:
         return Policy(**dataclasses.asdict(value))
     if isinstance(value, records.Recurrence):
         return Recurrence(**{**dataclasses.asdict(value), "weekdays": list(value.weekdays)})
+    if isinstance(value, records.Lot):
+        return Lot(**{k: v for k, v in dataclasses.asdict(value).items() if v is not None})
+    if isinstance(value, records.Pause):
+        return Pause(**{k: v for k, v in dataclasses.asdict(value).items() if v is not None})
+    if isinstance(value, tuple) and value and isinstance(value[0], (records.Lot, records.Pause)):
+        return [_stored(v) for v in value]
     return value
 
 
@@ -227,6 +238,8 @@ class Company(Item, discriminator="company"):
     rate_below = NumberAttribute(null=True)
     teacher_cancellation_threshold = NumberAttribute(null=True)
     teacher_min_sessions = NumberAttribute(null=True)
+    lot_valid_days = NumberAttribute(null=True)
+    lot_warning_days = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -340,6 +353,32 @@ class Recurrence(MapAttribute):
     end_date = UnicodeAttribute(null=True)
 
 
+class Lot(MapAttribute):
+    lot_id = UnicodeAttribute()
+    sessions = NumberAttribute()
+    remaining = NumberAttribute()
+    at = UnicodeAttribute()
+    source = UnicodeAttribute()
+    expires_at = UnicodeAttribute(null=True)
+    unit_price = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    settled = NumberAttribute(default=0)
+    expired = NumberAttribute(default=0)
+    expired_at = UnicodeAttribute(null=True)
+    warned_at = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+
+
+class Pause(MapAttribute):
+    pause_id = UnicodeAttribute()
+    starts = UnicodeAttribute()
+    ends = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    at = UnicodeAttribute()
+    ended_early_at = UnicodeAttribute(null=True)
+
+
 class Schedule(Item, discriminator="schedule"):
     RECORD = records.Schedule
     schedule_id = UnicodeAttribute()
@@ -352,6 +391,7 @@ class Schedule(Item, discriminator="schedule"):
     recurrence = Recurrence(null=True)
     policy = Policy()
     low_balance_threshold = NumberAttribute(null=True)
+    lot_valid_days = NumberAttribute(null=True)
     active_enrollments = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -422,6 +462,9 @@ class Enrollment(Item, discriminator="enrollment"):
     threshold = NumberAttribute(default=thresholds.DEFAULT_THRESHOLD)
     alert_level = NumberAttribute(default=0)
     last_session_at = UnicodeAttribute(null=True)
+    lots: ListAttribute[Lot] = ListAttribute(of=Lot, default=list)
+    owed = NumberAttribute(default=0)
+    pauses: ListAttribute[Pause] = ListAttribute(of=Pause, default=list)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -438,7 +481,10 @@ class Enrollment(Item, discriminator="enrollment"):
         self.GSI1PK = person_partition(self.company_id, self.student_id)
         self.GSI1SK = f"{self.PREFIX}{self.schedule_id}"
         self.LSI1SK = self.roster_key(self.status, self.student_id)
-        self.GSI4PK, self.GSI4SK = self.low_balance_keys(self.record())
+        record = self.record()
+        self.GSI4PK, self.GSI4SK = self.low_balance_keys(record)
+        self.GSI2PK, self.GSI2SK = self.lot_keys(record, LOTS_DUE)
+        self.GSI3PK, self.GSI3SK = self.lot_keys(record, LOTS_WARN)
 
     @staticmethod
     def roster_key(status: str, student_id: str) -> str | None:
@@ -457,6 +503,19 @@ class Enrollment(Item, discriminator="enrollment"):
         pk, sk = cls.key_of(enrollment)
         return f"LOW#{shard_of(f'{pk}|{sk}', LOW_SHARDS)}", f"{pk}|{sk}"
 
+    @classmethod
+    def lot_keys(cls, enrollment: records.Enrollment, which: str) -> tuple[str | None, str | None]:
+        """GSI2 (`LOTS_DUE`: the earliest expiry of a lot with sessions left) and GSI3
+        (`LOTS_WARN`: the earliest such expiry not yet announced), both sparse and sharded:
+        the expiry job reads only the enrollments whose time has come."""
+        from ..domain import lots
+
+        when = lots.due_at(enrollment.lots) if which == LOTS_DUE else lots.warn_at(enrollment.lots)
+        if when is None or enrollment.status != "active" and which == LOTS_WARN:
+            return None, None
+        pk, sk = cls.key_of(enrollment)
+        return f"{which}{shard_of(f'{pk}|{sk}', LOW_SHARDS)}", f"{when}|{pk}|{sk}"
+
 
 class LedgerEntry(Item, discriminator="ledger"):
     RECORD = records.LedgerEntry
@@ -470,6 +529,7 @@ class LedgerEntry(Item, discriminator="ledger"):
     actor = UnicodeAttribute()
     reference = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
+    lot_id = UnicodeAttribute(null=True)
 
     @staticmethod
     def prefix(student_id: str) -> str:
@@ -482,6 +542,7 @@ class LedgerEntry(Item, discriminator="ledger"):
     KEY_FIELDS = ("company_id", "schedule_id", "student_id", "seq")
 
 
+LOTS_DUE, LOTS_WARN = "LOTS#DUE#", "LOTS#WARN#"  # GSI2 / GSI3 partitions of the expiry job
 MARKS_PENDING_PK = "MARKSYNC"
 
 
@@ -563,6 +624,7 @@ class Mark(Item, discriminator="mark"):
     charge_override = BooleanAttribute(null=True)
     override_reason = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
+    lot_id = UnicodeAttribute(null=True)
     recorded_by = UnicodeAttribute()
     recorded_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -726,6 +788,8 @@ class Notification(Item, discriminator="notification"):
     run_date = UnicodeAttribute()
     read_at = UnicodeAttribute(null=True)
     email = UnicodeAttribute(default="pending")
+    expiring = NumberAttribute(null=True)
+    expires_at = UnicodeAttribute(null=True)
 
     @staticmethod
     def partition(cid: str, staff_id: str) -> str:

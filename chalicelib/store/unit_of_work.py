@@ -44,9 +44,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, TypeVar, ru
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from .. import clock, config
-from ..domain import balances, records, thresholds
+from ..domain import balances, lots, records, thresholds
 from ..errors import IdempotencyKeyReused, OutcomeUnknown, StoreUnavailable
 from . import engine
 from . import models as m
@@ -273,56 +274,66 @@ class UnitOfWork:
     def move_balance(
         self,
         enrollment: records.Enrollment,
-        delta: int,
+        plan: "lots.Plan",
         *,
         floor: int,
-        kind: str,
         actor: str,
         at: str,
         reference: str | None = None,
-        note: str | None = None,
         **changes: Any,
-    ) -> tuple[records.Enrollment, records.LedgerEntry]:
-        """Stage: the enrollment's balance moves by `delta` with its ledger entry, conditional
-        on the version read and, as a second guard, on the balance staying at or above
-        `floor`. `changes` are other fields of the enrollment changed in the same write.
-        Returns the enrollment and the entry as they will be once committed."""
-        plan = balances.plan_change(enrollment.balance, enrollment.seq, delta, floor=floor)
+    ) -> tuple[records.Enrollment, list[records.LedgerEntry]]:
+        """Stage: the enrollment's lots, owed count and balance as `plan` says, with one
+        ledger entry per move (each naming its lot), conditional on the version read and, as
+        a second guard, on the balance staying at or above `floor` when it falls. `changes`
+        are other fields of the enrollment changed in the same write. Returns the enrollment
+        and the entries as they will be once committed."""
+        delta = plan.delta
+        if delta < 0:
+            balances.plan_change(enrollment.balance, enrollment.seq, delta, floor=floor)  # refuses below the floor
+        balance, seq, entries = enrollment.balance, enrollment.seq, []
+        for move in plan.moves:
+            balance, seq = balance + move.delta, seq + 1
+            entries.append(
+                records.LedgerEntry(
+                    company_id=enrollment.company_id,
+                    schedule_id=enrollment.schedule_id,
+                    student_id=enrollment.student_id,
+                    seq=seq,
+                    at=at,
+                    delta=move.delta,
+                    balance_after=balance,
+                    kind=move.kind,
+                    actor=actor,
+                    reference=reference,
+                    note=move.note,
+                    lot_id=move.lot_id,
+                )
+            )
         after = thresholds.rearmed(
-            replace(enrollment, balance=plan.balance_after, seq=plan.seq, updated_at=at, **changes)
-        )
-        entry = records.LedgerEntry(
-            company_id=enrollment.company_id,
-            schedule_id=enrollment.schedule_id,
-            student_id=enrollment.student_id,
-            seq=plan.seq,
-            at=at,
-            delta=delta,
-            balance_after=plan.balance_after,
-            kind=kind,
-            actor=actor,
-            reference=reference,
-            note=note,
+            replace(enrollment, balance=balance, seq=seq, lots=plan.lots, owed=plan.owed, updated_at=at, **changes)
         )
         item = m.Enrollment.of(enrollment)
-        low_pk, low_sk = m.Enrollment.low_balance_keys(after)
-        actions = [
-            m.Enrollment.balance.add(delta),
-            m.Enrollment.seq.set(plan.seq),
+        keyed = m.Enrollment.of(after)
+        actions: list[Action] = [
+            m.Enrollment.seq.set(seq),
             m.Enrollment.updated_at.set(at),
             m.Enrollment.alert_level.set(after.alert_level),
-            m.Enrollment.GSI4PK.set(low_pk) if low_pk else m.Enrollment.GSI4PK.remove(),
-            m.Enrollment.GSI4SK.set(low_sk) if low_sk else m.Enrollment.GSI4SK.remove(),
+            m.Enrollment.lots.set(m._stored(plan.lots) or []),
+            m.Enrollment.owed.set(plan.owed),
         ]
-        roster_key = m.Enrollment.roster_key(after.status, after.student_id)
-        actions.append(m.Enrollment.LSI1SK.set(roster_key) if roster_key else m.Enrollment.LSI1SK.remove())
+        if delta:
+            actions.append(m.Enrollment.balance.add(delta))
+        for name in ("GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK", "LSI1SK"):
+            value, attribute = getattr(keyed, name), getattr(m.Enrollment, name)
+            actions.append(attribute.set(value) if value else attribute.remove())
         for name, value in changes.items():
             attribute = getattr(m.Enrollment, name)
-            actions.append(attribute.set(value) if value is not None else attribute.remove())
+            actions.append(attribute.set(m._stored(value)) if value is not None else attribute.remove())
         condition = m.Enrollment.balance >= floor - delta if delta < 0 else None
         self.update(item, actions, condition)
-        self.create(entry)
-        return replace(after, version=enrollment.version + 1), entry
+        for entry in entries:
+            self.create(entry)
+        return replace(after, version=enrollment.version + 1), entries
 
     # Committing.
 

@@ -140,3 +140,26 @@ export function zonedInstant(local, timeZone) {
   const second = guess - zoneOffset(first, timeZone);
   return new Date(zoneOffset(second, timeZone) === zoneOffset(first, timeZone) ? second : first).toISOString();
 }
+
+export const SOURCE_LABELS = { opening: "opening balance", top_up: "top-up", sale: "sale", make_up: "make-up",
+                               adjustment: "adjustment" };
+
+// The last day a package can be used, in a zone: the day before the instant it lapses.
+export function lastUsableDay(expiresAt, timeZone, locale) {
+  const d = parsed(expiresAt);
+  if (!d) return "";
+  return formatter({ day: "numeric", month: "short", year: "numeric" }, timeZone, locale).format(new Date(d.getTime() - 1));
+}
+
+// One package in words: what is left of it and until when, or that it expired or is used up.
+export function lotText(lot, timeZone, locale) {
+  const what = lot.sessions + " × " + (SOURCE_LABELS[lot.source] || lot.source);
+  if (lot.state === "expired") {
+    return what + " · expired " + lastUsableDay(lot.expires_at, timeZone, locale) +
+      (lot.expired ? " with " + plural(lot.expired, "session", "sessions") + " unused" : "");
+  }
+  const until = lot.expires_at ? "usable until " + lastUsableDay(lot.expires_at, timeZone, locale) +
+    " (" + zoneName(lot.expires_at, timeZone, locale) + ")" : "no expiry";
+  if (lot.state === "used_up") return what + " · used up";
+  return what + " · " + lot.remaining + " left · " + until;
+}

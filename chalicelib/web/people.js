@@ -3,11 +3,11 @@
 
 import { balanceBadge } from "./board.js";
 import { el } from "./dom.js";
-import { addDays, dayIn, formatWhen, plural, query, statusLabel } from "./format.js";
+import { addDays, dayIn, formatWhen, lotText, plural, query, statusLabel } from "./format.js";
 import { invalid, writeForm } from "./forms.js";
 import { link } from "./router.js";
 import { api, companyZone } from "./state.js";
-import { all, heading, paged, scrollBox } from "./ui.js";
+import { all, csvButton, heading, paged, scrollBox } from "./ui.js";
 
 function studentItem(s) {
   return el("li", { class: "card", data: { studentId: s.id } },
@@ -69,6 +69,69 @@ async function ledgerTable(enrollment, zone) {
   return holder;
 }
 
+// An enrollment's packages, soonest to expire first (the order they are used in).
+export function lotsList(e) {
+  if (!e.lots || !e.lots.length) return el("p", { class: "empty" }, "No packages yet.");
+  return el("ul", { class: "lots", data: { enrollmentId: e.id } },
+    e.lots.map((lot) => el("li", { class: "lot " + lot.state, data: { lotId: lot.id, remaining: lot.remaining } },
+      el("strong", {}, lot.id), " " + lotText(lot, lot.timezone || "UTC") + (lot.note ? " · " + lot.note : ""))),
+    e.owed ? el("li", { class: "lot owed" }, plural(e.owed, "session", "sessions") + " owed: paid from the next package") : null);
+}
+
+function statementLine(line, zone) {
+  return el("tr", { data: { seq: line.seq, kind: line.kind } },
+    el("td", {}, formatWhen(line.at, zone)),
+    el("td", {}, line.kind.replace("_", " ")),
+    el("td", { class: "num" }, (line.delta > 0 ? "+" : "") + line.delta),
+    el("td", {}, line.note || line.reference || ""));
+}
+
+// The statement as of a day: every package with what was used from it and when.
+export async function statementView(path, e) {
+  const day = el("input", { type: "date", name: "as_of", id: "as-of-" + e.id });
+  const spot = el("div", { class: "statement-body" });
+  async function draw() {
+    const s = await api.call("GET", path + "/statement" + query({ as_of: day.value || null }));
+    spot.replaceChildren(
+      el("p", {}, (s.as_of ? "As of " + s.as_of : "Today") + ": balance " + s.balance + (s.owed ? ", " + s.owed + " owed" : "")),
+      ...s.lots.map((lot) => el("div", { class: "statement-lot", data: { lotId: lot.id } },
+        el("h4", {}, lot.id + ": " + plural(lot.sessions, "session", "sessions") + " (" + lot.source.replace("_", " ") + ")"),
+        el("p", { class: "meta" }, "used " + lot.used + " · given back " + lot.given_back + " · expired " + lot.expired +
+           " · left " + lot.remaining),
+        scrollBox(el("table", { class: "list" },
+          el("caption", {}, "Entries of " + lot.id),
+          el("thead", {}, el("tr", {}, ["When", "What", "Change", "For"].map((h) => el("th", { scope: "col" }, h)))),
+          el("tbody", {}, lot.lines.map((line) => statementLine(line, s.timezone))))))));
+  }
+  const form = el("form", { class: "range", onsubmit: async (event) => { event.preventDefault(); await draw(); } },
+    el("label", { for: "as-of-" + e.id }, "As of"), day, el("button", { type: "submit" }, "Show"));
+  await draw();
+  return el("div", { class: "statement", data: { enrollmentId: e.id } }, form, spot,
+            csvButton(path + "/statement?format=csv", "statement-" + e.id, "Statement as CSV"));
+}
+
+export function toggle(label, build) {
+  const spot = el("div", {});
+  const button = el("button", { type: "button", "aria-expanded": "false" }, "Show " + label);
+  button.addEventListener("click", async () => {
+    if (button.getAttribute("aria-expanded") === "true") {
+      spot.replaceChildren();
+      button.setAttribute("aria-expanded", "false");
+      button.textContent = "Show " + label;
+      return;
+    }
+    button.disabled = true;
+    try {
+      spot.replaceChildren(await build());
+      button.setAttribute("aria-expanded", "true");
+      button.textContent = "Hide " + label;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return [button, spot];
+}
+
 function enrollmentPanel(e, zone, reload) {
   const balance = el("div", { class: "balance" }, balanceBadge(e.balance, e.threshold),
     el("span", {}, " " + plural(e.balance, "session", "sessions") + " left · low at " + e.threshold + " or fewer"));
@@ -78,6 +141,8 @@ function enrollmentPanel(e, zone, reload) {
     title: "Top up",
     fields: [
       { name: "sessions", label: "Sessions", type: "number", required: true, attrs: { min: 1, inputmode: "numeric" } },
+      { name: "expires_at", label: "Usable until", type: "date",
+        hint: "Optional: the last day of the package. Empty: the school's default validity, if any." },
       { name: "note", label: "Note", hint: "Optional, e.g. the invoice it was paid with." },
     ],
     submitLabel: "Add sessions",
@@ -128,7 +193,8 @@ function enrollmentPanel(e, zone, reload) {
        e.status !== "active" ? el("span", { class: "sub" }, " · " + e.status) : null),
     balance,
     el("div", { class: "forms" }, topUp, adjust),
-    show, ledgerSpot);
+    el("h3", {}, "Packages"), lotsList(e),
+    show, ledgerSpot, ...toggle("statement", () => statementView(path, e)));
 }
 
 function enrolForm(student, schedules, staffList, done) {

@@ -2,7 +2,8 @@
 // schedule's zone.
 
 import { el } from "./dom.js";
-import { balanceClass, formatWhen, statusLabel } from "./format.js";
+import { balanceClass, formatWhen, lastUsableDay, lotText, plural, statusLabel } from "./format.js";
+import { statementView, toggle } from "./people.js";
 import { api } from "./state.js";
 import { paged } from "./ui.js";
 
@@ -15,13 +16,25 @@ export function sessionItem(s) {
     el("span", { class: "status " + s.status }, label));
 }
 
+// Packages whose lapse the school announced: what will lapse unused, and when.
+function expiringNotes(e) {
+  return (e.lots || []).filter((lot) => lot.state === "active" && lot.warned_at && lot.expires_at)
+    .map((lot) => el("p", { class: "notice expiring", data: { lotId: lot.id } },
+      plural(lot.remaining, "session", "sessions") + " of package " + lot.id + " will lapse unused after " +
+      lastUsableDay(lot.expires_at, lot.timezone || "UTC") + ": book them before then."));
+}
+
 export function enrollmentCard(e, remaining) {
   return el("li", { class: ["card", balanceClass(remaining, e.threshold)].join(" ").trim(), data: { enrollmentId: e.id } },
     el("div", {}, el("strong", {}, e.schedule_name)),
     el("div", { class: "big", data: { remaining } }, String(remaining)),
     el("div", { class: "meta" }, remaining === 1 ? "session left" : "sessions left",
        e.status !== "active" ? " · " + e.status : "",
-       remaining > 0 && remaining <= e.threshold ? " · running low" : ""));
+       remaining > 0 && remaining <= e.threshold ? " · running low" : ""),
+    ...expiringNotes(e),
+    e.lots && e.lots.length ? el("ul", { class: "lots" }, e.lots.map((lot) =>
+      el("li", { class: "lot " + lot.state, data: { lotId: lot.id } }, lotText(lot, lot.timezone || "UTC")))) : null,
+    ...toggle("statement", () => statementView("/me/enrollments/" + encodeURIComponent(e.id), e)));
 }
 
 export async function viewPortal(main, params, search, current) {

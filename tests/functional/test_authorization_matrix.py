@@ -11,7 +11,7 @@ Refused calls change nothing.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 import pytest
@@ -113,6 +113,30 @@ class Ctx:
         actor = Actor(self.world.company_id, "fixture", STAFF)
         attendance.record(actor, self.session_id, self.world.ids["student_id"], attendance.MarkInput("attended"))
 
+    def no_pause(self) -> None:
+        """The enrollment without pauses, so each allowed caller's pause is new."""
+        from dataclasses import replace
+
+        from chalicelib.store import enrollments as enrollment_store
+        from chalicelib.store import unit_of_work
+
+        cid = self.world.company_id
+        schedule_id, student_id = self.enrollment_id.split(".")
+
+        def step(uow):
+            current = enrollment_store.get_enrollment(cid, schedule_id, student_id)
+            if current.pauses:
+                enrollment_store.save_enrollment(uow, replace(current, pauses=()))
+
+        unit_of_work.run(step, company_id=cid)
+
+    def running_pause(self) -> None:
+        from chalicelib.services import lots
+
+        self.no_pause()
+        actor = Actor(self.world.company_id, "fixture", STAFF)
+        lots.pause(actor, self.enrollment_id, starts_on=date(2031, 1, 1), ends_on=date(2031, 1, 10), reason="travel")
+
     def fresh_student(self) -> str:
         actor = Actor(self.world.company_id, "fixture", ADMIN)
         return people.create_student(actor, name="Fresh", email="fresh@example.com", user_id=None).student_id
@@ -167,6 +191,17 @@ CASES: dict[tuple[str, str], Case] = {
         allowed=STAFFS, body=lambda c: {"delta": -1, "reason": "correction"}
     ),
     ("GET", "/enrollments/{enrollment_id}/ledger"): Case(allowed=STAFFS),
+    ("GET", "/enrollments/{enrollment_id}/statement"): Case(allowed=STAFFS),
+    ("GET", "/me/enrollments/{enrollment_id}/statement"): Case(allowed={STUDENT}),
+    ("POST", "/enrollments/{enrollment_id}/pauses"): Case(
+        allowed=STAFFS,
+        ok=201,
+        setup=Ctx.no_pause,
+        body=lambda c: {"starts_on": "2030-01-01", "ends_on": "2030-01-14", "reason": "travel"},
+    ),
+    ("POST", "/enrollments/{enrollment_id}/pauses/{pause_id}/end"): Case(
+        allowed=STAFFS, setup=Ctx.running_pause, body=lambda c: {}
+    ),
     ("POST", "/schedules/{schedule_id}/sessions"): Case(
         allowed=STAFFS, ok=201, body=lambda c: {"starts_at": "2027-01-05T17:00:00+01:00", "duration_minutes": 45}
     ),
@@ -289,6 +324,7 @@ def _path(template: str, ctx: Ctx, overrides: dict | None = None) -> str:
         "integration_id": ctx.ids.get("integration_id", "none"),
         "delivery_id": ctx.ids.get("delivery_id", "none"),
         "asset": "app.js",
+        "pause_id": "P1",
     }
     return template.format(**{**values, **(overrides or {})})
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from dataclasses import replace
 
 from chalicelib import clock
+from chalicelib.domain import lots
 from chalicelib.errors import InsufficientBalance
 from chalicelib.services import enrollments
 from chalicelib.store.unit_of_work import ConditionFailed, UnitOfWork
@@ -28,7 +29,8 @@ def test_a_stale_version_cannot_commit(school):
     stale = _enrollment(actor, eid)
     enrollments.top_up(actor, eid, sessions=1, note=None)
     uow = UnitOfWork(actor.company_id)
-    uow.move_balance(stale, 3, floor=0, kind="top_up", actor="test", at=clock.now_iso())
+    now = clock.now_iso()
+    uow.move_balance(stale, enrollments.plan_correction(stale, 3, now, "test"), floor=0, actor="test", at=now)
     with pytest.raises(ConditionFailed) as failed:
         uow.commit()
     assert failed.value.failed_at(0)  # the enrollment's version
@@ -40,8 +42,9 @@ def test_the_store_refuses_to_cross_the_floor_even_if_the_rule_in_python_is_skip
     actor, eid = school["actor"], school["enrollment_id"]
     current = _enrollment(actor, eid)
     uow = UnitOfWork(actor.company_id)
-    # Pretend the balance were 10, so the rule in Python lets a change of -6 pass.
-    uow.move_balance(replace(current, balance=10), -6, floor=0, kind="adjustment", actor="test", at=clock.now_iso())
+    # Pretend the balance were 10, so the rules in Python let a change of -6 pass.
+    plan = lots.Plan(current.packages, 0, (lots.Move(-6, "adjustment", "L1"),))
+    uow.move_balance(replace(current, balance=10), plan, floor=0, actor="test", at=clock.now_iso())
     with pytest.raises(ConditionFailed) as failed:
         uow.commit()
     assert failed.value.failed_at(0)

@@ -60,3 +60,15 @@ test("labels, percentages and query strings", () => {
   assert.equal(query({ q: "Zoë & co" }), "?q=Zo%C3%AB+%26+co");
   assert.equal(reasonsText(["declining", "no_show_streak"]), "attendance is falling; missed several sessions in a row");
 });
+
+test("a package says what is left of it and the last day it can be used, in the schedule's zone", async () => {
+  const { lotText, lastUsableDay } = await import("../../chalicelib/web/format.js");
+  const lot = { sessions: 10, remaining: 9, source: "top_up", state: "active", expires_at: "2027-05-31T22:00:00.000Z",
+                expired: 0 };
+  assert.equal(lastUsableDay(lot.expires_at, "Europe/Berlin", "en-GB"), "31 May 2027");
+  assert.equal(lotText(lot, "Europe/Berlin", "en-GB"), "10 × top-up · 9 left · usable until 31 May 2027 (CEST)");
+  assert.equal(lotText({ ...lot, expires_at: null }, "UTC", "en-GB"), "10 × top-up · 9 left · no expiry");
+  assert.equal(lotText({ ...lot, remaining: 0, state: "used_up" }, "UTC", "en-GB"), "10 × top-up · used up");
+  assert.equal(lotText({ ...lot, state: "expired", expired: 3, expires_at: "2027-02-28T23:00:00.000Z", source: "sale" },
+                       "Europe/Berlin", "en-GB"), "10 × sale · expired 28 Feb 2027 with 3 sessions unused");
+});

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import AliasPath, Field
 
+from .enrollments import LotOut
 from .common import ListQuery, Out
 
 
@@ -89,6 +90,8 @@ class MyEnrollmentOut(Out):
     remaining_sessions: int = Field(validation_alias="balance")
     threshold: int = Field(description="the low-balance threshold that applies to this enrollment")
     status: str
+    lots: list[LotOut] = Field(validation_alias="packages", description="my packages, soonest to expire used first")
+    owed: int = Field(validation_alias="owed_sessions")
 
 
 class MySessionsQuery(ListQuery):

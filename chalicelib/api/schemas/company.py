@@ -20,6 +20,10 @@ class CompanyIn(In):
     rate_below: Percent | None = None
     teacher_cancellation_threshold: Percent | None = None
     teacher_min_sessions: int | None = Field(None, ge=1, le=1000)
+    lot_valid_days: int | None = Field(None, ge=1, le=3660, description="a new package's validity when none is given")
+    lot_warning_days: int | None = Field(
+        None, ge=1, le=30, description="days ahead a package's unused sessions are announced before they lapse (14)"
+    )
     # Only when the company is set up (its first PUT): the caller becomes its first admin,
     # under this name and email (else the token's `name` and `email` claims).
     admin_name: Name | None = None
@@ -33,4 +37,6 @@ class CompanyOut(Out):
     timezone: str
     low_balance_threshold: int
     report_settings: dict[str, int]
+    lot_valid_days: int | None
+    lot_warning_days: int | None
     version: Count

@@ -12,7 +12,7 @@ class NotificationsQuery(ListQuery):
 # A notification, with its enrollment's id laid over it by its view (api/notifications.py).
 class NotificationOut(Out):
     id: str = Field(validation_alias="notification_id")
-    kind: str
+    kind: str = Field(description="low_balance | balance_exhausted | sessions_expiring")
     enrollment_id: str
     student_id: str
     student_name: str
@@ -24,3 +24,5 @@ class NotificationOut(Out):
     created_at: str
     read_at: str | None
     email: str
+    expiring: int | None = Field(None, description="sessions_expiring: how many sessions lapse unused")
+    expires_at: str | None = Field(None, description="sessions_expiring: when the first of them lapses")

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from ..fields import Day, Id, LocalTime, Name, Threshold, TimeZone
+from ..fields import Day, Id, LocalTime, Name, Threshold, TimeZone, ValidDays
 from .common import Count, In, Out, PatchIn
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -59,6 +59,7 @@ class ScheduleIn(In):
     recurrence: RecurrenceIn | None = None
     policy: PolicyIn | None = None
     low_balance_threshold: Threshold | None = None
+    lot_valid_days: ValidDays | None = Field(None, description="a new package's validity here when none is given")
 
     @model_validator(mode="after")
     def _capacity(self):
@@ -73,7 +74,7 @@ class ScheduleIn(In):
 
 
 class SchedulePatch(PatchIn):
-    nullable = frozenset({"recurrence", "low_balance_threshold"})
+    nullable = frozenset({"recurrence", "low_balance_threshold", "lot_valid_days"})
     name: Name | None = None
     teacher_id: Id | None = None
     capacity: int | None = Field(None, ge=1, le=1000)
@@ -81,6 +82,7 @@ class SchedulePatch(PatchIn):
     recurrence: RecurrenceIn | None = None
     policy: PolicyPatch | None = None
     low_balance_threshold: Threshold | None = None
+    lot_valid_days: ValidDays | None = None
 
     def changes(self) -> dict[str, Any]:
         out = super().changes()
@@ -117,6 +119,7 @@ class ScheduleOut(Out):
     recurrence: RecurrenceOut | None
     policy: PolicyOut
     low_balance_threshold: int | None
+    lot_valid_days: int | None
     version: Count
     created_at: str
     updated_at: str
