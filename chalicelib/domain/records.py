@@ -438,6 +438,7 @@ class Counters:
     cancelled_school: int = 0
     charged: int = 0
     sold: int = 0
+    forfeited: int = 0  # sessions of packages that expired unused
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class Tally:
     cancelled_school: int = 0
     charged: int = 0
     sold: int = 0
+    forfeited: int = 0
 
     def add(self, row: dict, held_day: bool) -> None:
         for name in (
@@ -54,6 +55,7 @@ class Tally:
             "cancelled_school",
             "charged",
             "sold",
+            "forfeited",
         ):
             setattr(self, name, getattr(self, name) + int(row.get(name, 0)))
         if held_day:

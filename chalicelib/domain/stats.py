@@ -16,7 +16,7 @@ WHOLE = "-"  # the company dimension has one entity
 
 SESSION_FIELDS = ("sessions", "cancelled", "seats")
 MARK_FIELDS = ("attended", "no_show", "cancelled_student", "cancelled_school", "charged")
-SALE_FIELDS = ("sold",)
+SALE_FIELDS = ("sold", "forfeited")
 FIELDS = SESSION_FIELDS + MARK_FIELDS + SALE_FIELDS
 
 Key = tuple[str, str, str]  # (dimension, entity, day)
@@ -79,8 +79,9 @@ def mark_counts(facts: MarkFacts | None) -> Counts:
     }
 
 
-def sale_counts(schedule_id: str, day: str, sessions: int) -> Counts:
-    fields = {"sold": sessions}
+def sale_counts(schedule_id: str, day: str, sessions: int, field: str = "sold") -> Counts:
+    """Sessions sold (a positive opening or top-up) or forfeited (a lot's `expiry` entry) on a day."""
+    fields = {field: sessions}
     return {(SCHEDULE, schedule_id, day): dict(fields), (COMPANY, WHOLE, day): dict(fields)}
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from .. import clock
 from ..domain import records, stats
 from ..domain.balances import SOLD
+from ..domain.lots import EXPIRY
 from ..observability import log_event
 from ..store import stats as store
 from ..store import stream
@@ -59,6 +60,8 @@ def _counts(item: Any) -> stats.Counts:
         return stats.mark_counts(_mark_facts(item, item.timezone))
     if isinstance(item, records.LedgerEntry) and item.kind in SOLD and item.delta > 0:
         return stats.sale_counts(item.schedule_id, item.at[:10], item.delta)
+    if isinstance(item, records.LedgerEntry) and item.kind == EXPIRY and item.delta < 0:
+        return stats.sale_counts(item.schedule_id, item.at[:10], -item.delta, "forfeited")
     return {}
 
 

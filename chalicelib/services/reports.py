@@ -184,6 +184,8 @@ def schedules(actor: Actor, first: date | None, last: date | None, today: date |
                 "sessions_used": t.charged,
                 "sessions_sold": t.sold,
                 "used_to_sold": rules.ratio(t.charged, t.sold),
+                "sessions_forfeited": t.forfeited,
+                "used_or_forfeited_to_sold": rules.ratio(t.charged + t.forfeited, t.sold),
             }
         )
     out.sort(key=lambda r: r["schedule_name"])
@@ -216,5 +218,9 @@ def overview(actor: Actor, first: date | None, last: date | None, today: date | 
         "sessions_used": total(rows, "sessions_used"),
         "sessions_sold": total(rows, "sessions_sold"),
         "used_to_sold": rules.ratio(total(rows, "sessions_used"), total(rows, "sessions_sold")),
+        "sessions_forfeited": total(rows, "sessions_forfeited"),
+        "used_or_forfeited_to_sold": rules.ratio(
+            total(rows, "sessions_used") + total(rows, "sessions_forfeited"), total(rows, "sessions_sold")
+        ),
     }
     return Report(by_schedule.first, by_schedule.last, by_schedule.as_of, [summary], by_schedule.counted_through)

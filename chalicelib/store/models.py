@@ -975,6 +975,7 @@ class Stats(Item, discriminator="stats"):
     cancelled_school = NumberAttribute(default=0)
     charged = NumberAttribute(default=0)
     sold = NumberAttribute(default=0)
+    forfeited = NumberAttribute(default=0)
 
     @staticmethod
     def partition(cid: str, dimension: str) -> str:

@@ -266,3 +266,23 @@ def test_a_statement_as_of_any_day_equals_that_days_balance_in_json_csv_and_html
     assert other.student.get(f"/me/enrollments/{p['eid']}/statement").status == 404
     assert other.staff.get(f"/enrollments/{p['eid']}/statement").status == 404
     assert w.staff.get(f"/enrollments/{p['eid']}/statement?as_of=yesterday").status == 400
+
+
+def test_forfeited_sessions_are_reported_per_schedule_and_counted_against_what_was_sold(piano, pinned):
+    p, w = piano, piano["w"]
+    top_up(p, 4, expires_at="2027-01-31")
+    top_up(p, 2)
+    pinned.to(utc(2027, 1, 20, 18))
+    attend(p, p["session"](utc(2027, 1, 20, 16)))
+    pinned.to(utc(2027, 2, 2, 6))
+    assert jobs.run("lot-expiry", date(2027, 2, 2))["result"]["sessions_expired"] == 3
+    assert w.admin.post("/local/jobs/report-counters").status == 200
+    report = w.staff.get("/reports/schedules?from=2027-01-01&to=2027-02-28").body["items"]
+    (row,) = [r for r in report if r["schedule_id"] == p["schedule"]["id"]]
+    assert (row["sessions_sold"], row["sessions_used"], row["sessions_forfeited"]) == (6, 1, 3)
+    assert row["used_or_forfeited_to_sold"] == round(4 / 6, 4) and row["used_to_sold"] == round(1 / 6, 4)
+    overview = w.staff.get("/reports/overview?from=2027-01-01&to=2027-02-28").body["items"][0]
+    assert overview["sessions_forfeited"] == 3
+    # January alone: the sale; February: the forfeit.
+    january = w.staff.get("/reports/schedules?from=2027-01-01&to=2027-01-31").body["items"]
+    assert [r["sessions_forfeited"] for r in january if r["schedule_id"] == p["schedule"]["id"]] == [0]

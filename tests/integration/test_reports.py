@@ -265,6 +265,9 @@ def brute_force(cid: str, first: str, last: str, as_of: str, settings: rules.Set
         if e["kind"]["S"] in ("initial", "top_up") and int(e["delta"]["N"]) > 0:
             for dim, entity in (("schedule", e["schedule_id"]["S"]), ("company", "-")):
                 bump(dim, entity, e["at"]["S"][:10], "sold", int(e["delta"]["N"]))
+        if e["kind"]["S"] == "expiry" and int(e["delta"]["N"]) < 0:
+            for dim, entity in (("schedule", e["schedule_id"]["S"]), ("company", "-")):
+                bump(dim, entity, e["at"]["S"][:10], "forfeited", -int(e["delta"]["N"]))
     rows = {dim: [{"entity": k[0], "day": k[1], **v} for k, v in table.items()] for dim, table in by.items()}
 
     def streak(student_id):
@@ -376,7 +379,8 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
                 r["no_show"],
                 r["sessions_used"],
                 r["sessions_sold"],
-            ) == (t.sessions, t.held, t.attended, t.no_show, t.charged, t.sold)
+                r["sessions_forfeited"],
+            ) == (t.sessions, t.held, t.attended, t.no_show, t.charged, t.sold, t.forfeited)
             if r["kind"] == "group":
                 assert r["seats_offered"] == t.seats_offered
         expected = rules.tally(raw["student"], first.isoformat(), last.isoformat(), as_of.isoformat())
@@ -405,4 +409,5 @@ def test_every_report_equals_a_brute_force_recomputation_from_raw_marks(store):
             overview["attended"],
             overview["sessions_used"],
             overview["sessions_sold"],
-        ) == (total.sessions, total.held, total.attended, total.charged, total.sold)
+            overview["sessions_forfeited"],
+        ) == (total.sessions, total.held, total.attended, total.charged, total.sold, total.forfeited)

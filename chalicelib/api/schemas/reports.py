@@ -68,6 +68,8 @@ class ScheduleReportRow(Model):
     sessions_used: int
     sessions_sold: int
     used_to_sold: float | None
+    sessions_forfeited: int = Field(description="sessions of packages that expired unused")
+    used_or_forfeited_to_sold: float | None = Field(description="(sessions used + forfeited) / sessions sold")
 
 
 class OverviewRow(Model):
@@ -86,6 +88,8 @@ class OverviewRow(Model):
     sessions_used: int
     sessions_sold: int
     used_to_sold: float | None
+    sessions_forfeited: int = Field(description="sessions of packages that expired unused")
+    used_or_forfeited_to_sold: float | None = Field(description="(sessions used + forfeited) / sessions sold")
 
 
 # What every report has; each report's class narrows `items` to its rows (a field declared
