@@ -5,6 +5,11 @@
   the running sum;
 - no mark is charged twice: the ledger entries of an enrollment that refer to a session
   (`session:<session_id>`) sum to -1 when the student's mark on it is charged, else to 0;
+- every enrollment with lots: its balance is the sum of its unexpired lots' `remaining`
+  minus what it owes; no lot is below zero or above its size, an expired lot holds
+  nothing; each lot's ledger entries sum to what it holds (the opening lot `L0` of an
+  enrollment from before lots: to what it holds beyond what it started with) and the
+  entries naming no lot to minus what is owed;
 - the report counters (`stats` items), once the table's stream is applied, equal a recount
   from the raw sessions, marks and ledger (the rules of `chalicelib/domain/stats.py`,
   applied from scratch).
@@ -71,6 +76,34 @@ def ledger_violations(items: list[dict]) -> list[str]:
     return problems
 
 
+def lot_violations(items: list[dict]) -> list[str]:
+    sums: dict[tuple[str, str, str | None], int] = defaultdict(int)
+    for item in items:
+        if _type(item) == "ledger":
+            sums[(item["PK"]["S"], _s(item, "student_id"), _s(item, "lot_id"))] += _n(item, "delta")
+    problems = []
+    for e in items:
+        if _type(e) != "enrollment" or "lots" not in e:
+            continue
+        key = (e["PK"]["S"], _s(e, "student_id"))
+        lots = [lot["M"] for lot in e["lots"]["L"]]
+        owed = _n(e, "owed")
+        held = sum(_n(lot, "remaining") for lot in lots if "expired_at" not in lot)
+        if _n(e, "balance") != held - owed:
+            problems.append(f"{key}: balance {_n(e, 'balance')} != lots {held} - owed {owed}")
+        legacy = any(_s(lot, "lot_id") == "L0" for lot in lots)
+        for lot in lots:
+            lot_id, remaining, sessions = _s(lot, "lot_id"), _n(lot, "remaining"), _n(lot, "sessions")
+            if not 0 <= remaining <= sessions or ("expired_at" in lot and remaining):
+                problems.append(f"{key}: lot {lot_id} holds {remaining} of {sessions}")
+            expected = remaining - sessions if lot_id == "L0" else remaining
+            if sums.get((*key, lot_id), 0) != expected:
+                problems.append(f"{key}: lot {lot_id} entries sum to {sums.get((*key, lot_id), 0)}, not {expected}")
+        if not legacy and sums.get((*key, None), 0) != -owed:
+            problems.append(f"{key}: entries of no lot sum to {sums.get((*key, None), 0)}, owed {owed}")
+    return problems
+
+
 def charge_violations(items: list[dict]) -> list[str]:
     expected: dict[tuple[str, str, str], int] = {}
     for mark in items:
@@ -127,6 +160,9 @@ def recount_stats(items: list[dict]) -> dict[tuple[str, str, str, str], dict[str
         if _type(e) == "ledger" and _s(e, "kind") in ("initial", "top_up") and _n(e, "delta") > 0:
             for dim, entity in (("schedule", _s(e, "schedule_id")), ("company", "-")):
                 counts[(company_of(e), dim, entity, _s(e, "at")[:10])]["sold"] += _n(e, "delta")
+        if _type(e) == "ledger" and _s(e, "kind") == "expiry" and _n(e, "delta") < 0:
+            for dim, entity in (("schedule", _s(e, "schedule_id")), ("company", "-")):
+                counts[(company_of(e), dim, entity, _s(e, "at")[:10])]["forfeited"] -= _n(e, "delta")
     return {key: {f: v for f, v in row.items() if v} for key, row in counts.items() if any(row.values())}
 
 
@@ -151,7 +187,7 @@ def stats_violations(items: list[dict]) -> list[str]:
 
 
 def violations(items: list[dict]) -> list[str]:
-    return ledger_violations(items) + charge_violations(items) + stats_violations(items)
+    return ledger_violations(items) + lot_violations(items) + charge_violations(items) + stats_violations(items)
 
 
 def drain_stream() -> int:

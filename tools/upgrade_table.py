@@ -10,7 +10,9 @@ Two steps, both idempotent and resumable (`--start` takes the last key it printe
    GSI3 (a schedule's sessions without their marks), schedules their header and active
    enrollments their place behind it (the board's one query for schedule and roster), and
    every session its students' seats (their sessions across schedules in one query), and
-   every student with marks their no-show run (the students report's one query). Each item
+   every student with marks their no-show run (the students report's one query), and every
+   enrollment written before packages its balance as one lot without expiry (`L0`, or
+   what it owes when the balance is below zero), over the version read. Each item
    is updated only if the field is still missing (a secret: only while it is still the
    plain text read); seats and runs are written over with what they must be.
 2. `recount`: the report counters rebuilt from the sessions, marks and ledger, for when the
@@ -82,6 +84,7 @@ def fill(start: str | None) -> dict[str, int]:
         "seats": 0,
         "runs": 0,
         "student_names": 0,
+        "lots": 0,
     }
     zones: dict[tuple[str, str], str] = {}
     rosters: dict[str, list] = {}
@@ -120,6 +123,8 @@ def fill(start: str | None) -> dict[str, int]:
             done["roster_keys"] += _add_roster_key(client, item)
         if kind == "session":
             done["seats"] += _add_seats(client, item, rosters)
+        if kind == "enrollment" and "lots" not in item:
+            done["lots"] += _add_lots(client, item)
         if kind == "student":
             done["runs"] += _add_run(client, item)
             if "GSI1SK" not in item:
@@ -207,6 +212,36 @@ def _add_roster_key(client, enrollment: dict) -> int:
             ConditionExpression="attribute_not_exists(LSI1SK) AND #s = :active",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={":k": {"S": key}, ":active": {"S": "active"}},
+        )
+        return 1
+    except client.exceptions.ConditionalCheckFailedException:
+        return 0
+
+
+def _add_lots(client, enrollment: dict) -> int:
+    """An enrollment from before packages: its balance as one lot without expiry (or what it
+    owes), written only while it has no lots and is still at the version read (a write of
+    the app meanwhile has given it its lots itself)."""
+    from chalicelib.domain import lots
+    from chalicelib.store import models
+
+    record = models.Enrollment.from_raw_data(enrollment).record()
+    held, owed = lots.lots_of(record), lots.owed_of(record)
+    values = {
+        ":lots": {"L": models.Enrollment.lots.serialize(list(models._stored(held) or []))},
+        ":owed": {"N": str(owed)},
+    }
+    condition = "attribute_not_exists(lots)"
+    if "version" in enrollment:
+        condition += " AND version = :v"
+        values[":v"] = enrollment["version"]
+    try:
+        client.update_item(
+            TableName=config.table_name(),
+            Key={"PK": enrollment["PK"], "SK": enrollment["SK"]},
+            UpdateExpression="SET lots = :lots, owed = :owed",
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
         )
         return 1
     except client.exceptions.ConditionalCheckFailedException:

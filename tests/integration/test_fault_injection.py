@@ -1034,8 +1034,16 @@ def test_the_invariant_check_reports_a_balance_off_its_ledger_a_double_charge_an
     off = copy.deepcopy(items)
     [enrollment] = enrollments_of(off, c["first"])
     enrollment["balance"]["N"] = "5"
-    [problem] = violations(off)
-    assert "balance 5 != sum of ledger deltas 4" in problem
+    problems = violations(off)
+    assert len(problems) == 2
+    assert "balance 5 != sum of ledger deltas 4" in problems[0]
+    assert "balance 5 != lots 4 - owed 0" in problems[1]
+
+    lot_off = copy.deepcopy(items)
+    [enrollment] = enrollments_of(lot_off, c["first"])
+    enrollment["lots"]["L"][0]["M"]["remaining"]["N"] = "5"  # a lot holding more than its entries gave it
+    problems = violations(lot_off)
+    assert any("lot L1 entries sum to 4, not 5" in p for p in problems), problems
 
     twice = copy.deepcopy(items)
     [enrollment] = enrollments_of(twice, c["first"])
@@ -1044,6 +1052,7 @@ def test_the_invariant_check_reports_a_balance_off_its_ledger_a_double_charge_an
     again["SK"]["S"] = again["SK"]["S"][:-10] + f"{3:010d}"
     again["seq"]["N"], again["balance_after"]["N"] = "3", "3"
     enrollment["balance"]["N"], enrollment["seq"]["N"] = "3", "3"
+    enrollment["lots"]["L"][0]["M"]["remaining"]["N"] = "3"  # the lots kept consistent too
     [problem] = violations(twice + [again])
     assert "the ledger moved -2 for this session, the mark says -1" in problem
 

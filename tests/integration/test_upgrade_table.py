@@ -217,3 +217,31 @@ def test_fill_gives_students_written_before_the_name_search_their_name_keys(clie
     assert upgrade_table.fill(None)["student_names"] == 1
     assert [s["id"] for s in w.staff.get(f"/students?q={word}").body["items"]] == [student["id"]]
     assert upgrade_table.fill(None)["student_names"] == 0  # again: nothing to do
+
+
+def test_fill_gives_enrollments_written_before_packages_one_lot_without_expiry_once(client):
+    w = _marked_world(client)  # balance 5, one attended: 4
+    enrollment = w.staff.get(f"/students/{w.ids['student_id']}/enrollments").body["items"][0]
+    client_ = engine.boto_client()
+    for item in table_items():
+        kind = item.get("type", {}).get("S")
+        if kind in ("enrollment", "ledger", "mark"):  # as the earlier layout wrote them: no lots, no lot ids
+            client_.update_item(
+                TableName=config.table_name(),
+                Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression="REMOVE lots, owed, lot_id",
+            )
+    # Read before the fill, the enrollment already shows its balance as one lot.
+    read = w.staff.get(f"/enrollments/{enrollment['id']}").body
+    assert [(lot["id"], lot["remaining"], lot["expires_at"]) for lot in read["lots"]] == [("L0", 4, None)]
+    assert upgrade_table.fill(None)["lots"] == 1
+    (stored,) = [i for i in table_items() if i.get("type", {}).get("S") == "enrollment"]
+    assert stored["lots"]["L"][0]["M"]["remaining"] == {"N": "4"}
+    assert upgrade_table.fill(None)["lots"] == 0  # again: nothing to do
+    # The statement reads the earlier entries as what L0 started from, and a top-up adds L1.
+    top = w.staff.post(f"/enrollments/{enrollment['id']}/top-ups", {"sessions": 2}).body
+    assert [(lot["id"], lot["remaining"]) for lot in top["lots"]] == [("L0", 4), ("L1", 2)]
+    statement = w.staff.get(f"/enrollments/{enrollment['id']}/statement").body
+    assert statement["balance"] == 6 and statement["owed"] == 0
+    assert [(lot["id"], lot["remaining"]) for lot in statement["lots"]] == [("L0", 4), ("L1", 2)]
+    check_invariants()

@@ -150,6 +150,7 @@ def test_each_function_policy_names_only_what_that_function_needs(stage):
     assert services == {
         "api_handler": {"dynamodb", "kms", "logs"},
         "session-horizon": {"dynamodb", "logs"},
+        "lot-expiry": {"dynamodb", "logs"},
         "low-balance": {"dynamodb", "ses", "logs"},
         "report-counters": {"dynamodb", "logs"},
     }
