@@ -22,6 +22,10 @@ RUNS = [
     ("Reads as the data grows: requests and items read per route at 1x, 10x and 100x", ["reads.py"]),
     ("Marks under contention: 50 clients on their own sessions, 20 on one session", ["contention.py"]),
     ("Low-balance job: items read as enrollments grow (1% low)", ["low_balance.py", "--sizes", "1000,10000,50000"]),
+    (
+        "Lot-expiry job: items read as enrollments grow (20 lapsing, 20 to announce)",
+        ["expiry.py", "--sizes", "1000,50000"],
+    ),
     ("Reports: items read by a 4-week teacher report as history grows", ["reports.py", "--marks", "1000,20000"]),
     ("Webhooks: requests per delivery and deliveries per second", ["webhooks.py", "--deliveries", "200"]),
     (
