@@ -60,6 +60,7 @@ def one_size(n: int, due: int) -> list:
 
     with Item.batch_write() as writer:
         for i in range(n):
+            held: tuple[records.Lot, ...]
             if i < due:
                 held = (lot("L1", "2027-02-28T00:00:00.000Z"),)  # lapsed: expires today
             elif i < 2 * due:
@@ -88,7 +89,7 @@ def one_size(n: int, due: int) -> list:
                 )
             )
     real = clock.now
-    clock.now = lambda: TODAY  # type: ignore[assignment]
+    clock.now = lambda: TODAY
     try:
         with counting() as counter:
             started = time.perf_counter()
@@ -96,7 +97,7 @@ def one_size(n: int, due: int) -> list:
             elapsed = time.perf_counter() - started
         rerun = jobs.run("lot-expiry", date(2027, 3, 1))["result"]
     finally:
-        clock.now = real  # type: ignore[assignment]
+        clock.now = real
     return [
         n,
         due,
