@@ -347,6 +347,8 @@ class Notification:
     email: str = "pending"  # pending | sent | skipped
     expiring: int | None = None  # sessions_expiring: how many lapse unused, the first at `expires_at`
     expires_at: str | None = None
+    runs_out_on: str | None = None  # low balance: the day it runs out at the recent pace (None: no pace)
+    booked_after: int | None = None  # low balance: sessions scheduled in the 8 weeks after that day
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ twice. Emails are recorded before they are sent, one per staff member per run.
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 
 from .. import clock, ids, mail
-from ..domain import records, thresholds
+from ..domain import records, runway, thresholds
 from ..errors import NotFound, StoreUnavailable
 from ..observability import count, log_event
 from ..store import enrollments as enrollment_store
@@ -21,6 +21,7 @@ from ..store import notifications as store
 from ..store import people as people_store
 from ..store import reads
 from ..store import schedules as schedules_store
+from ..store import sessions as sessions_store
 from ..store import unit_of_work as uow_
 from ..store.pages import Page
 from ..store.unit_of_work import UnitOfWork
@@ -92,11 +93,37 @@ def _recipients(lows: list[records.Enrollment]) -> dict[tuple[str, str], list[re
     return out
 
 
+def _runway(enrollment: records.Enrollment) -> tuple[str | None, int | None]:
+    """When the balance runs out at the student's pace of the last 8 weeks in this schedule,
+    and how many sessions are scheduled in the 8 weeks after: two queries (the student's
+    latest marks, the schedule's sessions in that window)."""
+    cid, now = enrollment.company_id, clock.now_iso()
+    marks = uow_.reading(lambda: sessions_store.latest_marks(cid, enrollment.student_id, now, 40), company_id=cid)
+    charged = [m.starts_at for m in marks if m.schedule_id == enrollment.schedule_id and m.charged]
+    day = runway.runs_out_on(enrollment.balance, charged, now)
+    if day is None:
+        return None, None
+    start = clock.iso(datetime.combine(day + timedelta(days=1), time.min, timezone.utc))
+    end = clock.iso(datetime.combine(day + timedelta(days=runway.AHEAD_DAYS), time.min, timezone.utc))
+    page = uow_.reading(
+        lambda: sessions_store.list_schedule_sessions(cid, enrollment.schedule_id, start, end, 100, None),
+        company_id=cid,
+    )
+    booked = [
+        s
+        for s in page.items
+        if s.status != "cancelled" and (s.student_id is None or s.student_id == enrollment.student_id)
+    ]
+    return day.isoformat(), len(booked)
+
+
 def _announce(enrollment: records.Enrollment, recipients: dict, today: date) -> list[records.Notification]:
     """One transaction: the enrollment notes the level it announced (over the version read)
-    and leaves the low-balance index; the recipients' notifications are put."""
+    and leaves the low-balance index; the recipients' notifications are put, each with the
+    runway (read before the transaction)."""
     cid = enrollment.company_id
     attempts = 0
+    runs_out, booked_after = _runway(enrollment)
 
     def step(uow: UnitOfWork) -> list[records.Notification]:
         nonlocal attempts
@@ -130,6 +157,8 @@ def _announce(enrollment: records.Enrollment, recipients: dict, today: date) -> 
                         last_session_at=current.last_session_at,
                         created_at=clock.now_iso(),
                         run_date=today.isoformat(),
+                        runs_out_on=runs_out,
+                        booked_after=booked_after,
                     )
                 )
         enrollment_store.announce(uow, current, level if state.needs_alert else None)
@@ -156,8 +185,14 @@ def _email_text(notes: list[records.Notification]) -> tuple[str, str]:
     for n in sorted(notes, key=lambda n: (n.balance, n.student_name)):
         last = (n.last_session_at or "")[:10] or "none yet"
         flag = "NONE LEFT" if n.kind == "balance_exhausted" else "low"
+        runway_text = ""
+        if n.runs_out_on:
+            runway_text = f"; at the recent pace it runs out around {n.runs_out_on}"
+            if n.booked_after:
+                runway_text += f", with {n.booked_after} session(s) scheduled after that"
         lines.append(
-            f"- {n.student_name} ({n.schedule_name}): {n.balance} session(s) left [{flag}], last session {last}"
+            f"- {n.student_name} ({n.schedule_name}): {n.balance} session(s) left [{flag}], "
+            f"last session {last}{runway_text}"
         )
     lines += ["", "You receive this because you are responsible for these enrollments in OptClass."]
     return subject, "\n".join(lines)

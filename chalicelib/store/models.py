@@ -790,6 +790,8 @@ class Notification(Item, discriminator="notification"):
     email = UnicodeAttribute(default="pending")
     expiring = NumberAttribute(null=True)
     expires_at = UnicodeAttribute(null=True)
+    runs_out_on = UnicodeAttribute(null=True)
+    booked_after = NumberAttribute(null=True)
 
     @staticmethod
     def partition(cid: str, staff_id: str) -> str:

@@ -286,3 +286,22 @@ def test_forfeited_sessions_are_reported_per_schedule_and_counted_against_what_w
     # January alone: the sale; February: the forfeit.
     january = w.staff.get("/reports/schedules?from=2027-01-01&to=2027-01-31").body["items"]
     assert [r["sessions_forfeited"] for r in january if r["schedule_id"] == p["schedule"]["id"]] == [0]
+
+
+def test_the_low_balance_notice_says_when_the_balance_runs_out_at_the_recent_pace_and_what_is_booked_after(
+    piano, pinned
+):
+    p, w = piano, piano["w"]
+    top_up(p, 3)
+    for day in (11, 18):
+        pinned.to(utc(2027, 1, day, 18))
+        attend(p, p["session"](utc(2027, 1, day, 16)))
+    for day in (utc(2027, 2, 10, 16), utc(2027, 2, 22, 16), utc(2027, 3, 1, 16), utc(2027, 3, 8, 16)):
+        p["session"](day)
+    pinned.to(utc(2027, 1, 20, 6))
+    assert jobs.run("low-balance", date(2027, 1, 20))["result"]["notifications"] == 1
+    (note,) = [n for n in w.staff.get("/notifications").body["items"] if n["kind"] == "low_balance"]
+    # 2 sessions in the last 8 weeks, 1 left: 28 days; 3 sessions scheduled after that day.
+    assert (note["balance"], note["runs_out_on"], note["booked_after"]) == (1, "2027-02-17", 3)
+    outbox = w.admin.get("/local/outbox").body["items"]
+    assert any("runs out around 2027-02-17, with 3 session(s) scheduled after that" in m["body"] for m in outbox)

@@ -184,3 +184,15 @@ def test_a_teacher_is_flagged_above_the_cancellation_threshold_with_enough_sessi
     rate, flag = rules.teacher_flag(_tally(sessions=sessions, cancelled=cancelled), SETTINGS)
     assert flag is flagged
     assert rate == (rules.ratio(cancelled, sessions))
+
+
+def test_a_balance_runs_out_at_the_recent_pace_and_without_a_pace_no_date_is_guessed():
+    from chalicelib.domain import runway
+
+    now = "2027-03-01T10:00:00.000Z"
+    weekly = [f"2027-02-{d:02d}T16:00:00.000Z" for d in (1, 8, 15, 22)] + ["2027-01-25T16:00:00.000Z"]
+    weekly += ["2026-12-01T16:00:00.000Z"]  # older than eight weeks: not part of the pace
+    assert runway.recent_charges(weekly, now) == 5
+    assert runway.runs_out_on(2, weekly, now) == date(2027, 3, 23)  # 2 sessions at 5 per 56 days: 22 days
+    assert runway.runs_out_on(0, weekly, now) == date(2027, 3, 1)
+    assert runway.runs_out_on(3, ["2026-12-01T16:00:00.000Z"], now) is None

@@ -26,3 +26,9 @@ class NotificationOut(Out):
     email: str
     expiring: int | None = Field(None, description="sessions_expiring: how many sessions lapse unused")
     expires_at: str | None = Field(None, description="sessions_expiring: when the first of them lapses")
+    runs_out_on: str | None = Field(
+        None, description="low balance: the day the balance runs out at the student's pace of the last 8 weeks"
+    )
+    booked_after: int | None = Field(
+        None, description="low balance: sessions scheduled in the 8 weeks after runs_out_on (the student's, for a 1:1)"
+    )
