@@ -16,6 +16,7 @@ from chalicelib.api import (
     company,
     enrollments,
     health,
+    imports,
     integrations,
     notifications,
     pages,
@@ -40,6 +41,7 @@ for blueprint in (
     boards.bp,
     notifications.bp,
     integrations.bp,
+    imports.bp,
     reports.bp,
     pages.bp,
 ):

@@ -3,7 +3,7 @@ counters, students' seats), with its log line."""
 
 from . import config
 from .observability import flush, log_event
-from .services import counters, runs, seats
+from .services import counters, imports, runs, seats
 from .store import engine
 
 
@@ -30,4 +30,5 @@ def apply(stream_records: list[dict]) -> dict:
     result = counters.apply_stream_records(stream_records)
     result.update(seats.apply_stream_records(stream_records))
     result.update(runs.apply_stream_records(stream_records))
+    result.update(imports.apply_stream_records(stream_records))
     return result

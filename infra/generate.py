@@ -251,7 +251,7 @@ def table_resource(table_name: str) -> dict:
 
 
 # chalicelib/store/stream.py: what the counters are made of, and what students' seats follow
-STREAM_TYPES = ("session", "mark", "ledger", "enrollment")
+STREAM_TYPES = ("session", "mark", "ledger", "enrollment", "import")
 
 
 def report_counters_source() -> dict:

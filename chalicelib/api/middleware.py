@@ -41,8 +41,9 @@ def http_middleware(request, get_response) -> Response:
         if problems:  # a deployed stage without its settings serves nothing, and says why in its log
             log_event("misconfigured", request_id=request_id, problems=problems)
             raise NotConfigured("this deployment is not configured; its log says what is missing")
-        if len(request.raw_body or b"") > config.max_body_bytes():
-            raise PayloadTooLarge(f"the body is larger than {config.max_body_bytes()} bytes")
+        limit = (spec.max_body if spec is not None else None) or config.max_body_bytes()
+        if len(request.raw_body or b"") > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
         identity = _authenticate(request, spec)
         engine.ensure_bound()
         state = RequestState(request=request, spec=spec, identity=identity)

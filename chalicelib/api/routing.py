@@ -66,6 +66,7 @@ class RouteSpec:
     extra_media: tuple[str, ...] = ()  # other answers than JSON (CSV, HTML...), for the OpenAPI document
     alternate: tuple[tuple[int, Any], ...] = ()  # other statuses answered with a model of their own
     presenter: Callable[[Any], Any] | None = None  # a result -> the response model, or what it validates from
+    max_body: int | None = None  # a larger body than the stage's limit (an import's file)
 
 
 ROUTES: dict[tuple[str, str], RouteSpec] = {}
@@ -298,6 +299,7 @@ def route(
     folds_caller: bool = False,
     bootstrap: bool = False,
     presenter: Callable[[Any], Any] | None = None,
+    max_body: int | None = None,
 ) -> Callable:
     """Register `fn(req) -> result` as `method path` on the blueprint; `response` is the
     model the result is answered as (`presenter`, if given, turns the result into it)."""
@@ -327,6 +329,7 @@ def route(
             folds_caller=folds_caller,
             bootstrap=bootstrap,
             presenter=presenter,
+            max_body=max_body,
         )
         if (path, method) in ROUTES:
             raise ValueError(f"route {method} {path} declared twice")

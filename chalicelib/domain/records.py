@@ -444,6 +444,66 @@ class Counters:
 
 
 @dataclass(frozen=True)
+class Import:
+    """A CSV of students, enrollments and opening lots from another system, worked through in
+    background steps (services/imports.py): validated, then committed, then perhaps undone."""
+
+    company_id: str
+    import_id: str
+    name: str
+    status: str  # validating | validated | committing | committed | undoing | undone | failed
+    created_by: str
+    created_at: str
+    updated_at: str
+    parts: int = 0
+    rows: int = 0
+    ready: int = 0
+    needs_information: int = 0
+    duplicate: int = 0
+    error: int = 0
+    applied: int = 0
+    undone: int = 0
+    kept: int = 0
+    failed: int = 0  # ready rows that could not be applied after all (the row says why)
+    next_row: int = 0  # where the running step goes on from
+    step: int = 0
+    committed_at: str | None = None
+    undo_until: str | None = None
+    problem: str | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class ImportPart:
+    company_id: str
+    import_id: str
+    part: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One line of an import: what it says, what the dry run made of it, what became of it."""
+
+    company_id: str
+    import_id: str
+    row: int  # the line of the file (the header is line 1)
+    status: str  # ready | needs_information | duplicate | error | applied | failed | undone | kept
+    name: str | None = None
+    email: str | None = None
+    schedule: str | None = None  # as written
+    schedule_id: str | None = None
+    sessions: int = 0
+    expires_at: str | None = None
+    responsible_staff_id: str | None = None
+    user_id: str | None = None
+    student_id: str | None = None  # an existing student's, or the one the commit made
+    created_student: bool = False
+    reason: str | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True)
 class CountedThrough:
     """How fresh a company's report counters are: the newest change they include."""
 

@@ -146,11 +146,12 @@ def _apply(uow: UnitOfWork, chunk: list[stream.Change]) -> int:
 def drain_local() -> int:
     """Locally: hand every new record of the embedded engine's stream to the handler (the
     counters, then students' seats, as the stream's function does)."""
-    from . import runs, seats
+    from . import imports, runs, seats
 
     def handle(batch: list[dict]) -> None:
         apply_stream_records(batch)
         seats.apply_stream_records(batch)
         runs.apply_stream_records(batch)
+        imports.apply_stream_records(batch)
 
     return stream.drain(handle)

@@ -1012,3 +1012,91 @@ class IdempotencyRecord(Item, discriminator="idempotency"):
     @staticmethod
     def key(cid: str, subject: str, key: str) -> Key:
         return f"C#{cid}#IDEM#{subject}#{key}", "IDEM"
+
+
+# --- imports -------------------------------------------------------------------------------------
+
+
+class Import(Item, discriminator="import"):
+    """In the company partition; its file's parts and rows in a partition of its own."""
+
+    RECORD = records.Import
+    import_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    parts = NumberAttribute(default=0)
+    rows = NumberAttribute(default=0)
+    ready = NumberAttribute(default=0)
+    needs_information = NumberAttribute(default=0)
+    duplicate = NumberAttribute(default=0)
+    error = NumberAttribute(default=0)
+    applied = NumberAttribute(default=0)
+    undone = NumberAttribute(default=0)
+    kept = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    next_row = NumberAttribute(default=0)
+    step = NumberAttribute(default=0)
+    committed_at = UnicodeAttribute(null=True)
+    undo_until = UnicodeAttribute(null=True)
+    problem = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+    PREFIX: ClassVar[str] = "IMPORT#"
+
+    @classmethod
+    def key(cls, cid: str, import_id: str) -> Key:
+        return company_partition(cid), f"{cls.PREFIX}{import_id}"
+
+    KEY_FIELDS = ("company_id", "import_id")
+
+    @staticmethod
+    def partition(cid: str, import_id: str) -> str:
+        """The import's file parts and rows."""
+        return f"C#{cid}#IMPORT#{import_id}"
+
+
+class ImportPart(Item, discriminator="import_part"):
+    RECORD = records.ImportPart
+    import_id = UnicodeAttribute()
+    part = NumberAttribute()
+    text = UnicodeAttribute()
+
+    @classmethod
+    def key(cls, cid: str, import_id: str, part: int) -> Key:
+        return Import.partition(cid, import_id), f"PART#{part:04d}"
+
+    KEY_FIELDS = ("company_id", "import_id", "part")
+
+
+class ImportRow(Item, discriminator="import_row"):
+    RECORD = records.ImportRow
+    import_id = UnicodeAttribute()
+    row = NumberAttribute()
+    status = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    schedule = UnicodeAttribute(null=True)
+    schedule_id = UnicodeAttribute(null=True)
+    sessions = NumberAttribute(default=0)
+    expires_at = UnicodeAttribute(null=True)
+    responsible_staff_id = UnicodeAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+    student_id = UnicodeAttribute(null=True)
+    created_student = BooleanAttribute(default=False)
+    reason = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+    PREFIX: ClassVar[str] = "ROW#"
+
+    @staticmethod
+    def sk(row: int) -> str:
+        return f"ROW#{row:06d}"
+
+    @classmethod
+    def key(cls, cid: str, import_id: str, row: int) -> Key:
+        return Import.partition(cid, import_id), cls.sk(row)
+
+    KEY_FIELDS = ("company_id", "import_id", "row")

@@ -20,7 +20,14 @@ from . import reads
 
 COUNTED_TYPES = ("session", "mark", "ledger")  # what the report counters are made of
 SEAT_TYPES = ("session", "enrollment")  # what students' seats follow (services/seats.py)
-STREAM_TYPES = ("session", "mark", "ledger", "enrollment")  # what the handler is handed (the template's filter)
+IMPORT_TYPES = ("import",)  # what drives an import's background steps (services/imports.py)
+STREAM_TYPES = (
+    "session",
+    "mark",
+    "ledger",
+    "enrollment",
+    "import",
+)  # what the handler is handed (the template's filter)
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,9 @@ MODELS: dict[type, type[m.Item]] = {
         m.Booking,
         m.Delivery,
         m.Stats,
+        m.Import,
+        m.ImportPart,
+        m.ImportRow,
     )
 }
 

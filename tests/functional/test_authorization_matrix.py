@@ -46,6 +46,9 @@ class Case:
     expect: dict[str, int] = field(default_factory=dict)
     # Path values other than the defaults of _path() (e.g. the teacher's id as staff_id).
     path_values: Callable[["Ctx"], dict] | None = None
+    # A body that is not JSON (an import's CSV), sent with its content type.
+    raw: Callable[["Ctx"], str] | None = None
+    content_type: str = "text/csv"
 
 
 @dataclass
@@ -137,6 +140,29 @@ class Ctx:
         actor = Actor(self.world.company_id, "fixture", STAFF)
         lots.pause(actor, self.enrollment_id, starts_on=date(2031, 1, 1), ends_on=date(2031, 1, 10), reason="travel")
 
+    def _import(self, until: str) -> None:
+        """A new import of one row, worked through its background steps to `until`."""
+        from chalicelib.services import imports
+
+        actor = Actor(self.world.company_id, f"admin-{self.world.company_id}", ADMIN)
+        made = imports.start(actor, "matrix", b"name,email,schedule,sessions\nA,a@example.com,Piano,1\n")
+        self.ids["import_id"] = made.import_id
+        for stage in ("validated", "committed"):
+            for _ in range(10):
+                current = reading(lambda: imports.get_import(actor, made.import_id))
+                if current.status in ("validated", "committed", "failed"):
+                    break
+                imports.work(actor.company_id, made.import_id, current.step)
+            if stage == until or current.status != "validated":
+                return
+            imports.commit(actor, made.import_id)
+
+    def validated_import(self) -> None:
+        self._import("validated")
+
+    def committed_import(self) -> None:
+        self._import("committed")
+
     def fresh_student(self) -> str:
         actor = Actor(self.world.company_id, "fixture", ADMIN)
         return people.create_student(actor, name="Fresh", email="fresh@example.com", user_id=None).student_id
@@ -225,6 +251,17 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/me"): Case(allowed={STUDENT}, path_ids=False),
     ("GET", "/me/enrollments"): Case(allowed={STUDENT}, path_ids=False),
     ("GET", "/me/sessions"): Case(allowed={STUDENT}, path_ids=False),
+    ("POST", "/imports"): Case(
+        allowed={ADMIN},
+        ok=202,
+        path_ids=False,
+        raw=lambda c: "name,email,schedule,sessions\nNia,nia@example.com,Piano,3\n",
+    ),
+    ("GET", "/imports"): Case(allowed={ADMIN}, path_ids=False),
+    ("GET", "/imports/{import_id}"): Case(allowed={ADMIN}, setup=Ctx.validated_import),
+    ("GET", "/imports/{import_id}/rows"): Case(allowed={ADMIN}, setup=Ctx.validated_import),
+    ("POST", "/imports/{import_id}/commit"): Case(allowed={ADMIN}, ok=202, setup=Ctx.validated_import),
+    ("POST", "/imports/{import_id}/undo"): Case(allowed={ADMIN}, ok=202, setup=Ctx.committed_import),
     ("GET", "/reports/students"): Case(allowed=STAFFS, path_ids=False),
     ("GET", "/reports/teachers"): Case(allowed=STAFFS, path_ids=False),
     ("GET", "/reports/schedules"): Case(allowed=STAFFS, path_ids=False),
@@ -325,6 +362,7 @@ def _path(template: str, ctx: Ctx, overrides: dict | None = None) -> str:
         "delivery_id": ctx.ids.get("delivery_id", "none"),
         "asset": "app.js",
         "pause_id": "P1",
+        "import_id": ctx.ids.get("import_id", "none"),
     }
     return template.format(**{**values, **(overrides or {})})
 
@@ -382,7 +420,11 @@ def test_route_answers_each_caller_as_expected(app, ctx, route):
             case.setup(ctx)
         body = case.body(ctx) if case.body else None
         before = table_items() if method != "GET" else None
-        answer = api.call(method, _path(template, ctx, case.path_values(ctx) if case.path_values else None), body)
+        path = _path(template, ctx, case.path_values(ctx) if case.path_values else None)
+        if case.raw is not None:
+            answer = api.call(method, path, raw=case.raw(ctx), headers={"Content-Type": case.content_type})
+        else:
+            answer = api.call(method, path, body)
         want = expected_status(case, caller)
         assert answer.status == want, f"{caller}: {method} {template} answered {answer.status} {answer.body}"
         if want >= 400:

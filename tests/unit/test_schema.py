@@ -63,7 +63,7 @@ def test_the_table_streams_old_and_new_images_to_the_counters_and_the_filter_mat
     source = template["ReportCounters"]["Properties"]["Events"]["ReportCountersDynamodbEventSource"]["Properties"]
     assert source["Stream"] == {"Fn::GetAtt": ["OptClassTable", "StreamArn"]}
     assert tuple(STREAM_TYPES) == stream.STREAM_TYPES  # Lambda's filter delivers what the handler uses
-    assert set(stream.COUNTED_TYPES) | set(stream.SEAT_TYPES) == set(STREAM_TYPES)
+    assert set(stream.COUNTED_TYPES) | set(stream.SEAT_TYPES) | set(stream.IMPORT_TYPES) == set(STREAM_TYPES)
     assert all(str(list(STREAM_TYPES)).replace("'", '"') in f["Pattern"] for f in source["FilterCriteria"]["Filters"])
 
 
