@@ -107,19 +107,16 @@ def main() -> int:
     )
     dry_steps, dry_calls = calls(dry_log)
     commit_steps, commit_calls = calls(commit_log)
-    print(f"| stage | rows | outcome | seconds | background steps | DynamoDB requests |")
+    outcome = (
+        f"{validated['ready']} ready, {validated['duplicate']} duplicate, "
+        f"{validated['needs_information']} need information, {validated['error']} errors"
+    )
+    print("| stage | rows | outcome | seconds | background steps | DynamoDB requests |")
     print("|---|---|---|---|---|---|")
-    print(
-        f"| upload (POST /imports, {len(body):,} bytes) | {validated['rows']} | 202 | {upload_s:.1f} | 0 | {upload_calls} |"
-    )
-    print(
-        f"| dry run | {validated['rows']} | {validated['ready']} ready, {validated['duplicate']} duplicate, "
-        f"{validated['needs_information']} need information, {validated['error']} errors | {dry_s:.1f} | {dry_steps} | {dry_calls} |"
-    )
-    print(
-        f"| commit | {committed['applied']} | {committed['status']}, {committed['failed']} failed | {commit_s:.1f} | "
-        f"{commit_steps} | {commit_calls} |"
-    )
+    print(f"| upload ({len(body):,} bytes) | {validated['rows']} | 202 | {upload_s:.1f} | 0 | {upload_calls} |")
+    print(f"| dry run | {validated['rows']} | {outcome} | {dry_s:.1f} | {dry_steps} | {dry_calls} |")
+    committed_text = f"{committed['status']}, {committed['failed']} failed"
+    print(f"| commit | {committed['applied']} | {committed_text} | {commit_s:.1f} | {commit_steps} | {commit_calls} |")
     return 0 if committed["status"] == "committed" and committed["applied"] == args.rows else 1
 
 

@@ -1,32 +1,19 @@
-"""Moving a school in from another system: a CSV of students, enrollments and their
-opening packages (lots), checked first, then committed, and undone within 24 hours if it
-was wrong.
+"""Moving a school in from another system: a CSV of students, enrollments and opening
+packages (lots), checked (import_checks.py), committed, and undone within 24 hours.
 
-- `start` stores the file (in parts of at most 300 KB, so a 10,000-row file fits) and the
-  import, status `validating`. Nothing else happens in the request: the work is done in
-  background steps, each started by the table's stream when the import item changes (the
-  report-counters function in AWS, the local pump under `make run`), so no request or
-  function run has to hold the whole file's work. `GET /imports/{id}` is the progress.
-- *Validation* (the dry run) reads the company's students, staff and schedules once (not
-  per row) and sorts every row into `ready`, `needs_information`, `duplicate` or `error`,
-  each with its reason; then the import is `validated`. Nothing of the school changes.
-- *Commit* applies the ready rows, up to `ROWS_PER_STEP` a step: rows of one schedule go
-  together, up to `GROUP` a transaction (the student when new, the enrollment with its
-  opening lot and `initial` entry, the seats taken, the row marked applied over its
-  version). A row is applied once whatever happens: a step run again finds it applied. A
-  group refused as a whole (someone enrolled meanwhile, the schedule filled up) is applied
-  row by row, and a row that cannot be is marked `failed` with the reason.
-- *Re-uploading* the same file makes a new import whose rows are all duplicates: the
-  students are enrolled already. Nothing changes twice.
-- *Undo* (until `undo_until`, 24 hours after the commit) removes what the commit made, row
-  by row, while it is as the import left it (the enrollment at its first version, its one
-  ledger entry); a row changed since (a session charged, a top-up) is `kept` and says so.
+`start` stores the file (in parts under 300 KB) and the import, `validating`; the work is
+done in background steps, each started by the table's stream when the import item
+changes (its `step` moves on), so no request or function run holds a whole file. A commit
+applies the ready rows `ROWS_PER_STEP` a step, rows of one schedule `GROUP` to a
+transaction, each row marked applied over its version, so a row is applied once however
+often a step runs; a group refused as a whole goes row by row, and a row that cannot be
+applied is `failed` with the reason. A re-upload finds every row a duplicate. Undo removes
+what is still as the import left it and `kept`s the rest. docs/architecture.md, "Imports".
 """
 
 import csv
-import io
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from .. import clock, ids
@@ -37,13 +24,12 @@ from ..store import enrollments as enrollment_store
 from ..store import imports as store
 from ..store import people as people_store
 from ..store import reads
-from ..store import schedules as schedules_store
 from ..store import stream
 from ..store import unit_of_work as uow_
 from ..store.pages import Page
 from ..store.unit_of_work import UnitOfWork
 from .context import Actor
-from .enrollments import expiry_of
+from . import import_checks
 
 REQUIRED = ("name", "email", "schedule", "sessions")
 OPTIONAL = ("expires_on", "responsible_staff_email", "user_id")
@@ -54,7 +40,6 @@ ROWS_PER_STEP = 1000
 GROUP = 20  # rows per transaction: 4 items each and the schedule's seats, under 100 actions
 UNDO_HOURS = 24
 WORKING = ("validating", "committing", "undoing")
-WHOLE_PAGE = 1000
 
 
 class ImportNotReady(Conflict):
@@ -68,10 +53,6 @@ class _RowTaken(Exception):
 # --- starting ----------------------------------------------------------------------------------
 
 
-def _columns(header: list[str]) -> list[str]:
-    return [h.strip().lower() for h in header]
-
-
 def start(actor: Actor, name: str | None, raw: bytes) -> records.Import:
     """Store the file and the import (status `validating`); the dry run follows in the background."""
     if len(raw) > MAX_BYTES:
@@ -82,7 +63,7 @@ def start(actor: Actor, name: str | None, raw: bytes) -> records.Import:
         raise InvalidInput("the file is not UTF-8 text", [{"field": "body", "message": "not UTF-8"}]) from None
     lines = text.splitlines(keepends=True)
     try:
-        header = _columns(next(csv.reader(lines[:1]))) if lines else []
+        header = import_checks.columns(next(csv.reader(lines[:1]))) if lines else []
     except csv.Error as exc:
         raise InvalidInput(f"the header cannot be read: {exc}", [{"field": "body", "message": "bad header"}]) from None
     missing = [c for c in REQUIRED if c not in header]
@@ -198,216 +179,19 @@ def work(cid: str, import_id: str, step_no: int) -> int:
         return 0
     try:
         if imp.status == "validating":
-            _validate(imp)
+            import_checks.validate(imp)
         elif imp.status == "committing":
             _commit_step(imp)
         else:
             _undo_step(imp)
     except StoreUnavailable:
         raise  # transient: the stream hands the record on again
-    except _Stale:
+    except import_checks.Stale:
         return 0
     except Exception as exc:  # noqa: BLE001 - a broken import must not hold the stream up; it says why
         log_event("error", message="import step failed", company_id=cid, import_id=import_id, error=type(exc).__name__)
-        _finish(imp, {"status": "failed", "problem": f"{type(exc).__name__}: {exc}"[:500]})
+        import_checks.finish(imp, {"status": "failed", "problem": f"{type(exc).__name__}: {exc}"[:500]})
     return 1
-
-
-class _Stale(Exception):
-    """Another run moved the import on first."""
-
-
-def _finish(imp: records.Import, changes: dict[str, Any]) -> None:
-    """Save the import's progress over the version read (a second run of the step loses)."""
-
-    def step(uow: UnitOfWork) -> None:
-        store.save_import(
-            uow, replace(imp, step=imp.step + 1, updated_at=clock.now_iso(), **changes), refusal=lambda: _Stale()
-        )
-
-    uow_.run(step, company_id=imp.company_id)
-
-
-def _all(page_fn: Any, cid: str) -> list:
-    items, cursor = [], None
-    while True:
-        page = uow_.reading(lambda: page_fn(cid, WHOLE_PAGE, cursor), company_id=cid)
-        items += page.items
-        cursor = page.next
-        if not cursor:
-            return items
-
-
-@dataclass
-class _School:
-    company: records.Company | None
-    students: dict[str, list[records.Student]]  # by email, lowercased
-    staff: dict[str, records.StaffMember]  # by email, lowercased
-    schedules: dict[str, records.Schedule]  # by id
-    by_name: dict[str, list[records.Schedule]]  # by name, lowercased
-    default_staff: str | None
-
-
-def _school(imp: records.Import) -> _School:
-    cid = imp.company_id
-    students: dict[str, list[records.Student]] = {}
-    for s in _all(people_store.list_students, cid):
-        students.setdefault(s.email.strip().lower(), []).append(s)
-    staff_list = _all(people_store.list_staff, cid)
-    schedules = {s.schedule_id: s for s in _all(schedules_store.list_schedules, cid)}
-    by_name: dict[str, list[records.Schedule]] = {}
-    for s in schedules.values():
-        by_name.setdefault(s.name.strip().lower(), []).append(s)
-    creator = imp.created_by.split(":", 1)[-1]
-    own = next((m for m in staff_list if m.user_id == creator), None)
-    admins = [m for m in staff_list if m.role == "admin"]
-    default = own or (admins[0] if admins else None)
-    return _School(
-        company=uow_.reading(lambda: reads.get(reads.company(cid)), company_id=cid),
-        students=students,
-        staff={m.email.strip().lower(): m for m in staff_list},
-        schedules=schedules,
-        by_name=by_name,
-        default_staff=default.staff_id if default else None,
-    )
-
-
-def _validate(imp: records.Import) -> None:
-    cid = imp.company_id
-    parts = uow_.reading(lambda: store.parts(cid, imp.import_id), company_id=cid)
-    text = "".join(p.text for p in sorted(parts, key=lambda p: p.part))
-    reader = csv.reader(io.StringIO(text))
-    header = _columns(next(reader))
-    school = _school(imp)
-    rosters: dict[str, set[str]] = {}
-    planned: dict[str, int] = {}
-    seen: dict[tuple[str, str], int] = {}
-    now = clock.now_iso()
-    out = []
-    line = 1
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            line += 1
-            out.append(
-                records.ImportRow(company_id=cid, import_id=imp.import_id, row=line, status="error", reason=str(exc))
-            )
-            continue
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        cells = dict(zip(header, (v.strip() for v in values)))
-        out.append(_classify(imp, line, cells, len(values) == len(header), school, rosters, planned, seen, now))
-    uow_.reading(lambda: store.put_rows(out), company_id=cid)  # overwrites: a step run again writes the same
-    counts = {k: sum(1 for r in out if r.status == k) for k in ("ready", "needs_information", "duplicate", "error")}
-    _finish(imp, {"status": "validated", "rows": len(out), **counts})
-
-
-def _classify(
-    imp: records.Import,
-    line: int,
-    cells: dict[str, str],
-    whole: bool,
-    school: _School,
-    rosters: dict[str, set[str]],
-    planned: dict[str, int],
-    seen: dict[tuple[str, str], int],
-    now: str,
-) -> records.ImportRow:
-    base = records.ImportRow(
-        company_id=imp.company_id,
-        import_id=imp.import_id,
-        row=line,
-        status="ready",
-        name=cells.get("name") or None,
-        email=cells.get("email") or None,
-        schedule=cells.get("schedule") or None,
-        user_id=cells.get("user_id") or None,
-    )
-
-    def sorted_as(status: str, reason: str) -> records.ImportRow:
-        return replace(base, status=status, reason=reason)
-
-    if not whole:
-        return sorted_as("error", "the line does not have one value per column")
-    if not base.name:
-        return sorted_as("needs_information", "the name is missing")
-    if not base.email:
-        return sorted_as("needs_information", "the email is missing")
-    if "@" not in base.email or " " in base.email or len(base.email) > 254 or len(base.name) > 200:
-        return sorted_as(
-            "error",
-            f"{base.email!r} is not an email address" if len(base.name) <= 200 else "the name is over 200 characters",
-        )
-    try:
-        sessions = int(cells.get("sessions", ""))
-    except ValueError:
-        return sorted_as("error", f"sessions {cells.get('sessions')!r} is not a whole number")
-    if not 0 <= sessions <= 10000:
-        return sorted_as("error", "sessions must be between 0 and 10000")
-    if base.user_id and not (len(base.user_id) <= 128 and all(c.isalnum() or c in "_.@:+-" for c in base.user_id)):
-        return sorted_as("error", "user_id may hold letters, digits and _.@:+- only")
-    ref = base.schedule or ""
-    if not ref:
-        return sorted_as("needs_information", "the schedule is missing")
-    matches = [school.schedules[ref]] if ref in school.schedules else school.by_name.get(ref.lower(), [])
-    if not matches:
-        return sorted_as("needs_information", f"no schedule named {ref!r}")
-    if len(matches) > 1:
-        return sorted_as("needs_information", f"{len(matches)} schedules are named {ref!r}: give the schedule's id")
-    schedule = matches[0]
-    staff_email = cells.get("responsible_staff_email", "").lower()
-    staff = school.staff.get(staff_email) if staff_email else None
-    if staff_email and staff is None:
-        return sorted_as("needs_information", f"no staff member with the email {staff_email!r}")
-    staff_id = staff.staff_id if staff else school.default_staff
-    if staff_id is None:
-        return sorted_as("needs_information", "no responsible staff member given, and the company has no admin")
-    expires_at = None
-    if cells.get("expires_on"):
-        try:
-            day = date.fromisoformat(cells["expires_on"])
-        except ValueError:
-            return sorted_as("error", f"expires_on {cells['expires_on']!r} is not a date (YYYY-MM-DD)")
-        if sessions == 0:
-            return sorted_as("needs_information", "an expiry for an opening balance of 0: nothing would expire")
-        try:
-            expires_at = expiry_of(day, None, schedule, school.company, now)
-        except InvalidInput:
-            return sorted_as("needs_information", f"the package expired on {day.isoformat()} already")
-    key = (base.email.lower(), schedule.schedule_id)
-    if key in seen:
-        return sorted_as("duplicate", f"line {seen[key]} enrols the same student in the same schedule")
-    seen[key] = line
-    existing = school.students.get(base.email.lower(), [])
-    if len(existing) > 1:
-        return sorted_as("needs_information", f"{len(existing)} students have the email {base.email!r}")
-    student_id = existing[0].student_id if existing else None
-    if student_id:
-        if schedule.schedule_id not in rosters:
-            rosters[schedule.schedule_id] = {
-                e.student_id
-                for e in uow_.reading(
-                    lambda: enrollment_store.roster(imp.company_id, schedule.schedule_id), company_id=imp.company_id
-                )
-            }
-        if student_id in rosters[schedule.schedule_id]:
-            return sorted_as("duplicate", "the student is enrolled in this schedule already")
-    taken = (schedule.active_enrollments or 0) + planned.get(schedule.schedule_id, 0)
-    if taken >= (schedule.capacity or 1):
-        return sorted_as("needs_information", f"{schedule.name} is full ({schedule.capacity} seats)")
-    planned[schedule.schedule_id] = planned.get(schedule.schedule_id, 0) + 1
-    return replace(
-        base,
-        schedule_id=schedule.schedule_id,
-        sessions=sessions,
-        expires_at=expires_at,
-        responsible_staff_id=staff_id,
-        student_id=student_id,
-    )
 
 
 def _commit_step(imp: records.Import) -> None:
@@ -444,7 +228,7 @@ def _commit_step(imp: records.Import) -> None:
             committed_at=clock.iso(now),
             undo_until=clock.iso(now + timedelta(hours=UNDO_HOURS)),
         )
-    _finish(imp, changes)
+    import_checks.finish(imp, changes)
 
 
 def _fail(row: records.ImportRow, reason: str) -> int:
@@ -561,7 +345,7 @@ def _undo_step(imp: records.Import) -> None:
     }
     if len(rows) < ROWS_PER_STEP:
         changes["status"] = "undone"
-    _finish(imp, changes)
+    import_checks.finish(imp, changes)
 
 
 class _Changed(Exception):
