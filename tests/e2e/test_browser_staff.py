@@ -727,3 +727,54 @@ def test_staff_edit_a_schedules_charge_policy_and_its_threshold(stack, school, o
     expect(page.locator("#policy-text")).not_to_contain_text("charged when under")
     assert school.get(f"/schedules/{schedule['id']}")["policy"]["late_cancel_hours"] is None
     check_accessibility(page, "schedule policy")
+
+
+def test_packages_with_their_expiry_and_the_statement_on_the_student_page_and_in_the_portal(stack, school, open_page):
+    from playwright.sync_api import expect
+
+    schedule = school.schedule("Cello", 2)
+    sub = f"student-{uid()}"
+    student = school.student("Piet Pauls", user_id=sub)
+    enrollment = school.enrol(schedule, student, 2)
+    eid = enrollment["id"]
+    first = school.sessions(schedule)[0]
+    school.mark(first, student, "attended")  # from the opening package: L1 holds 1 now
+    expires = (date.today() + timedelta(days=30)).isoformat()
+
+    page = open_page()
+    school.sign_in(page, "staff")
+    go(page, f"#/student/{student['id']}")
+    panel = page.locator(f"section.enrollment[data-enrollment-id='{eid}']")
+    expect(panel.locator(".lots li[data-lot-id='L1']")).to_contain_text("1 left")
+    top_up = panel.locator("form[data-form='top-up']")
+    top_up.locator("[name='sessions']").fill("5")
+    top_up.locator("[name='expires_at']").fill(expires)
+    top_up.locator("button[type=submit]").click()
+    panel = page.locator(f"section.enrollment[data-enrollment-id='{eid}']")
+    expect(panel.locator(".balance .badge")).to_have_text("6")
+    lot = panel.locator(".lots li[data-lot-id='L2']")
+    expect(lot).to_contain_text("5 × top-up · 5 left · usable until")
+    day = date.fromisoformat(expires)
+    shown = lot.inner_text()  # the last usable day, in the browser's own way of writing dates
+    assert day.strftime("%b") in shown and str(day.day) in shown and str(day.year) in shown
+    stored = school.enrollment(eid)
+    assert [(x["id"], x["remaining"]) for x in stored["lots"]] == [("L1", 1), ("L2", 5)]
+    assert stored["lots"][1]["expires_at"].startswith((expires, (day - timedelta(days=1)).isoformat()))
+
+    panel.get_by_role("button", name="Show statement").click()
+    statement = panel.locator(".statement")
+    expect(statement.locator(".statement-lot")).to_have_count(2)
+    expect(statement).to_contain_text("balance 6")
+    expect(statement.locator(".statement-lot[data-lot-id='L1'] tbody tr")).to_have_count(2)  # opening, the class
+    check_accessibility(page, "student page with packages and the statement")
+
+    portal = open_page()
+    portal.goto(f"{stack.base}/app")
+    portal.fill("#token-input", token(school.company_id, "student", sub))
+    portal.click("#signin-form button[type=submit]")
+    card = portal.locator(f"#enrollments li[data-enrollment-id='{eid}']")
+    expect(card.locator("[data-remaining]")).to_have_text("6")
+    expect(card.locator(".lots li[data-lot-id='L2']")).to_contain_text("usable until")
+    card.get_by_role("button", name="Show statement").click()
+    expect(card.locator(".statement .statement-lot")).to_have_count(2)
+    check_accessibility(portal, "portal with packages and the statement")
