@@ -1,5 +1,5 @@
-// The company's settings (admin): name, zone, the default low-balance threshold and the
-// reports' rules. A save carries the version read (If-Match), so two admins cannot
+// The company's settings (admin): name, zone, the default low-balance threshold, the
+// packages' validity and warning, and the reports' rules. A save carries the version read (If-Match), so two admins cannot
 // silently undo each other.
 
 import { el } from "./dom.js";
@@ -30,6 +30,11 @@ export async function viewSettings(main, params, search, current) {
       { name: "low_balance_threshold", label: "Low-balance threshold", type: "number",
         value: company.low_balance_threshold, hint: "Schedules and enrollments may set their own.",
         attrs: { min: 0, inputmode: "numeric" } },
+      { name: "lot_valid_days", label: "Packages are valid for (days)", type: "number",
+        value: company.lot_valid_days, hint: "Optional: a top-up that names no expiry gets this. Empty: no expiry.",
+        attrs: { min: 1, max: 3660, inputmode: "numeric" } },
+      { name: "lot_warning_days", label: "Warn this many days before unused sessions lapse", type: "number",
+        value: company.lot_warning_days, hint: "Optional: 14 if empty.", attrs: { min: 1, max: 30, inputmode: "numeric" } },
     ].concat(RULES.map(([name, label, min, max]) => ({ name, label, type: "number", value: rules[name],
                                                          attrs: { min, max, inputmode: "numeric" } }))),
     submitLabel: "Save settings",

@@ -41,7 +41,7 @@ def test_the_daily_jobs_are_scheduled_functions(template):
         if r["Type"] == "AWS::Serverless::Function"
     }
     schedules = {name: e for name, e in events.items() if any(x["Type"] == "Schedule" for x in e.values())}
-    assert set(schedules) == {"SessionHorizon", "LowBalance"}
+    assert set(schedules) == {"SessionHorizon", "LotExpiry", "LowBalance"}
 
 
 FUNCTION_NAMES = {fn.logical_id: fn.name for fn in FUNCTIONS}

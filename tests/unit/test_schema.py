@@ -239,7 +239,7 @@ def test_the_stage_is_throttled_and_every_function_has_reserved_concurrency():
         fn.logical_id: resources[fn.logical_id]["Properties"]["ReservedConcurrentExecutions"] for fn in FUNCTIONS
     }
     assert all(0 < n <= 100 for n in reserved.values())
-    assert reserved["SessionHorizon"] == reserved["LowBalance"] == 1  # one daily run at a time
+    assert reserved["SessionHorizon"] == reserved["LotExpiry"] == reserved["LowBalance"] == 1  # one daily run at a time
     assert sum(reserved.values()) + 100 <= 1000  # Lambda keeps 100 unreserved; 1,000 is the default limit
 
 
