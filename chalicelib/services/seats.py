@@ -50,11 +50,14 @@ def apply_stream_records(stream_records: list[dict]) -> dict[str, int]:
         return {"seats_written": 0, "seats_removed": 0}
     wanted: dict[tuple, tuple[str, records.Seat]] = {}  # the seat's ids -> what it must become, last change wins
     now = clock.now_iso()
+    coming = _Coming()
     for change in changes:
         record = _changed(change)
         if not record.company_id:  # an item of the earlier layout: the upgrade's fill gives it its seats
             continue
-        ops = uow_.reading(lambda: _ops_of(change, now), company_id=record.company_id)
+        if isinstance(record, records.Session):
+            coming.forget(record.company_id, record.schedule_id)
+        ops = uow_.reading(lambda: _ops_of(change, now, coming), company_id=record.company_id)
         for op, seat in ops:
             wanted[(seat.company_id, seat.schedule_id, seat.student_id, seat.session_key)] = (op, seat)
     ops = list(wanted.values())
@@ -72,7 +75,28 @@ def _stage(uow: UnitOfWork, chunk: list[tuple[str, records.Seat]]) -> None:
         (store.put if op == "put" else store.remove)(uow, seat)
 
 
-def _ops_of(change: stream.Change, now: str) -> list[tuple[str, Any]]:
+class _Coming:
+    """A batch's reads of schedules' coming open sessions: many enrollments of one schedule
+    in a batch (a class enrolled at once, an import) share one query, filtered for each from
+    its own start."""
+
+    def __init__(self) -> None:
+        self._read: dict[tuple[str, str], tuple[str, list[records.Session]]] = {}
+
+    def sessions(self, cid: str, schedule_id: str, since: str) -> list[records.Session]:
+        low, found = self._read.get((cid, schedule_id), ("", []))
+        if not low or since < low or len(found) >= MAX_OPEN_SESSIONS:
+            found = session_store.open_sessions(cid, schedule_id, since, AHEAD, MAX_OPEN_SESSIONS, descending=False)
+            self._read[(cid, schedule_id)] = (since, found)
+            return found
+        return [s for s in found if s.starts_at >= since]
+
+    def forget(self, cid: str, schedule_id: str) -> None:
+        """A session of the schedule changed: the next enrollment reads afresh."""
+        self._read.pop((cid, schedule_id), None)
+
+
+def _ops_of(change: stream.Change, now: str, coming: "_Coming | None" = None) -> list[tuple[str, Any]]:
     """What the seats must be after this change, from the item as it is now (not as the
     record says it was): a record handed on again, late or twice, leads to the same seats."""
     before, after = change.before, change.after
@@ -89,7 +113,7 @@ def _ops_of(change: stream.Change, now: str) -> list[tuple[str, Any]]:
     if before is not None and after is not None and before.status == after.status:
         return []  # a balance or a threshold moved: the enrollment's seats stay
     current = reads.get(reads.enrollment(item.company_id, item.schedule_id, item.student_id))
-    return _enrollment_ops(item, current, now)
+    return _enrollment_ops(item, current, now, coming or _Coming())
 
 
 def _seat(session: records.Session, student_id: str, schedule_name: str) -> records.Seat:
@@ -130,16 +154,16 @@ def _session_ops(
     return ops
 
 
-def _enrollment_ops(item: records.Enrollment, current: records.Enrollment | None, now: str) -> list[tuple[str, Any]]:
+def _enrollment_ops(
+    item: records.Enrollment, current: records.Enrollment | None, now: str, coming: _Coming
+) -> list[tuple[str, Any]]:
     """An active enrollment has a seat in each coming open session of its schedule; one that
     ended (or is gone) has none from now on (its past seats stay, and so do booked ones)."""
     # From when it changed (the stream may be behind), not from when the change is handled.
     since = min(now, current.updated_at) if current is not None and current.updated_at else now
     if current is not None and current.status == ACTIVE:
-        coming = session_store.open_sessions(
-            current.company_id, current.schedule_id, since, AHEAD, MAX_OPEN_SESSIONS, descending=False
-        )
-        return [("put", _seat(s, current.student_id, current.schedule_name)) for s in coming]
+        ahead = coming.sessions(current.company_id, current.schedule_id, since)
+        return [("put", _seat(s, current.student_id, current.schedule_name)) for s in ahead]
     return [
         ("remove", seat)
         for seat in store.of_student(item.company_id, item.schedule_id, item.student_id)
