@@ -129,11 +129,11 @@ def test_the_student_sees_the_new_balance_and_the_session_in_the_past_list(marke
     sign_in_as(page, stack.base, "student")
     page.wait_for_selector("#enrollments")
     assert page.locator("main h1").inner_text() == f"Hello, {MIA}"
-    group = page.locator("#enrollments li", has_text=GROUP)
+    group = page.locator("#enrollments > li", has_text=GROUP)
     assert group.locator("[data-remaining]").inner_text() == str(marked["mia"]["balance"] - 1)
     # Only her own: Piano 1:1 is Ivy's slot (a 1:1 series holds one student).
-    assert page.locator("#enrollments li").count() == 1
-    assert page.locator("#enrollments li", has_text=PIANO).count() == 0
+    assert page.locator("#enrollments > li").count() == 1
+    assert page.locator("#enrollments > li", has_text=PIANO).count() == 0
     session_id = marked["session"]["session_id"]
     past = page.locator(f"#past li[data-session-id='{session_id}']")
     past.wait_for()
